@@ -1,0 +1,965 @@
+"""alembic-review's Python bridge.
+
+Started by the TypeScript side with the project's own Python, in the project
+directory, with a minimal environment. It speaks JSON lines: one request per
+line on stdin ({"id", "cmd", "args"}), any number of events and then exactly
+one reply per request on the protocol stream ({"id", "ok", "result"|"error"}).
+
+Alembic and SQLAlchemy run only here. Every statement any SQLAlchemy engine
+executes passes through one gate: before it runs, the connection's database
+must be the throwaway database the tool created for this command (checked by
+name and by a random token stored as the database's comment); otherwise the
+statement is refused and the command aborts.
+
+Must stay valid Python 3.9, and work with Alembic >= 1.8 / SQLAlchemy >= 1.4.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+import time
+import traceback
+import warnings
+
+# The protocol owns the real stdout; anything the project prints (env.py,
+# migrations, logging) goes to stderr instead, even from C extensions.
+_PROTOCOL = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+TOKEN_PREFIX = "alembic-review:"
+VERSION_TABLE_DEFAULT = "alembic_version"
+
+
+def send(message):
+    _PROTOCOL.write(json.dumps(message, default=str) + "\n")
+    _PROTOCOL.flush()
+
+
+class BridgeError(Exception):
+    """An error with a kind the TypeScript side maps to a message."""
+
+    def __init__(self, kind, message, **extra):
+        Exception.__init__(self, message)
+        self.kind = kind
+        self.message = message
+        self.extra = extra
+
+
+class UnsafeDatabase(Exception):
+    """Raised by the statement gate: never caught by migration code paths."""
+
+
+# --------------------------------------------------------------------------
+# Imports of the project's stack, reported clearly when missing.
+
+
+def _import_stack():
+    try:
+        import alembic  # noqa: F401
+        import sqlalchemy  # noqa: F401
+    except ImportError as error:
+        raise BridgeError(
+            "python",
+            "%s: the Python at %s cannot import it (%s)"
+            % (getattr(error, "name", None) or "alembic", sys.executable, error),
+        )
+
+
+def _version_of(module_name):
+    try:
+        module = __import__(module_name)
+        return getattr(module, "__version__", "unknown")
+    except Exception:
+        return None
+
+
+def cmd_hello(_args, _emit):
+    _import_stack()
+    import alembic
+    import sqlalchemy
+
+    return {
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "alembic": alembic.__version__,
+        "sqlalchemy": sqlalchemy.__version__,
+        "drivers": {
+            "psycopg": _version_of("psycopg"),
+            "psycopg2": _version_of("psycopg2"),
+            "asyncpg": _version_of("asyncpg"),
+        },
+        "cwd": os.getcwd(),
+    }
+
+
+# --------------------------------------------------------------------------
+# Project configuration and the revision graph.
+
+
+class Project(object):
+    def __init__(self):
+        self.config = None
+        self.script = None
+        self.version_dirs = []
+        self.env_py = None
+        self.paths = {}  # realpath of a revision file -> revision id
+        self.driver = None
+
+
+PROJECT = Project()
+
+
+def _sync_driver():
+    import sqlalchemy
+
+    major = int(sqlalchemy.__version__.split(".")[0])
+    if major >= 2 and _version_of("psycopg"):
+        return "psycopg"
+    if _version_of("psycopg2"):
+        return "psycopg2"
+    if _version_of("psycopg"):
+        return "psycopg"
+    raise BridgeError(
+        "python",
+        "no PostgreSQL driver: the Python at %s has neither psycopg (3) nor psycopg2 installed" % sys.executable,
+    )
+
+
+def _choose_driver(configured_url, env_py_text, requested):
+    """The SQLAlchemy driver env.py expects: an explicit option, the driver of
+    the configured URL, asyncpg for async env.py files, else a sync one."""
+    if requested:
+        return requested
+    if configured_url:
+        match = re.match(r"^postgres(?:ql)?\+(\w+)://", configured_url)
+        if match:
+            return match.group(1)
+    if env_py_text and re.search(r"async_engine_from_config|create_async_engine|AsyncEngine", env_py_text):
+        if _version_of("asyncpg"):
+            return "asyncpg"
+        return "psycopg_async" if _version_of("psycopg") else "asyncpg"
+    return _sync_driver()
+
+
+def _with_driver(url, driver):
+    rest = url.split("://", 1)[1]
+    return "postgresql+%s://%s" % (driver, rest)
+
+
+def _make_config(args):
+    from alembic.config import Config
+
+    config_file = args.get("configFile")
+    toml_file = args.get("tomlFile")
+    section = args.get("iniSection") or "alembic"
+    if toml_file:
+        try:
+            config = Config(config_file or None, toml_file=toml_file, ini_section=section)
+        except TypeError:
+            raise BridgeError(
+                "project",
+                "pyproject.toml has [tool.alembic] but Alembic %s does not read it (needs Alembic >= 1.16)"
+                % __import__("alembic").__version__,
+            )
+    else:
+        config = Config(config_file, ini_section=section)
+    # env.py checks this to decide between online and offline mode.
+    config.attributes["alembic_review"] = True
+    return config
+
+
+def _script_option(config, name):
+    getter = getattr(config, "get_alembic_option", None)
+    if getter is not None:
+        return getter(name)
+    return config.get_main_option(name)
+
+
+def _version_locations(script):
+    locations = getattr(script, "_version_locations", None)
+    if locations is None:
+        return [os.path.join(script.dir, "versions")]
+    return [os.path.realpath(str(p)) for p in locations]
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    return [value]
+
+
+def _function_ops(tree, name):
+    """(called op names, body is only pass/docstring) of a module-level function."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            ops = []
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Call):
+                    func = sub.func
+                    if isinstance(func, ast.Attribute):
+                        base = func.value
+                        if isinstance(base, ast.Name) and base.id == "op":
+                            ops.append({"op": func.attr, "line": sub.lineno})
+                        elif isinstance(base, ast.Name) and base.id == "batch_op":
+                            ops.append({"op": "batch." + func.attr, "line": sub.lineno})
+            trivial = all(
+                isinstance(stmt, ast.Pass)
+                or (isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant))
+                for stmt in node.body
+            )
+            return ops, trivial, node.lineno
+    return [], True, None
+
+
+def _static_facts(path):
+    try:
+        with io.open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read(), filename=path)
+    except SyntaxError:
+        return {}
+    up_ops, up_trivial, up_line = _function_ops(tree, "upgrade")
+    down_ops, down_trivial, down_line = _function_ops(tree, "downgrade")
+    return {
+        "upgradeOps": up_ops,
+        "upgradeEmpty": up_trivial,
+        "upgradeLine": up_line,
+        "downgradeOps": down_ops,
+        "downgradeEmpty": down_trivial,
+        "downgradeLine": down_line,
+    }
+
+
+def _graph_problems(scripts):
+    """Duplicate ids, dangling down_revisions and cycles, named by file."""
+    by_id = {}
+    problems = []
+    for s in scripts:
+        if s.revision in by_id:
+            problems.append(
+                "revision id %s is declared twice: %s and %s" % (s.revision, by_id[s.revision].path, s.path)
+            )
+        else:
+            by_id[s.revision] = s
+    labels = set()
+    for s in scripts:
+        labels.update(_as_list(s.branch_labels))
+
+    def resolvable(ref):
+        if ref in by_id or ref in labels:
+            return True
+        return len([r for r in by_id if r.startswith(ref)]) == 1
+
+    for s in scripts:
+        for parent in _as_list(s.down_revision):
+            if parent not in by_id:
+                problems.append(
+                    "%s: down_revision %r does not exist (no revision file declares it)" % (s.path, parent)
+                )
+        for dep in _as_list(getattr(s, "dependencies", None)):
+            if not resolvable(dep):
+                problems.append("%s: depends_on %r does not exist" % (s.path, dep))
+    # Cycle detection over down_revision edges (iterative DFS).
+    state = {}
+    for start in by_id:
+        if state.get(start):
+            continue
+        stack = [(start, iter(_as_list(by_id[start].down_revision)))]
+        state[start] = 1
+        path = [start]
+        while stack:
+            node, children = stack[-1]
+            advanced = False
+            for child in children:
+                if child not in by_id:
+                    continue
+                if state.get(child) == 1:
+                    cycle = path[path.index(child):] + [child]
+                    problems.append(
+                        "the down_revision chain has a cycle: %s"
+                        % " -> ".join("%s (%s)" % (r, by_id[r].path) for r in cycle)
+                    )
+                    continue
+                if not state.get(child):
+                    state[child] = 1
+                    path.append(child)
+                    stack.append((child, iter(_as_list(by_id[child].down_revision))))
+                    advanced = True
+                    break
+            if not advanced:
+                state[node] = 2
+                path.pop()
+                stack.pop()
+    return problems
+
+
+def cmd_load(args, _emit):
+    _import_stack()
+    from alembic.script import ScriptDirectory
+
+    config = _make_config(args)
+    script_location = _script_option(config, "script_location")
+    if not script_location:
+        raise BridgeError("project", "the Alembic configuration has no script_location")
+    try:
+        script = ScriptDirectory.from_config(config)
+    except Exception as error:
+        raise BridgeError("project", "cannot open the migration scripts: %s" % error)
+    env_py = os.path.join(script.dir, "env.py")
+    if not os.path.exists(env_py):
+        raise BridgeError("project", "%s does not exist: the script_location has no env.py" % env_py)
+
+    scripts = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for s in script._load_revisions():
+                scripts.append(s)
+    except SyntaxError as error:
+        raise BridgeError(
+            "graph",
+            "syntax error in revision file %s, line %s: %s" % (error.filename, error.lineno, error.msg),
+            file=error.filename,
+            line=error.lineno,
+        )
+    except Exception as error:
+        frame = _innermost_frame(sys.exc_info()[2], _version_locations(script))
+        where = "%s, line %s: " % frame if frame else ""
+        raise BridgeError(
+            "graph",
+            "cannot load a revision file: %s%s: %s" % (where, type(error).__name__, error),
+            file=frame[0] if frame else None,
+            line=frame[1] if frame else None,
+        )
+    problems = _graph_problems(scripts)
+    if problems:
+        raise BridgeError("graph", "the revision graph is broken: " + "; ".join(problems))
+    try:
+        heads = list(script.get_heads())
+    except Exception as error:
+        raise BridgeError("graph", "the revision graph is broken: %s" % error)
+
+    with io.open(env_py, encoding="utf-8", errors="replace") as handle:
+        env_text = handle.read()
+    configured_url = config.get_main_option("sqlalchemy.url")
+    driver = _choose_driver(configured_url, env_text, args.get("driver"))
+
+    PROJECT.config = config
+    PROJECT.script = script
+    PROJECT.version_dirs = _version_locations(script)
+    PROJECT.env_py = os.path.realpath(env_py)
+    PROJECT.paths = dict((os.path.realpath(s.path), s.revision) for s in scripts)
+    PROJECT.driver = driver
+
+    revisions = []
+    for s in scripts:
+        entry = {
+            "id": s.revision,
+            "path": os.path.realpath(s.path),
+            "downRevisions": _as_list(s.down_revision),
+            "dependsOn": _as_list(getattr(s, "dependencies", None)),
+            "branchLabels": _as_list(s.branch_labels),
+            "message": (s.doc or "").strip(),
+        }
+        entry.update(_static_facts(s.path))
+        revisions.append(entry)
+    return {
+        "scriptLocation": os.path.realpath(script.dir),
+        "versionLocations": PROJECT.version_dirs,
+        "envPy": PROJECT.env_py,
+        "heads": heads,
+        "driver": driver,
+        "revisions": revisions,
+    }
+
+
+def _require_project():
+    if PROJECT.script is None:
+        raise BridgeError("protocol", "load must come before this command")
+    return PROJECT
+
+
+# --------------------------------------------------------------------------
+# Statement capture and the throwaway-database gate.
+
+
+def _innermost_frame(tb, directories):
+    """(file, line) of the innermost traceback frame inside one of directories."""
+    found = None
+    while tb is not None:
+        filename = os.path.realpath(tb.tb_frame.f_code.co_filename)
+        if any(filename.startswith(d + os.sep) for d in directories):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+class Capture(object):
+    """Per-command state of the SQLAlchemy event hooks."""
+
+    LOCKS_SQL = (
+        "SELECT c.oid, n.nspname, c.relname, c.relkind, l.mode, c.relfilenode "
+        "FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted "
+        "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
+    )
+    FILENODES_SQL = (
+        "SELECT c.oid, c.relfilenode FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+        "AND n.nspname NOT LIKE 'pg_toast%%'"
+    )
+
+    def __init__(self, expect, emit, capture, version_table):
+        self.expect = expect  # {"name", "token"} or None (no database use allowed)
+        self.emit = emit
+        self.capture = capture
+        self.version_table = version_table
+        self.step = None  # revision id while a migration step runs
+        self.step_statements = []
+        self.preamble = []
+        self.pending = None  # (start time, origin) of the statement running now
+        self.filenodes = None  # oid -> relfilenode at the step's start
+        self.held = {}  # (oid, mode) held so far in this step
+        self.lock_timeout = None
+        self.failed_statement = None
+        self.unsafe = None
+
+    # -- the gate ----------------------------------------------------------
+
+    def verify(self, dbapi_connection, info):
+        if info.get("alembic_review_verified"):
+            return
+        if self.expect is None:
+            raise UnsafeDatabase("no database may be used by this command")
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(
+                "SELECT current_database(), shobj_description(d.oid, 'pg_database') "
+                "FROM pg_database d WHERE d.datname = current_database()"
+            )
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        name, comment = (row[0], row[1]) if row else (None, None)
+        if name != self.expect["name"] or comment != TOKEN_PREFIX + self.expect["token"]:
+            self.unsafe = (
+                "env.py connected to database %r, not to the throwaway database %r that alembic-review "
+                "created for this run; no statement was executed there. Make env.py take its URL from "
+                "config.get_main_option('sqlalchemy.url') or from the environment variable named in the "
+                "url-env option." % (name, self.expect["name"])
+            )
+            raise UnsafeDatabase(self.unsafe)
+        info["alembic_review_verified"] = True
+
+    # -- frames --------------------------------------------------------------
+
+    def locate(self):
+        """(file, line, from_env, internal) of the statement's origin: the
+        innermost frame in a version location, else env.py; internal when
+        SQLAlchemy's dialect set-up or Alembic's version bookkeeping ran it."""
+        frame = sys._getframe(2)
+        version_dirs = PROJECT.version_dirs
+        env_py = PROJECT.env_py
+        in_env = None
+        internal = None
+        while frame is not None:
+            code = frame.f_code
+            real = _REALPATHS.get(code.co_filename)
+            if real is None:
+                real = os.path.realpath(code.co_filename)
+                _REALPATHS[code.co_filename] = real
+            for d in version_dirs:
+                if real.startswith(d + os.sep):
+                    return real, frame.f_lineno, False, False
+            if internal is None:
+                if code.co_name in ("initialize", "first_connect", "on_connect") and _SQLALCHEMY_DIR in real:
+                    internal = True
+                elif real.endswith(_MIGRATION_PY) and code.co_name != "execute":
+                    internal = True
+                elif _SQLALCHEMY_DIR not in real and _ALEMBIC_DIR not in real:
+                    internal = False
+            if in_env is None and real == env_py:
+                in_env = (real, frame.f_lineno, True, bool(internal))
+            frame = frame.f_back
+        return in_env or (None, None, False, bool(internal))
+
+    # -- event handlers -------------------------------------------------------
+
+    def before(self, conn, cursor, statement, parameters, context, executemany):
+        dbapi_connection = conn.connection.dbapi_connection if hasattr(
+            conn.connection, "dbapi_connection"
+        ) else conn.connection.connection
+        self.verify(dbapi_connection, conn.connection.info)
+        if not self.capture:
+            return
+        if self.step is not None and self.filenodes is None:
+            # First statement of a revision: what the transaction holds and
+            # looks like before the revision's own work.
+            self.filenodes = dict(self._query(dbapi_connection, self.FILENODES_SQL))
+            rows = self._query(dbapi_connection, "SELECT current_setting('lock_timeout')")
+            self.lock_timeout = rows[0][0] if rows else None
+            for row in self._query(dbapi_connection, self.LOCKS_SQL):
+                self.held[(row[0], row[4])] = True
+        self.pending = (time.time(), self.locate())
+
+    def after(self, conn, cursor, statement, parameters, context, executemany):
+        if not self.capture:
+            return
+        started, where = self.pending or (time.time(), (None, None, False, True))
+        self.pending = None
+        duration = (time.time() - started) * 1000.0
+        file_, line, from_env, internal = where
+        if file_ is None or from_env:
+            if internal or self.version_table in statement:
+                return
+            if self.step is None:
+                self.preamble.append(self._record(conn, cursor, statement, parameters, duration, file_, line))
+            return
+        record = self._record(conn, cursor, statement, parameters, duration, file_, line)
+        if self.step is not None:
+            locks, rewrote = self._locks(conn)
+            record["locks"] = locks
+            record["rewrote"] = rewrote
+            self.step_statements.append(record)
+            self.emit({"event": "statement", "revision": self.step, "statement": record})
+        else:
+            self.preamble.append(record)
+
+    def error(self, exception_context):
+        if not self.capture:
+            return
+        cursor = getattr(exception_context, "cursor", None)
+        statement = exception_context.statement
+        if statement is None:
+            return
+        started, where = self.pending or (time.time(), self.locate())
+        self.pending = None
+        original = exception_context.original_exception
+        conn = exception_context.connection
+        record = {
+            "sql": _render(conn, cursor, statement, exception_context.parameters) if conn is not None else statement,
+            "file": where[0],
+            "line": where[1],
+            "durationMs": round((time.time() - started) * 1000.0, 3),
+            "locks": [],
+            "rewrote": [],
+            "error": _db_error(original),
+        }
+        self.failed_statement = record
+
+    # -- helpers --------------------------------------------------------------
+
+    def _record(self, conn, cursor, statement, parameters, duration, file_, line):
+        return {
+            "sql": _render(conn, cursor, statement, parameters),
+            "file": file_,
+            "line": line,
+            "durationMs": round(duration, 3),
+            "locks": [],
+            "rewrote": [],
+        }
+
+    @staticmethod
+    def _query(dbapi_connection, sql):
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def _locks(self, conn):
+        dbapi_connection = conn.connection.dbapi_connection if hasattr(
+            conn.connection, "dbapi_connection"
+        ) else conn.connection.connection
+        acquired = []
+        rewrote = []
+        for oid, schema, name, kind, mode, filenode in self._query(dbapi_connection, self.LOCKS_SQL):
+            if name == self.version_table or name == self.version_table + "_pkc":
+                continue
+            relation = name if schema == "public" else "%s.%s" % (schema, name)
+            key = (oid, mode)
+            if key not in self.held:
+                self.held[key] = True
+                acquired.append({"relation": relation, "mode": mode})
+            if kind in ("r", "m", "p") and self.filenodes is not None:
+                before = self.filenodes.get(oid)
+                if before is not None and before != filenode:
+                    rewrote.append(relation)
+                    self.filenodes[oid] = filenode
+        return acquired, rewrote
+
+    def start_step(self, revision):
+        self.step = revision
+        self.step_statements = []
+        self.filenodes = None
+        self.held = {}
+        self.lock_timeout = None
+        self.failed_statement = None
+
+
+_REALPATHS = {}
+_SQLALCHEMY_DIR = os.sep + "sqlalchemy" + os.sep
+_ALEMBIC_DIR = os.sep + "alembic" + os.sep
+_MIGRATION_PY = os.path.join("alembic", "runtime", "migration.py")
+CURRENT = {"capture": None}
+
+
+def _dispatch(method):
+    def handler(*args, **kwargs):
+        capture = CURRENT["capture"]
+        if capture is None:
+            raise UnsafeDatabase("a statement was executed outside of any alembic-review command")
+        return getattr(capture, method)(*args, **kwargs)
+
+    return handler
+
+
+_HOOKS_INSTALLED = []
+
+
+def _install_hooks():
+    if _HOOKS_INSTALLED:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    event.listen(Engine, "before_cursor_execute", _dispatch("before"))
+    event.listen(Engine, "after_cursor_execute", _dispatch("after"))
+    event.listen(Engine, "handle_error", _dispatch("error"))
+    _HOOKS_INSTALLED.append(True)
+
+
+def _render(conn, cursor, statement, parameters):
+    """The statement with its parameters inlined where the driver can do it."""
+    if not parameters:
+        return statement
+    mogrify = getattr(cursor, "mogrify", None)
+    try:
+        if mogrify is not None:
+            rendered = mogrify(statement, parameters)
+            return rendered.decode("utf-8") if isinstance(rendered, bytes) else rendered
+        try:
+            import psycopg
+
+            raw = conn.connection.dbapi_connection if hasattr(conn.connection, "dbapi_connection") else None
+            if isinstance(raw, psycopg.Connection):
+                return psycopg.ClientCursor(raw).mogrify(statement, parameters)
+        except ImportError:
+            pass
+    except Exception:
+        pass
+    return "%s\n-- parameters: %r" % (statement, parameters)
+
+
+def _db_error(exception):
+    """Postgres' message and SQLSTATE from whatever the driver raised."""
+    if exception is None:
+        return {"message": "unknown error"}
+    orig = getattr(exception, "orig", None) or exception
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate is None:
+        # asyncpg wraps its own exception one level further down.
+        inner = getattr(orig, "__cause__", None)
+        sqlstate = getattr(inner, "sqlstate", None)
+    message = str(orig).strip()
+    # Drop SQLAlchemy's trailing "(Background on this error ...)" lines.
+    message = message.split("\n[SQL:")[0].strip()
+    result = {"message": message}
+    if sqlstate:
+        result["sqlstate"] = str(sqlstate)
+    return result
+
+
+# --------------------------------------------------------------------------
+# Running env.py for upgrade / downgrade / metadata.
+
+
+@contextlib.contextmanager
+def _environment(env):
+    saved = {}
+    for key, value in (env or {}).items():
+        saved[key] = os.environ.get(key)
+        os.environ[key] = value
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class ConfigureSpy(object):
+    """Wraps EnvironmentContext.configure to force per-revision transactions
+    and to keep what env.py passed (target_metadata and its filters)."""
+
+    def __init__(self):
+        self.kwargs = None
+        self.original = None
+
+    def __enter__(self):
+        from alembic.runtime.environment import EnvironmentContext
+
+        self.original = EnvironmentContext.configure
+        spy = self
+
+        def configure(ctx, *args, **kwargs):
+            spy.kwargs = dict(kwargs)
+            kwargs["transaction_per_migration"] = True
+            return spy.original(ctx, *args, **kwargs)
+
+        EnvironmentContext.configure = configure
+        return self
+
+    def __exit__(self, *exc):
+        from alembic.runtime.environment import EnvironmentContext
+
+        EnvironmentContext.configure = self.original
+        return False
+
+
+def _step_revision(step):
+    revision = getattr(step, "revision", None)
+    if revision is not None and hasattr(revision, "revision"):
+        return revision.revision
+    for attr in ("up_revision_id", "down_revision_ids"):
+        value = getattr(step, attr, None)
+        if value:
+            return value if isinstance(value, str) else value[0]
+    return None
+
+
+def _run_env(args, emit, direction):
+    project = _require_project()
+    from alembic.runtime.environment import EnvironmentContext
+
+    _install_hooks()
+    script = project.script
+    config = project.config
+    url = _with_driver(args["url"], project.driver)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    env = dict((name, url) for name in args.get("urlEnv") or [])
+    capture = Capture(args.get("expect"), emit, args.get("capture", True), VERSION_TABLE_DEFAULT)
+    targets = args.get("targets") or []
+    applied = []
+    steps_seen = []
+
+    def steps(heads, context):
+        capture.version_table = context.opts.get("version_table") or VERSION_TABLE_DEFAULT
+        if direction == "up":
+            destination = targets[0] if len(targets) == 1 else tuple(targets)
+            planned = list(script._upgrade_revs(destination, heads))
+        elif direction == "down":
+            planned = list(script._downgrade_revs(targets[0], heads))
+        else:
+            planned = []
+        last = [None, None]
+        for step in planned:
+            if last[0] is not None:
+                _finish(last)
+            revision = _step_revision(step)
+            capture.start_step(revision)
+            steps_seen.append(revision)
+            emit({"event": "step-start", "revision": revision, "direction": direction})
+            last[0], last[1] = revision, time.time()
+            yield step
+        if last[0] is not None:
+            _finish(last)
+
+    def _finish(last):
+        applied.append(last[0])
+        emit(
+            {
+                "event": "step-end",
+                "revision": last[0],
+                "durationMs": round((time.time() - last[1]) * 1000.0, 3),
+                "lockTimeout": capture.lock_timeout,
+                "statements": capture.step_statements,
+            }
+        )
+        capture.step = None
+        last[0] = None
+
+    failure = None
+    spy = ConfigureSpy()
+    CURRENT["capture"] = capture
+    try:
+        with _environment(env), spy:
+            with EnvironmentContext(config, script, fn=steps, destination_rev=targets[-1] if targets else None):
+                script.run_env()
+    except UnsafeDatabase as error:
+        raise BridgeError("unsafe-database", capture.unsafe or str(error))
+    except (Exception, SystemExit) as error:  # migration code may raise anything
+        if capture.unsafe:
+            raise BridgeError("unsafe-database", capture.unsafe)
+        failure = _failure(error, capture)
+        if capture.step is None and not steps_seen:
+            # Nothing ran yet: env.py itself is broken.
+            raise BridgeError(
+                "env",
+                failure["message"],
+                file=failure.get("file"),
+                line=failure.get("line"),
+                traceback=failure.get("traceback"),
+            )
+    finally:
+        CURRENT["capture"] = None
+
+    return {
+        "applied": applied,
+        "failed": failure,
+        "preamble": capture.preamble,
+        "configure": _configure_summary(spy.kwargs),
+    }
+
+
+def _failure(error, capture):
+    tb = sys.exc_info()[2]
+    frame = _innermost_frame(tb, PROJECT.version_dirs) or _innermost_frame(
+        tb, [os.path.dirname(PROJECT.env_py)]
+    )
+    failed = capture.failed_statement
+    db = _db_error(error) if failed is None else failed["error"]
+    if failed is None and not _looks_like_db_error(error):
+        db = {"message": "%s: %s" % (type(error).__name__, error)}
+    result = {
+        "revision": capture.step,
+        "message": db.get("message"),
+        "sqlstate": db.get("sqlstate"),
+        "exception": type(error).__name__,
+        "file": failed["file"] if failed and failed.get("file") else (frame[0] if frame else None),
+        "line": failed["line"] if failed and failed.get("line") else (frame[1] if frame else None),
+        "statement": failed,
+        "statements": capture.step_statements,
+        "traceback": "".join(traceback.format_exception(type(error), error, tb)),
+    }
+    return result
+
+
+def _looks_like_db_error(error):
+    try:
+        from sqlalchemy.exc import DBAPIError
+
+        return isinstance(error, DBAPIError)
+    except ImportError:
+        return False
+
+
+def _configure_summary(kwargs):
+    if not kwargs:
+        return None
+    metadata = kwargs.get("target_metadata")
+    return {
+        "hasTargetMetadata": metadata is not None,
+        "includeSchemas": bool(kwargs.get("include_schemas")),
+        "hasIncludeObject": kwargs.get("include_object") is not None,
+        "hasIncludeName": kwargs.get("include_name") is not None,
+        "versionTable": kwargs.get("version_table") or VERSION_TABLE_DEFAULT,
+        "versionTableSchema": kwargs.get("version_table_schema"),
+    }
+
+
+def cmd_upgrade(args, emit):
+    return _run_env(args, emit, "up")
+
+
+def cmd_downgrade(args, emit):
+    return _run_env(args, emit, "down")
+
+
+def cmd_current(args, emit):
+    """The revision ids stamped in a database."""
+    project = _require_project()
+    _install_hooks()
+    from sqlalchemy import create_engine, text
+
+    capture = Capture(args.get("expect"), emit, False, VERSION_TABLE_DEFAULT)
+    CURRENT["capture"] = capture
+    try:
+        engine = create_engine(_with_driver(args["url"], _sync_driver()))
+        try:
+            with engine.connect() as connection:
+                table = args.get("versionTable") or VERSION_TABLE_DEFAULT
+                exists = connection.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar()
+                if exists is None:
+                    return {"heads": []}
+                rows = connection.execute(text("SELECT version_num FROM %s" % table)).fetchall()
+                return {"heads": sorted(r[0] for r in rows)}
+        finally:
+            engine.dispose()
+    finally:
+        CURRENT["capture"] = None
+        del project
+
+
+COMMANDS = {
+    "hello": cmd_hello,
+    "load": cmd_load,
+    "upgrade": cmd_upgrade,
+    "downgrade": cmd_downgrade,
+    "current": cmd_current,
+}
+
+
+def register(name):
+    def decorator(fn):
+        COMMANDS[name] = fn
+        return fn
+
+    return decorator
+
+
+def main():
+    for raw in sys.stdin:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            request = json.loads(raw)
+        except ValueError:
+            send({"id": None, "ok": False, "error": {"kind": "protocol", "message": "not JSON: %r" % raw[:200]}})
+            continue
+        rid = request.get("id")
+        command = COMMANDS.get(request.get("cmd"))
+
+        def emit(event, rid=rid):
+            event["id"] = rid
+            send(event)
+
+        if command is None:
+            send({"id": rid, "ok": False, "error": {"kind": "protocol", "message": "unknown command"}})
+            continue
+        try:
+            result = command(request.get("args") or {}, emit)
+            send({"id": rid, "ok": True, "result": result})
+        except BridgeError as error:
+            payload = {"kind": error.kind, "message": error.message}
+            payload.update(error.extra)
+            send({"id": rid, "ok": False, "error": payload})
+        except Exception as error:
+            send(
+                {
+                    "id": rid,
+                    "ok": False,
+                    "error": {
+                        "kind": "internal",
+                        "message": "%s: %s" % (type(error).__name__, error),
+                        "traceback": traceback.format_exc(),
+                    },
+                }
+            )
+
+
+if __name__ == "__main__":
+    main()

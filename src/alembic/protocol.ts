@@ -1,0 +1,132 @@
+// The JSON-lines protocol spoken with bridge.py: request arguments, results
+// and streamed events. Paths coming back are absolute real paths.
+
+export interface ExpectedDatabase {
+  name: string;
+  token: string;
+}
+
+export interface HelloResult {
+  python: string;
+  executable: string;
+  alembic: string;
+  sqlalchemy: string;
+  drivers: { psycopg: string | null; psycopg2: string | null; asyncpg: string | null };
+  cwd: string;
+}
+
+export interface LoadArgs {
+  configFile: string | null;
+  tomlFile: string | null;
+  iniSection?: string;
+  driver?: string;
+}
+
+export interface OpCall {
+  op: string;
+  line: number;
+}
+
+export interface BridgeRevision {
+  id: string;
+  path: string;
+  downRevisions: string[];
+  dependsOn: string[];
+  branchLabels: string[];
+  message: string;
+  upgradeOps?: OpCall[];
+  upgradeEmpty?: boolean;
+  upgradeLine?: number | null;
+  downgradeOps?: OpCall[];
+  downgradeEmpty?: boolean;
+  downgradeLine?: number | null;
+}
+
+export interface LoadResult {
+  scriptLocation: string;
+  versionLocations: string[];
+  envPy: string;
+  heads: string[];
+  driver: string;
+  revisions: BridgeRevision[];
+}
+
+export interface BridgeLock {
+  relation: string;
+  mode: string;
+}
+
+export interface BridgeStatement {
+  sql: string;
+  file: string | null;
+  line: number | null;
+  durationMs: number;
+  locks: BridgeLock[];
+  rewrote: string[];
+  error?: { message: string; sqlstate?: string };
+}
+
+export interface RunArgs {
+  url: string;
+  expect: ExpectedDatabase;
+  targets: string[];
+  capture: boolean;
+  urlEnv: string[];
+}
+
+export interface MigrationFailure {
+  revision: string | null;
+  message: string;
+  sqlstate: string | null;
+  exception: string;
+  file: string | null;
+  line: number | null;
+  statement: BridgeStatement | null;
+  statements: BridgeStatement[];
+  traceback: string;
+}
+
+export interface ConfigureSummary {
+  hasTargetMetadata: boolean;
+  includeSchemas: boolean;
+  hasIncludeObject: boolean;
+  hasIncludeName: boolean;
+  versionTable: string;
+  versionTableSchema: string | null;
+}
+
+export interface RunResult {
+  applied: string[];
+  failed: MigrationFailure | null;
+  preamble: BridgeStatement[];
+  configure: ConfigureSummary | null;
+}
+
+export interface CurrentArgs {
+  url: string;
+  expect: ExpectedDatabase;
+  versionTable?: string;
+}
+
+export type BridgeEvent =
+  | { event: 'step-start'; revision: string; direction: 'up' | 'down' }
+  | { event: 'statement'; revision: string; statement: BridgeStatement }
+  | {
+      event: 'step-end';
+      revision: string;
+      durationMs: number;
+      lockTimeout: string | null;
+      statements: BridgeStatement[];
+    };
+
+export interface BridgeRequestMap {
+  hello: { args: Record<string, never>; result: HelloResult };
+  load: { args: LoadArgs; result: LoadResult };
+  upgrade: { args: RunArgs; result: RunResult };
+  downgrade: { args: RunArgs; result: RunResult };
+  current: { args: CurrentArgs; result: { heads: string[] } };
+}
+
+export type BridgeReply =
+  | { id: number | null; ok: true; result: unknown }
+  | { id: number | null; ok: false; error: { kind: string; message: string } & Record<string, unknown> };

@@ -1,0 +1,185 @@
+// The command line: review | publish | rules | doctor (DESIGN.md "CLI").
+// Exit codes: 0 passed, 1 gate failed, 2 usage or infrastructure error with
+// a one-paragraph message (stack trace only with --verbose).
+import { writeFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError, errorMessage, isUsageError } from '../errors.ts';
+import { resolveOptions, type Options, type RawOptions } from '../options.ts';
+import { renderReport } from '../render/index.ts';
+import { review } from '../review.ts';
+import { teardownAll } from '../teardown.ts';
+import { TOOL } from '../version.ts';
+import { doctor } from './doctor.ts';
+import { printRules } from './rules.ts';
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTTY: boolean;
+}
+
+const defaultIO: CliIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  isTTY: process.stdout.isTTY,
+};
+
+function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): Command {
+  const program = new Command('alembic-review')
+    .description('Review Alembic migrations: replay them on a throwaway PostgreSQL with rows, diff against the models, lint the SQL.')
+    .version(TOOL.version)
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (message, write) => {
+        write(`alembic-review: ${message.replace(/^error: /, '')}`);
+      },
+    })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('review')
+    .description('Review the new revisions of an Alembic project')
+    .option('--project <dir>', 'the directory that holds alembic.ini', '.')
+    .option('--config <file>', 'the Alembic config file (default: alembic.ini, else [tool.alembic] in pyproject.toml)')
+    .option('--base <ref>', 'git ref to compare with (default: merge-base with the default branch)')
+    .option('--since <rev>', 'review every revision after this revision id instead of using git')
+    .addOption(
+      new Option('--database <kind>', 'where the throwaway PostgreSQL comes from').choices([
+        'auto',
+        'testcontainers',
+        'embedded',
+        'url',
+        'none',
+      ]),
+    )
+    .option('--database-url <url>', 'an existing server to create (and drop) temporary databases on')
+    .option('--postgres-image <image>', 'the PostgreSQL image for testcontainers')
+    .option('--python <path>', "the project's Python (default: .venv/bin/python, else python3)")
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'markdown', 'json', 'sarif']))
+    .option('--output <file>', 'write the report to a file instead of stdout')
+    .addOption(new Option('--fail-on <level>', 'exit 1 when findings of this level exist').choices(['error', 'warning', 'never']))
+    .option('--seed-rows <n>', 'synthetic rows per existing table (default 3)')
+    .option('--seed-sql <file>', 'SQL file with realistic rows, run after the synthetic ones')
+    .option('--url-env <names>', 'environment variables env.py reads its database URL from (comma-separated)')
+    .option('--pass-env <names>', 'other environment variables the project needs (comma-separated)')
+    .option('--driver <name>', 'SQLAlchemy driver for env.py (default: detected, e.g. psycopg, psycopg2, asyncpg)')
+    .option('--revision-timeout <duration>', 'time limit per revision (default 5m)')
+    .option('--max-new-revisions <n>', 'refuse changes that add more revisions than this (default 50)')
+    .option('--no-color', 'no colour in the text report')
+    .option('--verbose', "show the project's Python output and stack traces")
+    .action((flags: Record<string, unknown>) => {
+      run(() => runReview(flags, io));
+    });
+
+  program
+    .command('publish')
+    .description('Post a JSON report to the pull request (the fork-safe second phase)')
+    .requiredOption('--report <file>', 'the report written by `review --format json`')
+    .action(() => {
+      run(() => Promise.reject(new UsageError('usage', 'publish is not available in this version yet.')));
+    });
+
+  program
+    .command('rules')
+    .description('List every rule with its category, default severity and documentation')
+    .action(() => {
+      run(() => {
+        io.stdout(printRules());
+        return Promise.resolve(0);
+      });
+    });
+
+  program
+    .command('doctor')
+    .description('Show what is found and what is missing to run a review')
+    .option('--project <dir>', 'the directory that holds alembic.ini', '.')
+    .option('--python <path>', "the project's Python")
+    .option('--postgres-image <image>', 'the PostgreSQL image for testcontainers')
+    .action((flags: Record<string, unknown>) => {
+      run(async () => {
+        io.stdout(await doctor(flags));
+        return 0;
+      });
+    });
+  return program;
+}
+
+async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<number> {
+  const raw: RawOptions = {
+    projectDir: flags.project,
+    config: flags.config,
+    base: flags.base,
+    since: flags.since,
+    database: flags.database,
+    databaseUrl: flags.databaseUrl,
+    postgresImage: flags.postgresImage,
+    python: flags.python,
+    format: flags.format,
+    output: flags.output,
+    failOn: flags.failOn,
+    seedRows: flags.seedRows,
+    seedSql: flags.seedSql,
+    urlEnv: flags.urlEnv,
+    passEnv: flags.passEnv,
+    driver: flags.driver,
+    revisionTimeoutMs: flags.revisionTimeout,
+    maxNewRevisions: flags.maxNewRevisions,
+    verbose: flags.verbose === true,
+  };
+  const options: Options = resolveOptions(raw);
+  const result = await review(options, {
+    log: (line) => {
+      io.stderr(`${line}\n`);
+    },
+    pythonOutput: (line) => {
+      if (options.verbose) io.stderr(`  python: ${line}\n`);
+    },
+  });
+  const color = flags.color !== false && io.isTTY && options.output === undefined && process.env.NO_COLOR === undefined;
+  const text = renderReport(result, options.format, { color });
+  if (options.output === undefined) io.stdout(text);
+  else {
+    await writeFile(options.output, text);
+    io.stderr(`report written to ${options.output}\n`);
+  }
+  return result.summary.verdict === 'fail' ? 1 : 0;
+}
+
+/** Prints an error the way the contract says: one paragraph, exit code 2. */
+export function reportError(error: unknown, verbose: boolean, io: CliIO): number {
+  if (isUsageError(error)) {
+    io.stderr(`alembic-review: ${error.message}\n`);
+    if (verbose && error.detail !== undefined) io.stderr(`${error.detail}\n`);
+    if (verbose && error.stack !== undefined) io.stderr(`${error.stack}\n`);
+    return 2;
+  }
+  io.stderr(
+    `alembic-review: internal error: ${errorMessage(error)}. This is a bug in alembic-review; run with --verbose for the stack trace and report it.\n`,
+  );
+  if (verbose && error instanceof Error && error.stack !== undefined) io.stderr(`${error.stack}\n`);
+  return 2;
+}
+
+/** Runs the CLI; resolves with the exit code. Everything started is torn down before it resolves. */
+export async function runCli(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  let pending: Promise<number> | undefined;
+  const program = buildProgram(io, (action) => {
+    pending = action();
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (pending === undefined) return 0;
+    return await pending;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version exit 0; parse errors were printed by commander.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    return reportError(error, verbose, io);
+  } finally {
+    await teardownAll();
+  }
+}

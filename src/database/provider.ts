@@ -1,0 +1,29 @@
+// A throwaway PostgreSQL: start it, ask it for fresh databases, stop it.
+// Every provider hands out databases it created itself, named
+// alembic_review_<purpose>_<random> and marked with a per-run token that the
+// Python bridge checks before it lets a migration statement run.
+
+export type DatabaseKind = 'auto' | 'testcontainers' | 'embedded' | 'url' | 'none';
+export type ProviderKind = Exclude<DatabaseKind, 'auto' | 'none'>;
+
+export interface ThrowawayDatabase {
+  /** postgresql://user:password@host:port/name (no driver suffix). */
+  url: string;
+  name: string;
+  /** Random token stored as the database's comment; the bridge verifies it. */
+  token: string;
+}
+
+export interface DatabaseProvider {
+  readonly kind: ProviderKind;
+  /** One line for progress output, e.g. "testcontainers (local/postgres:15)". */
+  readonly description: string;
+  start(): Promise<void>;
+  /** A fresh, empty database; dropped again by dropDatabase() or stop(). */
+  createDatabase(purpose: string): Promise<ThrowawayDatabase>;
+  dropDatabase(database: ThrowawayDatabase): Promise<void>;
+  /** Drops every database it created and releases the server (idempotent). */
+  stop(): Promise<void>;
+  /** Server version string, once started. */
+  serverVersion(): Promise<string>;
+}

@@ -1,0 +1,59 @@
+// Creating and dropping the throwaway databases on a server we can reach as
+// an admin. Shared by all providers: only the way the server comes to exist
+// differs.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { ThrowawayDatabase } from './provider.ts';
+import { formatPostgresUrl, type ServerAddress } from './url.ts';
+
+export const DATABASE_PREFIX = 'alembic_review_';
+export const TOKEN_PREFIX = 'alembic-review:';
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function newDatabaseName(purpose: string): string {
+  const safe = purpose.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 20);
+  return `${DATABASE_PREFIX}${safe}_${randomBytes(5).toString('hex')}`;
+}
+
+export async function withClient<T>(address: ServerAddress, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...address, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Creates a uniquely named database marked with a random token. */
+export async function createThrowawayDatabase(admin: ServerAddress, purpose: string): Promise<ThrowawayDatabase> {
+  const name = newDatabaseName(purpose);
+  const token = randomBytes(16).toString('hex');
+  await withClient(admin, async (client) => {
+    await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS '${TOKEN_PREFIX}${token}'`);
+  });
+  return { name, token, url: formatPostgresUrl({ ...admin, database: name }) };
+}
+
+/** Drops one of our databases, disconnecting whatever is still connected to it. */
+export async function dropThrowawayDatabase(admin: ServerAddress, name: string): Promise<void> {
+  if (!name.startsWith(DATABASE_PREFIX)) throw new Error(`refusing to drop ${name}: not created by alembic-review`);
+  await withClient(admin, async (client) => {
+    await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    );
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+  });
+}
+
+export async function serverVersion(admin: ServerAddress): Promise<string> {
+  return withClient(admin, async (client) => {
+    const result = await client.query<{ server_version: string }>('SHOW server_version');
+    return result.rows[0]?.server_version ?? 'unknown';
+  });
+}

@@ -1,0 +1,132 @@
+// The Review model: the one data structure every renderer reads, and the
+// shape of the JSON report (DESIGN.md "JSON report"). Stages produce parts of
+// it; nothing downstream of review.ts looks at anything else.
+
+export type Severity = 'error' | 'warning' | 'notice';
+export type Category = 'lint' | 'drift' | 'runtime' | 'roundtrip' | 'graph';
+export type Verdict = 'pass' | 'fail';
+export type FailOn = 'error' | 'warning' | 'never';
+
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'notice'];
+
+export interface Suggestion {
+  /** One or two sentences a reviewer can act on. */
+  text: string;
+  /** Alembic (Python) code that fixes the problem, when there is one. */
+  code?: string;
+}
+
+export interface Finding {
+  ruleId: string;
+  category: Category;
+  severity: Severity;
+  message: string;
+  /** Repository-relative path of the file the finding points at, if any. */
+  file?: string;
+  line?: number;
+  revision?: string;
+  table?: string;
+  column?: string;
+  sql?: string;
+  suggestion?: Suggestion;
+  /** Rule-specific structured facts (expected/actual for drift, SQLSTATE, ...). */
+  details?: Record<string, unknown>;
+}
+
+/** A relation lock the migration's backend acquired with a statement. */
+export interface Lock {
+  relation: string;
+  mode: string;
+}
+
+export interface Statement {
+  sql: string;
+  /** Line of the `op.*` call (or other code) in the revision file that emitted it. */
+  line: number | null;
+  /** Repository-relative file of that frame (normally the revision's path). */
+  file: string | null;
+  durationMs: number;
+  /** Relation locks acquired by this statement (held until the revision commits). */
+  locks: Lock[];
+  /** Tables whose storage was rewritten by this statement (relfilenode changed). */
+  rewrote: string[];
+  /** Set when this statement failed. */
+  error?: DatabaseError;
+}
+
+export interface DatabaseError {
+  message: string;
+  sqlstate?: string;
+}
+
+export interface Revision {
+  id: string;
+  /** Repository-relative path of the revision file. */
+  path: string;
+  /** Added by the change under review. */
+  new: boolean;
+  downRevisions: string[];
+  dependsOn: string[];
+  branchLabels: string[];
+  /** The revision's docstring / message. */
+  message: string;
+  /** Applied successfully during the replay (only new revisions are replayed one by one). */
+  applied: boolean;
+  durationMs: number;
+  statements: Statement[];
+}
+
+export interface ToolInfo {
+  name: string;
+  version: string;
+}
+
+export interface Summary {
+  errors: number;
+  warnings: number;
+  notices: number;
+  verdict: Verdict;
+}
+
+export interface EnvironmentInfo {
+  python: string;
+  alembic: string;
+  sqlalchemy: string;
+  driver: string;
+  database: string;
+  postgres: string;
+}
+
+export interface Review {
+  version: 1;
+  tool: ToolInfo;
+  /** Project directory relative to the repository root ('.' for the root). */
+  project: string;
+  /** What the new revisions were compared against (a git ref or a revision id). */
+  base: string;
+  failOn: FailOn;
+  summary: Summary;
+  revisions: Revision[];
+  findings: Finding[];
+  /** Milliseconds per pipeline stage, in the order they ran. */
+  timings: Record<string, number>;
+  environment: EnvironmentInfo;
+  /** Statements env.py ran outside any revision (e.g. SET lock_timeout). */
+  environmentStatements: Statement[];
+  /** Link to the CI run, when known. */
+  runUrl?: string;
+}
+
+const rank: Record<Severity, number> = { error: 0, warning: 1, notice: 2 };
+
+export function compareSeverity(a: Severity, b: Severity): number {
+  return rank[a] - rank[b];
+}
+
+export function summarize(findings: readonly Finding[], failOn: FailOn): Summary {
+  const count = (s: Severity): number => findings.filter((f) => f.severity === s).length;
+  const errors = count('error');
+  const warnings = count('warning');
+  const failed = failOn === 'error' ? errors > 0 : failOn === 'warning' ? errors + warnings > 0 : false;
+  return { errors, warnings, notices: count('notice'), verdict: failed ? 'fail' : 'pass' };
+}

@@ -1,0 +1,240 @@
+// One validated Options object, from CLI flags or action inputs, over the
+// project's [tool.alembic-review] table in pyproject.toml, over defaults.
+// Everything downstream reads Options only; every check on user input is here.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import type { DatabaseKind } from './database/provider.ts';
+import { UsageError } from './errors.ts';
+import type { FailOn, Severity } from './model.ts';
+import { RULES, isRuleId } from './rules/catalog.ts';
+
+export type Format = 'text' | 'markdown' | 'json' | 'sarif';
+export type SeverityOverride = Severity | 'off';
+
+export interface Options {
+  projectDir: string;
+  /** alembic.ini (absolute), or null when the config lives in pyproject.toml only. */
+  configFile: string | null;
+  /** pyproject.toml (absolute) when it has a [tool.alembic] table. */
+  tomlFile: string | null;
+  iniSection: string;
+  base: string | undefined;
+  since: string | undefined;
+  database: DatabaseKind;
+  databaseUrl: string | undefined;
+  postgresImage: string;
+  python: string | undefined;
+  format: Format;
+  output: string | undefined;
+  failOn: FailOn;
+  verbose: boolean;
+  /** Synthetic rows inserted into every table that exists at the base. */
+  seedRows: number;
+  seedSql: string | undefined;
+  /** Environment variables env.py reads its URL from; set to the throwaway URL. */
+  urlEnv: string[];
+  /** Other environment variables the project's code needs (never secrets). */
+  passEnv: string[];
+  /** SQLAlchemy driver for env.py's URL (default: detected). */
+  driver: string | undefined;
+  revisionTimeoutMs: number;
+  maxNewRevisions: number;
+  severity: Record<string, SeverityOverride>;
+}
+
+/** Raw values as they come from flags, inputs or TOML (strings, mostly). */
+export type RawOptions = Partial<Record<keyof Options | 'config', unknown>>;
+
+export const DEFAULT_POSTGRES_IMAGE = 'postgres:17';
+
+const FORMATS: readonly Format[] = ['text', 'markdown', 'json', 'sarif'];
+const DATABASES: readonly DatabaseKind[] = ['auto', 'testcontainers', 'embedded', 'url', 'none'];
+const FAIL_ON: readonly FailOn[] = ['error', 'warning', 'never'];
+const SEVERITY_VALUES: readonly SeverityOverride[] = ['error', 'warning', 'notice', 'off'];
+
+/** Keys accepted in [tool.alembic-review] (kebab-case, as in the action's inputs). */
+const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
+  config: 'config',
+  'alembic-config': 'config',
+  'ini-section': 'iniSection',
+  database: 'database',
+  'postgres-image': 'postgresImage',
+  python: 'python',
+  'fail-on': 'failOn',
+  'seed-rows': 'seedRows',
+  'seed-sql': 'seedSql',
+  'url-env': 'urlEnv',
+  'pass-env': 'passEnv',
+  driver: 'driver',
+  'revision-timeout': 'revisionTimeoutMs',
+  'max-new-revisions': 'maxNewRevisions',
+  rules: 'rules',
+};
+
+function usage(message: string): UsageError {
+  return new UsageError('usage', message);
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === null || value === '') return fallback;
+  const text = String(value).trim().toLowerCase();
+  const match = allowed.find((a) => a === text);
+  if (match === undefined) throw usage(`${name} must be one of ${allowed.join(', ')}; got "${String(value)}".`);
+  return match;
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw usage(`${name} must be a whole number from ${min} to ${max}; got "${String(value)}".`);
+  }
+  return n;
+}
+
+/** "5m", "300s", "90000ms" or a plain number of seconds. */
+function duration(name: string, value: unknown, fallbackMs: number): number {
+  if (value === undefined || value === null || value === '') return fallbackMs;
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min)?$/.exec(String(value).trim());
+  if (match === null) throw usage(`${name} must be a duration such as 300s or 5m; got "${String(value)}".`);
+  const amount = Number(match[1]);
+  const unit = match[2] ?? 's';
+  const ms = unit === 'ms' ? amount : unit === 's' ? amount * 1000 : amount * 60_000;
+  if (ms < 1000) throw usage(`${name} must be at least 1s.`);
+  return ms;
+}
+
+function list(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(/[\s,]+/);
+  return items.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function optionalString(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = String(value).trim();
+  return text === '' ? undefined : text;
+}
+
+function severityOverrides(value: unknown, where: string): Record<string, SeverityOverride> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw usage(`${where}: rules must be a table of rule-id = "error" | "warning" | "notice" | "off".`);
+  }
+  const result: Record<string, SeverityOverride> = {};
+  for (const [id, level] of Object.entries(value)) {
+    if (!isRuleId(id)) {
+      throw usage(
+        `${where}: unknown rule id "${id}" in rules. Known rule ids: ${RULES.map((r) => r.id).join(', ')}.`,
+      );
+    }
+    result[id] = oneOf(`${where}: rules.${id}`, level, SEVERITY_VALUES, 'warning');
+  }
+  return result;
+}
+
+/** [tool.alembic-review] of the project's pyproject.toml, with keys mapped to Options names. */
+export function readProjectSettings(projectDir: string): { settings: RawOptions; rules: unknown; where: string } {
+  const file = path.join(projectDir, 'pyproject.toml');
+  const where = file;
+  if (!existsSync(file)) return { settings: {}, rules: undefined, where };
+  let document: Record<string, unknown>;
+  try {
+    document = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError('project', `${file} is not valid TOML: ${(error as Error).message}`);
+  }
+  const tool = document.tool as Record<string, unknown> | undefined;
+  const table = tool?.['alembic-review'];
+  if (table === undefined) return { settings: {}, rules: undefined, where };
+  if (typeof table !== 'object' || table === null) throw usage(`${where}: [tool.alembic-review] must be a table.`);
+  const settings: RawOptions = {};
+  let rules: unknown;
+  for (const [key, value] of Object.entries(table)) {
+    const mapped = TOML_KEYS[key];
+    if (mapped === undefined) {
+      throw usage(
+        `${where}: unknown key "${key}" in [tool.alembic-review]. Known keys: ${Object.keys(TOML_KEYS).join(', ')}.`,
+      );
+    }
+    if (mapped === 'rules') rules = value;
+    else settings[mapped] = value;
+  }
+  return { settings, rules, where: `${where} [tool.alembic-review]` };
+}
+
+function hasToolAlembic(pyproject: string): boolean {
+  if (!existsSync(pyproject)) return false;
+  try {
+    const document = parseToml(readFileSync(pyproject, 'utf8')) as { tool?: Record<string, unknown> };
+    return document.tool?.alembic !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Finds the Alembic configuration: --config, alembic.ini, or [tool.alembic] in pyproject.toml. */
+function locateConfig(projectDir: string, explicit: string | undefined): { configFile: string | null; tomlFile: string | null } {
+  const pyproject = path.join(projectDir, 'pyproject.toml');
+  const tomlFile = hasToolAlembic(pyproject) ? pyproject : null;
+  if (explicit !== undefined) {
+    const file = path.resolve(projectDir, explicit);
+    if (!existsSync(file)) throw new UsageError('project', `The Alembic config file ${file} does not exist.`);
+    if (file.endsWith('.toml')) return { configFile: null, tomlFile: file };
+    return { configFile: file, tomlFile };
+  }
+  const ini = path.join(projectDir, 'alembic.ini');
+  if (existsSync(ini)) return { configFile: ini, tomlFile };
+  if (tomlFile !== null) return { configFile: null, tomlFile };
+  throw new UsageError(
+    'project',
+    `No alembic.ini found in ${projectDir} (and no [tool.alembic] table in its pyproject.toml). Run the review from the directory that holds your Alembic project, or pass --project DIR or --config FILE.`,
+  );
+}
+
+/** Validates raw flags/inputs (which win) over the project's settings into Options. */
+export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Options {
+  const projectDir = path.resolve(cwd, optionalString(raw.projectDir) ?? '.');
+  if (!existsSync(projectDir)) throw new UsageError('project', `The project directory ${projectDir} does not exist.`);
+  const project = readProjectSettings(projectDir);
+  const pick = (key: keyof RawOptions): unknown => raw[key] ?? project.settings[key];
+
+  const { configFile, tomlFile } = locateConfig(projectDir, optionalString(pick('config')));
+  const database = oneOf('--database', pick('database'), DATABASES, 'auto');
+  const databaseUrl = optionalString(pick('databaseUrl'));
+  if (database === 'url' && databaseUrl === undefined) {
+    throw usage('--database url needs --database-url postgresql://user@host:port/postgres (a server where the role may CREATE DATABASE).');
+  }
+  const base = optionalString(pick('base'));
+  const since = optionalString(pick('since'));
+  if (base !== undefined && since !== undefined) throw usage('Pass either --base REF or --since REV, not both.');
+
+  const output = optionalString(pick('output'));
+  const seedSql = optionalString(pick('seedSql'));
+  const python = optionalString(pick('python'));
+  return {
+    projectDir,
+    configFile,
+    tomlFile,
+    iniSection: optionalString(pick('iniSection')) ?? 'alembic',
+    base,
+    since,
+    database: databaseUrl !== undefined && database === 'auto' ? 'url' : database,
+    databaseUrl,
+    postgresImage: optionalString(pick('postgresImage')) ?? DEFAULT_POSTGRES_IMAGE,
+    python: python === undefined ? undefined : path.isAbsolute(python) || !python.includes('/') ? python : path.resolve(cwd, python),
+    format: oneOf('--format', pick('format'), FORMATS, 'text'),
+    output: output === undefined ? undefined : path.resolve(cwd, output),
+    failOn: oneOf('--fail-on', pick('failOn'), FAIL_ON, 'error'),
+    verbose: raw.verbose === true || raw.verbose === 'true',
+    seedRows: integer('seed-rows', pick('seedRows'), 3, 0, 1000),
+    seedSql: seedSql === undefined ? undefined : path.resolve(projectDir, seedSql),
+    urlEnv: list(pick('urlEnv')),
+    passEnv: list(pick('passEnv')),
+    driver: optionalString(pick('driver')),
+    revisionTimeoutMs: duration('revision-timeout', pick('revisionTimeoutMs'), 5 * 60_000),
+    maxNewRevisions: integer('max-new-revisions', pick('maxNewRevisions'), 50, 1, 10_000),
+    severity: severityOverrides(project.rules, project.where),
+  };
+}

@@ -1,0 +1,18 @@
+// Picks the renderer for a report format.
+import type { Review } from '../model.ts';
+import type { Format } from '../options.ts';
+import { UsageError } from '../errors.ts';
+import { renderJson } from './json.ts';
+import { renderText } from './text.ts';
+
+export function renderReport(review: Review, format: Format, options: { color: boolean }): string {
+  switch (format) {
+    case 'text':
+      return renderText(review, options);
+    case 'json':
+      return renderJson(review);
+    case 'markdown':
+    case 'sarif':
+      throw new UsageError('usage', `--format ${format} is not available in this version yet.`);
+  }
+}

@@ -1,0 +1,69 @@
+// Which revisions are new: by git (files added under the version locations
+// since --base, or since the merge-base with the default branch), or by
+// --since REV (every descendant of REV).
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { changedFiles, defaultBase, repositoryRoot, resolveCommit } from '../alembic/git.ts';
+import type { LoadResult } from '../alembic/protocol.ts';
+import { UsageError } from '../errors.ts';
+import type { Options } from '../options.ts';
+import { descendantsOf, makePlan, resolveRevision, type ReplayPlan } from './plan.ts';
+
+export interface Changes {
+  plan: ReplayPlan;
+  /** What the review compares against, for the report ("main (3f2a9c1)" or "since abc123"). */
+  base: string;
+  /** Repository root (or the project directory outside git). */
+  root: string;
+  /** Absolute path → repository-relative POSIX path. */
+  relative: (file: string) => string;
+}
+
+function relativeTo(root: string): (file: string) => string {
+  return (file) => path.relative(root, file).split(path.sep).join('/');
+}
+
+export async function findChanges(options: Options, load: LoadResult): Promise<Changes> {
+  const gitRoot = await repositoryRoot(options.projectDir);
+  const root = realpathSync(gitRoot ?? options.projectDir);
+  const relative = relativeTo(root);
+
+  if (options.since !== undefined) {
+    const since = resolveRevision(load.revisions, options.since);
+    const descendants = descendantsOf(load.revisions, since.id);
+    return {
+      plan: makePlan(load.revisions, (r) => descendants.has(r.id), new Set()),
+      base: `revision ${since.id}`,
+      root,
+      relative,
+    };
+  }
+  if (gitRoot === null) {
+    throw new UsageError(
+      'git',
+      `${options.projectDir} is not inside a git repository, so the new revisions cannot be found from git. Pass --since REV to review every revision after REV.`,
+    );
+  }
+  let baseRef = options.base;
+  let sha: string;
+  if (baseRef === undefined) {
+    const found = await defaultBase(root);
+    if (found === null) {
+      throw new UsageError(
+        'git',
+        `No base to compare with: pass --base REF (for example --base origin/main), or --since REV. The repository at ${root} has no main or master branch to default to.`,
+      );
+    }
+    baseRef = found.ref;
+    sha = found.sha;
+  } else {
+    sha = await resolveCommit(root, baseRef);
+  }
+  const changed = await changedFiles(root, sha, load.versionLocations);
+  return {
+    plan: makePlan(load.revisions, (r) => changed.added.has(r.path), changed.modified),
+    base: `${baseRef} (${sha.slice(0, 7)})`,
+    root,
+    relative,
+  };
+}

@@ -1,0 +1,104 @@
+// Which revisions the change adds, in what order they apply, and the base
+// frontier they start from. Pure functions over the revision graph.
+import { UsageError } from '../errors.ts';
+import type { BridgeRevision } from '../alembic/protocol.ts';
+
+export interface ReplayPlan {
+  /** New revisions in dependency order (parents first). */
+  newRevisions: BridgeRevision[];
+  /** Existing revision files the change edited. */
+  modified: BridgeRevision[];
+  /** Heads of the graph without the new revisions: where the replay starts. */
+  frontier: string[];
+  /** Heads of the whole graph: where the replay ends. */
+  heads: string[];
+}
+
+function parentsOf(revision: BridgeRevision): string[] {
+  return [...revision.downRevisions, ...revision.dependsOn];
+}
+
+/** Heads: revisions that no other revision names as a down_revision. */
+export function headsOf(revisions: readonly BridgeRevision[]): string[] {
+  const ids = new Set(revisions.map((r) => r.id));
+  const hasChild = new Set<string>();
+  for (const r of revisions) for (const parent of r.downRevisions) if (ids.has(parent)) hasChild.add(parent);
+  return revisions.filter((r) => !hasChild.has(r.id)).map((r) => r.id);
+}
+
+/** Parents before children (Kahn), stable in the given order. */
+export function topologicalOrder(revisions: readonly BridgeRevision[]): BridgeRevision[] {
+  const byId = new Map(revisions.map((r) => [r.id, r]));
+  const resolve = (ref: string): string | undefined => {
+    if (byId.has(ref)) return ref;
+    const matches = revisions.filter((r) => r.id.startsWith(ref) || r.branchLabels.includes(ref));
+    return matches.length === 1 ? matches[0]?.id : undefined;
+  };
+  const pending = new Map<string, number>();
+  const children = new Map<string, string[]>();
+  for (const r of revisions) {
+    const parents = [...new Set(parentsOf(r).map(resolve).filter((p): p is string => p !== undefined))];
+    pending.set(r.id, parents.length);
+    for (const p of parents) children.set(p, [...(children.get(p) ?? []), r.id]);
+  }
+  const ready = revisions.filter((r) => pending.get(r.id) === 0).map((r) => r.id);
+  const order: BridgeRevision[] = [];
+  while (ready.length > 0) {
+    const id = ready.shift() as string;
+    const revision = byId.get(id);
+    if (revision !== undefined) order.push(revision);
+    for (const child of children.get(id) ?? []) {
+      const left = (pending.get(child) ?? 0) - 1;
+      pending.set(child, left);
+      if (left === 0) ready.push(child);
+    }
+  }
+  return order;
+}
+
+/** All revisions that descend from `ancestor` (not including it). */
+export function descendantsOf(revisions: readonly BridgeRevision[], ancestor: string): Set<string> {
+  const result = new Set<string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const r of revisions) {
+      if (result.has(r.id)) continue;
+      if (parentsOf(r).some((p) => p === ancestor || result.has(p))) {
+        result.add(r.id);
+        grew = true;
+      }
+    }
+  }
+  return result;
+}
+
+export function resolveRevision(revisions: readonly BridgeRevision[], ref: string): BridgeRevision {
+  const exact = revisions.find((r) => r.id === ref);
+  if (exact !== undefined) return exact;
+  const matches = revisions.filter((r) => r.id.startsWith(ref) || r.branchLabels.includes(ref));
+  if (matches.length === 1 && matches[0] !== undefined) return matches[0];
+  throw new UsageError(
+    'usage',
+    matches.length === 0
+      ? `--since names revision "${ref}", which is not in the revision graph.`
+      : `--since "${ref}" is ambiguous: it matches ${matches.map((m) => m.id).join(', ')}.`,
+  );
+}
+
+export function makePlan(
+  revisions: readonly BridgeRevision[],
+  isNew: (r: BridgeRevision) => boolean,
+  modifiedPaths: ReadonlySet<string>,
+): ReplayPlan {
+  const ordered = topologicalOrder(revisions);
+  const newRevisions = ordered.filter(isNew);
+  const newIds = new Set(newRevisions.map((r) => r.id));
+  const base = revisions.filter((r) => !newIds.has(r.id));
+  return {
+    newRevisions,
+    modified: base.filter((r) => modifiedPaths.has(r.path)),
+    frontier: headsOf(base),
+    heads: headsOf(revisions),
+  };
+}
