@@ -11,11 +11,13 @@ const banner = [
   'const require = __createRequire(import.meta.url);',
 ].join('\n');
 
-rmSync('dist', { recursive: true, force: true });
+// `node scripts/build.ts [OUTDIR]`: tests may build into a scratch directory.
+const outdir = process.argv[2] ?? 'dist';
+rmSync(outdir, { recursive: true, force: true });
 
 await build({
   entryPoints: ['src/index.ts', 'src/cli.ts'],
-  outdir: 'dist',
+  outdir,
   bundle: true,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
@@ -31,8 +33,8 @@ await build({
 });
 
 // The CLI is executable: shebang first, before the banner.
-const cli = readFileSync('dist/cli.js', 'utf8');
-writeFileSync('dist/cli.js', `#!/usr/bin/env node\n${cli}`);
-chmodSync('dist/cli.js', 0o755);
-copyFileSync('src/alembic/bridge.py', 'dist/bridge.py');
-console.log('built dist/index.js, dist/cli.js, dist/bridge.py');
+const cliPath = `${outdir}/cli.js`;
+writeFileSync(cliPath, `#!/usr/bin/env node\n${readFileSync(cliPath, 'utf8')}`);
+chmodSync(cliPath, 0o755);
+copyFileSync('src/alembic/bridge.py', `${outdir}/bridge.py`);
+console.log(`built ${outdir}/index.js, ${outdir}/cli.js, ${outdir}/bridge.py`);

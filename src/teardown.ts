@@ -41,18 +41,26 @@ export function pendingTeardowns(): string[] {
   return stack.map((e) => e.name);
 }
 
-/** On SIGTERM/SIGINT: tear everything down, then exit 128+signal. */
+/**
+ * On SIGTERM/SIGINT: tear everything down, then exit 128+signal. The handlers
+ * stay registered (process.on, not once): libraries such as signal-exit
+ * re-raise a signal when they believe they are its only listener, which would
+ * kill the process before the cleanup has run.
+ */
 export function installSignalHandlers(): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
+  let handling = false;
   const handle = (signal: NodeJS.Signals, code: number): void => {
+    if (handling) return;
+    handling = true;
     process.stderr.write(`alembic-review: received ${signal}, cleaning up\n`);
     void teardownAll().finally(() => process.exit(code));
   };
-  process.once('SIGTERM', () => {
+  process.on('SIGTERM', () => {
     handle('SIGTERM', 143);
   });
-  process.once('SIGINT', () => {
+  process.on('SIGINT', () => {
     handle('SIGINT', 130);
   });
 }

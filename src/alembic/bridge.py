@@ -111,6 +111,8 @@ class Project(object):
         self.env_py = None
         self.paths = {}  # realpath of a revision file -> revision id
         self.driver = None
+        self.configure = None  # the kwargs env.py last passed to context.configure()
+        self.metadatas = []  # target_metadata, once the models command ran
 
 
 PROJECT = Project()
@@ -412,10 +414,15 @@ class Capture(object):
         "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted "
         "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
     )
-    FILENODES_SQL = (
-        "SELECT c.oid, c.relfilenode FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    # At a revision's first statement, in one round trip: the tables' storage
+    # (to see rewrites), the locks already held, and the lock_timeout in force.
+    START_SQL = (
+        "SELECT 'f', c.oid, c.relfilenode::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-        "AND n.nspname NOT LIKE 'pg_toast%%'"
+        "AND n.nspname NOT LIKE 'pg_toast%%' "
+        "UNION ALL SELECT 'l', l.relation, l.mode FROM pg_locks l "
+        "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted "
+        "UNION ALL SELECT 't', NULL, current_setting('lock_timeout')"
     )
 
     def __init__(self, expect, emit, capture, version_table):
@@ -473,6 +480,10 @@ class Capture(object):
         internal = None
         while frame is not None:
             code = frame.f_code
+            if code.co_filename.startswith("<"):
+                # Generated code (SQLAlchemy's decorators, Alembic's proxies).
+                frame = frame.f_back
+                continue
             real = _REALPATHS.get(code.co_filename)
             if real is None:
                 real = os.path.realpath(code.co_filename)
@@ -504,11 +515,14 @@ class Capture(object):
         if self.step is not None and self.filenodes is None:
             # First statement of a revision: what the transaction holds and
             # looks like before the revision's own work.
-            self.filenodes = dict(self._query(dbapi_connection, self.FILENODES_SQL))
-            rows = self._query(dbapi_connection, "SELECT current_setting('lock_timeout')")
-            self.lock_timeout = rows[0][0] if rows else None
-            for row in self._query(dbapi_connection, self.LOCKS_SQL):
-                self.held[(row[0], row[4])] = True
+            self.filenodes = {}
+            for kind, oid, value in self._query(dbapi_connection, self.START_SQL):
+                if kind == "f":
+                    self.filenodes[oid] = int(value)
+                elif kind == "l":
+                    self.held[(oid, value)] = True
+                else:
+                    self.lock_timeout = value
         self.pending = (time.time(), self.locate())
 
     def after(self, conn, cursor, statement, parameters, context, executemany):
@@ -530,7 +544,6 @@ class Capture(object):
             record["locks"] = locks
             record["rewrote"] = rewrote
             self.step_statements.append(record)
-            self.emit({"event": "statement", "revision": self.step, "statement": record})
         else:
             self.preamble.append(record)
 
@@ -701,8 +714,9 @@ def _environment(env):
 
 
 class ConfigureSpy(object):
-    """Wraps EnvironmentContext.configure to force per-revision transactions
-    and to keep what env.py passed (target_metadata and its filters)."""
+    """Wraps EnvironmentContext.configure to keep what env.py passed
+    (target_metadata and its filters). The transaction layout stays env.py's
+    own: by default the whole upgrade is one transaction, as in production."""
 
     def __init__(self):
         self.kwargs = None
@@ -716,7 +730,6 @@ class ConfigureSpy(object):
 
         def configure(ctx, *args, **kwargs):
             spy.kwargs = dict(kwargs)
-            kwargs["transaction_per_migration"] = True
             return spy.original(ctx, *args, **kwargs)
 
         EnvironmentContext.configure = configure
@@ -740,30 +753,69 @@ def _step_revision(step):
     return None
 
 
+class OfflineOutput(object):
+    """The output buffer of `upgrade --sql`: every chunk Alembic writes is a
+    statement, attributed to the revision line that produced it."""
+
+    def __init__(self, capture):
+        self.capture = capture
+
+    def write(self, text):
+        body = text.strip()
+        if not body or all(line.startswith("--") for line in body.splitlines()):
+            return
+        file_, line, from_env, internal = self.capture.locate()
+        if internal or self.capture.version_table in body:
+            return
+        record = {"sql": body, "file": file_, "line": line, "durationMs": 0, "locks": [], "rewrote": []}
+        if self.capture.step is not None and not from_env:
+            self.capture.step_statements.append(record)
+        else:
+            self.capture.preamble.append(record)
+
+    def flush(self):
+        pass
+
+
+def _plan_steps(script, direction, targets, heads):
+    """The migration steps for a command: Alembic's own planner for upgrades,
+    exactly one downgrade step per named revision for the round trip."""
+    from alembic.runtime.migration import MigrationStep
+
+    if direction == "up":
+        if not targets:
+            return []
+        destination = targets[0] if len(targets) == 1 else tuple(targets)
+        return list(script._upgrade_revs(destination, heads))
+    if direction == "down":
+        return [MigrationStep.downgrade_from_script(script.revision_map, script.get_revision(rev)) for rev in targets]
+    return []
+
+
 def _run_env(args, emit, direction):
+    """Runs env.py once with a step plan; direction is up, down or none (env.py
+    runs, nothing migrates: used to obtain target_metadata)."""
     project = _require_project()
     from alembic.runtime.environment import EnvironmentContext
 
     _install_hooks()
     script = project.script
     config = project.config
-    url = _with_driver(args["url"], project.driver)
+    offline = bool(args.get("offline"))
+    url = _with_driver(args.get("url") or "postgresql://offline@localhost/offline", project.driver)
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     env = dict((name, url) for name in args.get("urlEnv") or [])
     capture = Capture(args.get("expect"), emit, args.get("capture", True), VERSION_TABLE_DEFAULT)
     targets = args.get("targets") or []
+    start_from = tuple(args.get("startFrom") or ())
     applied = []
     steps_seen = []
+    if offline:
+        config.output_buffer = OfflineOutput(capture)
 
     def steps(heads, context):
         capture.version_table = context.opts.get("version_table") or VERSION_TABLE_DEFAULT
-        if direction == "up":
-            destination = targets[0] if len(targets) == 1 else tuple(targets)
-            planned = list(script._upgrade_revs(destination, heads))
-        elif direction == "down":
-            planned = list(script._downgrade_revs(targets[0], heads))
-        else:
-            planned = []
+        planned = _plan_steps(script, direction, targets, start_from if offline else heads)
         last = [None, None]
         for step in planned:
             if last[0] is not None:
@@ -796,7 +848,14 @@ def _run_env(args, emit, direction):
     CURRENT["capture"] = capture
     try:
         with _environment(env), spy:
-            with EnvironmentContext(config, script, fn=steps, destination_rev=targets[-1] if targets else None):
+            with EnvironmentContext(
+                config,
+                script,
+                fn=steps,
+                as_sql=offline,
+                starting_rev=(start_from[0] if start_from else None) if offline else None,
+                destination_rev=targets[-1] if targets else None,
+            ):
                 script.run_env()
     except UnsafeDatabase as error:
         raise BridgeError("unsafe-database", capture.unsafe or str(error))
@@ -815,6 +874,8 @@ def _run_env(args, emit, direction):
             )
     finally:
         CURRENT["capture"] = None
+        config.output_buffer = None
+    PROJECT.configure = spy.kwargs
 
     return {
         "applied": applied,
@@ -903,12 +964,475 @@ def cmd_current(args, emit):
         del project
 
 
+def _metadatas(kwargs):
+    metadata = (kwargs or {}).get("target_metadata")
+    if metadata is None:
+        return []
+    if isinstance(metadata, (list, tuple)):
+        return [m for m in metadata if m is not None]
+    return [metadata]
+
+
+def _table_key(table):
+    return "%s.%s" % (table.schema or "public", table.name)
+
+
+def _sync_engine(url):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(_with_driver(url, _sync_driver()), poolclass=NullPool)
+
+
+def _exclusions(kwargs, metadatas, head_url, expect, emit):
+    """What env.py's include_object / include_name leave out, on both sides:
+    the models' objects and the head database's reflected objects."""
+    include_object = kwargs.get("include_object")
+    include_name = kwargs.get("include_name")
+    excluded = {"tables": [], "columns": [], "indexes": [], "constraints": []}
+    if include_object is None and include_name is None:
+        return excluded
+
+    def keep_name(name, type_, parents):
+        if include_name is None:
+            return True
+        try:
+            return bool(include_name(name, type_, parents))
+        except TypeError:
+            return True
+
+    def keep_object(obj, name, type_, reflected):
+        if include_object is None:
+            return True
+        return bool(include_object(obj, name, type_, reflected, None))
+
+    def visit(table, reflected):
+        key = _table_key(table)
+        parents = {"schema_name": table.schema}
+        if not keep_name(table.name, "table", parents) or not keep_object(table, table.name, "table", reflected):
+            excluded["tables"].append(key)
+            return
+        tparents = {"schema_name": table.schema, "table_name": table.name, "schema_qualified_table_name": key}
+        for column in table.columns:
+            if not keep_name(column.name, "column", tparents) or not keep_object(
+                column, column.name, "column", reflected
+            ):
+                excluded["columns"].append("%s.%s" % (key, column.name))
+        for index in table.indexes:
+            if index.name and (
+                not keep_name(index.name, "index", tparents) or not keep_object(index, index.name, "index", reflected)
+            ):
+                excluded["indexes"].append("%s.%s" % (key, index.name))
+        for constraint in table.constraints:
+            kind = type(constraint).__name__
+            type_ = {
+                "UniqueConstraint": "unique_constraint",
+                "ForeignKeyConstraint": "foreign_key_constraint",
+            }.get(kind)
+            if type_ is None or not constraint.name:
+                continue
+            if not keep_name(constraint.name, type_, tparents) or not keep_object(
+                constraint, constraint.name, type_, reflected
+            ):
+                excluded["constraints"].append("%s.%s" % (key, constraint.name))
+
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            visit(table, False)
+    if head_url:
+        from sqlalchemy import MetaData, inspect
+
+        capture = Capture(expect, emit, False, VERSION_TABLE_DEFAULT)
+        previous = CURRENT["capture"]
+        CURRENT["capture"] = capture
+        engine = _sync_engine(head_url)
+        try:
+            with engine.connect() as connection:
+                schemas = [s for s in inspect(connection).get_schema_names() if not s.startswith("pg_")]
+                for schema in schemas:
+                    if schema == "information_schema":
+                        continue
+                    reflected = MetaData()
+                    reflected.reflect(connection, schema=None if schema == "public" else schema)
+                    for table in reflected.tables.values():
+                        visit(table, True)
+        finally:
+            engine.dispose()
+            CURRENT["capture"] = previous
+    for key in excluded:
+        excluded[key] = sorted(set(excluded[key]))
+    return excluded
+
+
+def cmd_models(args, emit):
+    """Runs env.py (no migrations) to obtain target_metadata and its filters,
+    then create_all()s the models into the given throwaway database."""
+    project = _require_project()
+    run = _run_env(dict(args, targets=[], capture=False), emit, "none")
+    if run["failed"]:
+        failure = run["failed"]
+        raise BridgeError("env", failure["message"], file=failure.get("file"), line=failure.get("line"))
+    kwargs = project.configure or {}
+    metadatas = _metadatas(kwargs)
+    project.metadatas = metadatas
+    if not metadatas:
+        return {"hasMetadata": False, "tables": [], "schemas": [], "excluded": None, "modelClasses": _scan_models([])}
+    from sqlalchemy import text
+
+    capture = Capture(args.get("expect"), emit, False, VERSION_TABLE_DEFAULT)
+    CURRENT["capture"] = capture
+    engine = _sync_engine(args["url"])
+    try:
+        schemas = sorted(set(t.schema for m in metadatas for t in m.tables.values() if t.schema))
+        with engine.begin() as connection:
+            for schema in schemas:
+                connection.execute(text('CREATE SCHEMA IF NOT EXISTS "%s"' % schema.replace('"', '""')))
+            for metadata in metadatas:
+                metadata.create_all(connection)
+    except UnsafeDatabase as error:
+        raise BridgeError("unsafe-database", capture.unsafe or str(error))
+    except Exception as error:
+        raise BridgeError(
+            "models",
+            "the models cannot be created in an empty database (metadata.create_all failed): %s" % _db_error(error)["message"],
+            traceback=traceback.format_exc(),
+        )
+    finally:
+        engine.dispose()
+        CURRENT["capture"] = None
+    tables = sorted(_table_key(t) for m in metadatas for t in m.tables.values())
+    excluded = _exclusions(kwargs, metadatas, args.get("headUrl"), args.get("headExpect"), emit)
+    return {
+        "hasMetadata": True,
+        "tables": tables,
+        "schemas": schemas,
+        "excluded": excluded,
+        "modelClasses": _scan_models(tables),
+    }
+
+
+_SKIP_DIRS = set(
+    [".git", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox", ".nox", "build", "dist",
+     ".mypy_cache", ".pytest_cache", ".ruff_cache"]
+)
+
+
+def _scan_models(metadata_tables):
+    """Model classes declared in the project's source (found by reading the
+    files, not importing them), and whether the metadata knows their table."""
+    known = set(metadata_tables)
+    found = []
+    root = os.getcwd()
+    version_dirs = PROJECT.version_dirs
+    seen_files = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")]
+        real_dir = os.path.realpath(dirpath)
+        if any(real_dir == d or real_dir.startswith(d + os.sep) for d in version_dirs):
+            dirnames[:] = []
+            continue
+        for filename in filenames:
+            if not filename.endswith(".py"):
+                continue
+            seen_files += 1
+            if seen_files > 5000:
+                return found
+            path = os.path.join(dirpath, filename)
+            try:
+                with io.open(path, encoding="utf-8") as handle:
+                    source = handle.read()
+                if "__tablename__" not in source and "table=True" not in source:
+                    continue
+                tree = ast.parse(source, filename=path)
+            except (SyntaxError, UnicodeDecodeError, OSError):
+                continue
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.ClassDef):
+                    continue
+                name = _declared_table(node)
+                if name is None:
+                    continue
+                table, schema = name
+                key = "%s.%s" % (schema or "public", table)
+                found.append(
+                    {
+                        "table": key,
+                        "className": node.name,
+                        "file": os.path.realpath(path),
+                        "line": node.lineno,
+                        "inMetadata": key in known,
+                    }
+                )
+    return found
+
+
+def _declared_table(node):
+    """(table, schema) a class body declares via __tablename__ (or SQLModel's table=True)."""
+    table = None
+    schema = None
+    for stmt in node.body:
+        targets = []
+        value = None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        for target in targets:
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "__tablename__" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                table = value.value
+            elif target.id == "__table_args__":
+                schema = _schema_from_table_args(value) or schema
+    if table is None:
+        for keyword in node.keywords:
+            if keyword.arg == "table" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True:
+                table = node.name.lower()
+    return (table, schema) if table else None
+
+
+def _schema_from_table_args(value):
+    dicts = [value] if isinstance(value, ast.Dict) else []
+    if isinstance(value, ast.Tuple) and value.elts and isinstance(value.elts[-1], ast.Dict):
+        dicts.append(value.elts[-1])
+    for d in dicts:
+        for key, val in zip(d.keys, d.values):
+            if isinstance(key, ast.Constant) and key.value == "schema" and isinstance(val, ast.Constant):
+                return val.value
+    return None
+
+
+# --------------------------------------------------------------------------
+# ORM smoke test: one object per mapped class through a Session.
+
+
+def _mapped_classes(metadatas):
+    """Mappers whose table belongs to target_metadata, parents before children."""
+    try:
+        from sqlalchemy.orm.mapperlib import _mapper_registries
+    except ImportError:  # SQLAlchemy 1.4
+        from sqlalchemy.orm.mapper import _mapper_registries
+    tables = {}
+    order = {}
+    for metadata in metadatas:
+        for index, table in enumerate(metadata.sorted_tables):
+            tables[id(table)] = table
+            order[id(table)] = index
+    mappers = []
+    for registry in list(_mapper_registries):
+        for mapper in list(registry.mappers):
+            table = mapper.local_table
+            if mapper.concrete or table is None or id(table) not in tables:
+                continue
+            mappers.append(mapper)
+    mappers.sort(key=lambda m: (order.get(id(m.local_table), 0), m.class_.__name__))
+    return mappers
+
+
+class ValueMaker(object):
+    """Synthetic Python values for SQLAlchemy column types, unique per call."""
+
+    def __init__(self, token):
+        self.token = token
+        self.counter = 0
+
+    def next(self):
+        self.counter += 1
+        return self.counter
+
+    def value(self, column):
+        import datetime
+        import decimal
+        import uuid
+
+        from sqlalchemy import types as sqltypes
+
+        n = self.next()
+        type_ = column.type
+        impl = getattr(type_, "impl", None)
+        if impl is not None and not isinstance(type_, sqltypes.Enum):
+            # TypeDecorator: build a value for its underlying type.
+            impl_type = impl if isinstance(impl, sqltypes.TypeEngine) else impl()
+            proxy = type("C", (), {"type": impl_type, "name": column.name})
+            return self.value(proxy)
+        if isinstance(type_, sqltypes.Enum):
+            if type_.enum_class is not None:
+                return list(type_.enum_class)[0]
+            return type_.enums[0] if type_.enums else None
+        if isinstance(type_, sqltypes.Boolean):
+            return True
+        if isinstance(type_, (sqltypes.Integer,)):
+            return 900000 + (int(self.token[:4], 16) * 10 + n) % 900000 if column.unique or column.primary_key else n
+        if isinstance(type_, sqltypes.Numeric):
+            return decimal.Decimal(n) if not isinstance(type_, sqltypes.Float) else float(n) + 0.5
+        if isinstance(type_, sqltypes.DateTime):
+            if getattr(type_, "timezone", False):
+                return datetime.datetime.now(datetime.timezone.utc)
+            return datetime.datetime.now()
+        if isinstance(type_, sqltypes.Date):
+            return datetime.date.today()
+        if isinstance(type_, sqltypes.Time):
+            return datetime.time(12, 0)
+        if isinstance(type_, sqltypes.Interval):
+            return datetime.timedelta(minutes=n)
+        if isinstance(type_, sqltypes.LargeBinary):
+            return b"\x00\x01"
+        if isinstance(type_, sqltypes.ARRAY):
+            proxy = type("C", (), {"type": type_.item_type, "name": column.name, "unique": False, "primary_key": False})
+            return [self.value(proxy)]
+        if isinstance(type_, sqltypes.JSON):
+            return {"alembic_review": n}
+        type_name = type(type_).__name__.upper()
+        if "UUID" in type_name:
+            value = uuid.uuid4()
+            return value if getattr(type_, "as_uuid", True) else str(value)
+        if isinstance(type_, sqltypes.String):
+            length = getattr(type_, "length", None)
+            text = "ar%s%d" % (self.token[:6], n)
+            if "email" in column.name.lower():
+                text = "ar%s%d@example.com" % (self.token[:6], n)
+            return text[:length] if length else text
+        try:
+            python_type = type_.python_type
+        except (NotImplementedError, AttributeError):
+            return None
+        if python_type is int:
+            return n
+        if python_type is str:
+            return "ar%d" % n
+        return None
+
+
+def _needs_value(column):
+    if column.primary_key and column.autoincrement in (True, "auto") and _is_integer(column):
+        return False
+    if column.default is not None or column.server_default is not None:
+        return False
+    if getattr(column, "identity", None) is not None or getattr(column, "computed", None) is not None:
+        return False
+    return not column.nullable or column.primary_key
+
+
+def _is_integer(column):
+    from sqlalchemy import types as sqltypes
+
+    return isinstance(column.type, sqltypes.Integer)
+
+
+def cmd_orm(args, emit):
+    """For every mapped class: build an instance with synthetic values, add it
+    through a Session, flush, read it back; everything is rolled back."""
+    project = _require_project()
+    if not project.metadatas:
+        return {"checked": [], "failures": []}
+    from sqlalchemy.orm import Session
+
+    capture = Capture(args.get("expect"), emit, False, VERSION_TABLE_DEFAULT)
+    CURRENT["capture"] = capture
+    engine = _sync_engine(args["url"])
+    maker = ValueMaker("%08x" % (os.getpid() * 7919 % 0xFFFFFFFF))
+    checked = []
+    failures = []
+    created = {}  # table key -> {column name: value} of the inserted row
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            session = Session(bind=connection)
+            try:
+                for mapper in _mapped_classes(project.metadatas):
+                    cls = mapper.class_
+                    name = "%s.%s" % (cls.__module__, cls.__name__)
+                    checked.append(name)
+                    try:
+                        # A SAVEPOINT per class: one failure does not hide the others.
+                        with session.begin_nested():
+                            instance = _build_instance(mapper, maker, created)
+                            session.add(instance)
+                            session.flush()
+                            session.expire(instance)
+                            # Reading it back loads every mapped column from the table.
+                            for prop in mapper.column_attrs:
+                                for column in prop.columns:
+                                    value = getattr(instance, prop.key)
+                                    if getattr(column, "table", None) is not None:
+                                        created.setdefault(_table_key(column.table), {})[column.name] = value
+                        session.expunge_all()
+                    except UnsafeDatabase:
+                        raise
+                    except Exception as error:
+                        session.expunge_all()
+                        db = _db_error(error)
+                        failures.append(
+                            {
+                                "className": name,
+                                "table": _table_key(mapper.local_table),
+                                "message": db.get("message")
+                                if _looks_like_db_error(error)
+                                else "%s: %s" % (type(error).__name__, error),
+                                "sqlstate": db.get("sqlstate"),
+                                "file": _class_file(cls),
+                                "line": _class_line(cls),
+                            }
+                        )
+            finally:
+                session.close()
+                transaction.rollback()
+    except UnsafeDatabase as error:
+        raise BridgeError("unsafe-database", capture.unsafe or str(error))
+    finally:
+        engine.dispose()
+        CURRENT["capture"] = None
+    return {"checked": checked, "failures": failures}
+
+
+def _class_file(cls):
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    return os.path.realpath(path) if path else None
+
+
+def _class_line(cls):
+    try:
+        import inspect
+
+        return inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        return None
+
+
+def _build_instance(mapper, maker, created):
+    """An instance with a value for every required column; foreign keys point
+    at the rows inserted for their parents earlier in this transaction."""
+    instance = mapper.class_manager.new_instance()
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if not hasattr(column, "table") or column.table is None:
+            continue
+        value = None
+        for fk in column.foreign_keys:
+            parent = created.get(_table_key(fk.column.table), {})
+            if fk.column.name in parent:
+                value = parent[fk.column.name]
+                break
+        if value is None and column.foreign_keys and not column.nullable:
+            continue  # no parent row: the insert will say why
+        if value is None and not _needs_value(column):
+            continue
+        if value is None:
+            value = maker.value(column)
+        if value is not None:
+            setattr(instance, prop.key, value)
+    return instance
+
+
 COMMANDS = {
     "hello": cmd_hello,
     "load": cmd_load,
     "upgrade": cmd_upgrade,
     "downgrade": cmd_downgrade,
     "current": cmd_current,
+    "models": cmd_models,
+    "orm": cmd_orm,
 }
 
 

@@ -84,6 +84,8 @@ export class Bridge {
   private exited: Error | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private releaseTeardown: (() => Promise<void>) | undefined;
+  /** Commands that set up the child's state, re-sent after a restart. */
+  private readonly setup: { cmd: keyof BridgeRequestMap; args: unknown }[] = [];
 
   constructor(options: BridgeOptions) {
     this.options = options;
@@ -108,7 +110,7 @@ export class Bridge {
     });
 
     createInterface({ input: child.stdout }).on('line', (line) => {
-      this.onLine(line);
+      if (this.child === child) this.onLine(line);
     });
     createInterface({ input: child.stderr }).on('line', (line) => {
       this.stderrTail.push(line);
@@ -116,6 +118,7 @@ export class Bridge {
       this.options.onStderr?.(line);
     });
     void child.then((result) => {
+      if (this.child !== child) return; // an earlier child, replaced by restart()
       const error = this.spawnError(result.failed ? result.originalMessage : undefined, result.exitCode);
       this.exited = error;
       for (const entry of this.pending.values()) entry.reject(error);
@@ -130,12 +133,29 @@ export class Bridge {
     args: BridgeRequestMap[C]['args'],
     onEvent?: (event: BridgeEvent) => void,
   ): Promise<BridgeRequestMap[C]['result']> {
-    if (this.child === undefined) this.start();
+    if (this.child === undefined) {
+      this.start();
+      for (const step of this.setup) void this.send(step.cmd, step.args).catch(() => undefined);
+    }
+    if (cmd === 'load') this.setup.push({ cmd, args });
+    return this.send(cmd, args, onEvent) as Promise<BridgeRequestMap[C]['result']>;
+  }
+
+  /** After a kill (revision time limit): the next call starts a new child with the same project loaded. */
+  restart(): void {
+    this.kill();
+    void this.releaseTeardown?.();
+    this.child = undefined;
+    this.exited = undefined;
+    this.pending.clear();
+  }
+
+  private send(cmd: keyof BridgeRequestMap, args: unknown, onEvent?: (event: BridgeEvent) => void): Promise<unknown> {
     if (this.exited !== undefined) return Promise.reject(this.exited);
     const id = this.nextId++;
     const child = this.child;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, onEvent });
+      this.pending.set(id, { resolve, reject, onEvent });
       child?.stdin?.write(`${JSON.stringify({ id, cmd, args })}\n`);
     });
   }

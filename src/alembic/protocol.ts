@@ -67,11 +67,65 @@ export interface BridgeStatement {
 }
 
 export interface RunArgs {
-  url: string;
-  expect: ExpectedDatabase;
+  /** Omitted in offline mode. */
+  url?: string;
+  expect?: ExpectedDatabase;
+  /** upgrade: destinations for Alembic's planner; downgrade: exactly these revisions, in order. */
   targets: string[];
   capture: boolean;
   urlEnv: string[];
+  /** Offline (`upgrade --sql`) mode: no database; statements are the SQL Alembic writes. */
+  offline?: boolean;
+  /** Offline mode: the revisions the database is assumed to be at. */
+  startFrom?: string[];
+}
+
+export interface ModelsArgs {
+  url: string;
+  expect: ExpectedDatabase;
+  urlEnv: string[];
+  /** The migrated head, reflected to apply include_object / include_name to its objects. */
+  headUrl?: string;
+  headExpect?: ExpectedDatabase;
+}
+
+export interface Exclusions {
+  tables: string[];
+  columns: string[];
+  indexes: string[];
+  constraints: string[];
+}
+
+export interface ModelClass {
+  /** "schema.table" */
+  table: string;
+  className: string;
+  /** Absolute path. */
+  file: string;
+  line: number;
+  inMetadata: boolean;
+}
+
+export interface ModelsResult {
+  hasMetadata: boolean;
+  tables: string[];
+  schemas: string[];
+  excluded: Exclusions | null;
+  modelClasses: ModelClass[];
+}
+
+export interface OrmFailure {
+  className: string;
+  table: string;
+  message: string;
+  sqlstate: string | null;
+  file: string | null;
+  line: number | null;
+}
+
+export interface OrmResult {
+  checked: string[];
+  failures: OrmFailure[];
 }
 
 export interface MigrationFailure {
@@ -125,6 +179,8 @@ export interface BridgeRequestMap {
   upgrade: { args: RunArgs; result: RunResult };
   downgrade: { args: RunArgs; result: RunResult };
   current: { args: CurrentArgs; result: { heads: string[] } };
+  models: { args: ModelsArgs; result: ModelsResult };
+  orm: { args: { url: string; expect: ExpectedDatabase }; result: OrmResult };
 }
 
 export type BridgeReply =

@@ -1,22 +1,45 @@
-// Findings from what happened when the revisions ran.
+// Findings from what happened when the revisions ran: failures (proven to be
+// caused by existing rows when the empty replay passes), table rewrites and
+// ACCESS EXCLUSIVE locks on tables that existed at the base.
 import type { RevisionTimeout } from '../alembic/bridge.ts';
-import type { MigrationFailure } from '../alembic/protocol.ts';
+import type { BridgeRevision, BridgeStatement, MigrationFailure } from '../alembic/protocol.ts';
 import type { Finding } from '../model.ts';
+import type { Replay, UpgradeOutcome } from '../replay/replay.ts';
+import type { SeedFailure } from '../replay/seed.ts';
+import { failed } from '../replay/replay.ts';
+import type { Schema } from '../schema/types.ts';
 import { finding } from './finding.ts';
 
-export function migrationFailed(
-  failure: MigrationFailure,
-  relative: (file: string) => string,
-  revisionPath: string | undefined,
-): Finding {
+type Relative = (file: string) => string;
+
+function sqlstateSuffix(sqlstate: string | null): string {
+  return sqlstate === null ? '' : ` (SQLSTATE ${sqlstate})`;
+}
+
+function location(failure: MigrationFailure, relative: Relative, revisionPath: string | undefined) {
   const file = failure.file ?? revisionPath;
-  return finding({
-    ruleId: 'migration-failed',
-    message: `Revision ${failure.revision ?? '?'} failed: ${failure.message}${failure.sqlstate === null ? '' : ` (SQLSTATE ${failure.sqlstate})`}`,
+  return {
     ...(file === undefined ? {} : { file: relative(file) }),
     ...(failure.line === null ? {} : { line: failure.line }),
     ...(failure.revision === null ? {} : { revision: failure.revision }),
     ...(failure.statement === null ? {} : { sql: failure.statement.sql.trim() }),
+  };
+}
+
+export function migrationFailed(failure: MigrationFailure, relative: Relative, revisionPath: string | undefined, base = false): Finding {
+  return finding({
+    ruleId: 'migration-failed',
+    message: `${base ? 'The base history fails to apply: revision' : 'Revision'} ${failure.revision ?? '?'} failed: ${failure.message}${sqlstateSuffix(failure.sqlstate)}`,
+    ...location(failure, relative, revisionPath),
+    details: { sqlstate: failure.sqlstate, exception: failure.exception },
+  });
+}
+
+export function failsOnExistingRows(failure: MigrationFailure, relative: Relative, revisionPath: string | undefined, rows: number | undefined): Finding {
+  return finding({
+    ruleId: 'fails-on-existing-rows',
+    message: `Revision ${failure.revision ?? '?'} fails on a database whose tables hold rows${rows === undefined ? '' : ` (${rows} per table here)`}: ${failure.message}${sqlstateSuffix(failure.sqlstate)}. On an empty database it passes, so it works in development and breaks the production deploy.`,
+    ...location(failure, relative, revisionPath),
     details: { sqlstate: failure.sqlstate, exception: failure.exception },
   });
 }
@@ -29,4 +52,112 @@ export function revisionTimedOut(timeout: RevisionTimeout, revisionPath: string 
     ...(revisionPath === undefined ? {} : { file: revisionPath }),
     details: { timeoutMs: timeout.timeoutMs },
   });
+}
+
+/** "users" → "public.users"; "audit.log" stays. */
+export function relationKey(relation: string): string {
+  return relation.includes('.') ? relation : `public.${relation}`;
+}
+
+/** Failures of the replay, with the proof from the empty replay when there is one. */
+export function replayFailures(
+  replay: Replay,
+  revisions: readonly BridgeRevision[],
+  relative: Relative,
+  seedRows: number,
+): Finding[] {
+  const pathOf = (id: string | null): string | undefined => revisions.find((r) => r.id === id)?.path;
+  const findings: Finding[] = [];
+  const timeout = (outcome: UpgradeOutcome): void => {
+    if (outcome.timedOut !== null) {
+      const file = pathOf(outcome.timedOut.revision);
+      findings.push(revisionTimedOut(outcome.timedOut, file === undefined ? undefined : relative(file)));
+    }
+  };
+  if (replay.frontier.failure !== null) {
+    findings.push(migrationFailed(replay.frontier.failure, relative, pathOf(replay.frontier.failure.revision), true));
+  }
+  timeout(replay.frontier);
+  const failure = replay.withRows.failure;
+  if (failure !== null) {
+    const empty = replay.withoutRows;
+    const passedEmpty =
+      empty !== null && failure.revision !== null && (empty.steps.has(failure.revision) || !failed(empty));
+    findings.push(
+      passedEmpty
+        ? failsOnExistingRows(failure, relative, pathOf(failure.revision), seedRows)
+        : migrationFailed(failure, relative, pathOf(failure.revision)),
+    );
+    if (passedEmpty && empty.failure !== null) {
+      findings.push(migrationFailed(empty.failure, relative, pathOf(empty.failure.revision)));
+    }
+  }
+  timeout(replay.withRows);
+  if (replay.withoutRows !== null) timeout(replay.withoutRows);
+  return findings;
+}
+
+/** Base tables the replay could not fill: what ran on them ran on an empty table. */
+export function seedFindings(failures: readonly SeedFailure[], seedRows: number): Finding[] {
+  return failures.map((failure) =>
+    finding({
+      ruleId: 'seed-failed',
+      message: `The table ${failure.table} could not be filled with ${seedRows} synthetic rows (${failure.message}), so the revisions ran on it empty: failures that only rows cause cannot show there.`,
+      table: failure.table,
+      suggestion: {
+        text: 'Give the review realistic rows for this table with a seed-sql file ([tool.alembic-review] seed-sql = "…").',
+      },
+    }),
+  );
+}
+
+/** table-rewrite and access-exclusive-lock for tables that existed at the base. */
+export function lockFindings(
+  statementsByRevision: ReadonlyMap<string, readonly BridgeStatement[]>,
+  revisions: readonly BridgeRevision[],
+  baseSchema: Schema | null,
+  baseRows: Record<string, number>,
+  relative: Relative,
+): Finding[] {
+  if (baseSchema === null) return [];
+  const findings: Finding[] = [];
+  const existed = (relation: string): boolean => baseSchema.tables[relationKey(relation)] !== undefined;
+  for (const revision of revisions) {
+    for (const statement of statementsByRevision.get(revision.id) ?? []) {
+      const where = {
+        file: relative(statement.file ?? revision.path),
+        revision: revision.id,
+        ...(statement.line === null ? {} : { line: statement.line }),
+        sql: statement.sql.trim(),
+      };
+      for (const table of statement.rewrote.filter(existed)) {
+        const rows = baseRows[relationKey(table)];
+        findings.push(
+          finding({
+            ruleId: 'table-rewrite',
+            message: `This statement rewrote the table ${table}${rows === undefined ? '' : ` (${rows} rows here)`}: Postgres copied every row into new storage while holding an ACCESS EXCLUSIVE lock, so reads and writes wait for the whole copy on a large table.`,
+            table,
+            ...where,
+            details: { rows },
+            suggestion: {
+              text: 'Avoid the rewrite (add the column without a volatile default, change types in a compatible way), or run it in a maintenance window.',
+            },
+          }),
+        );
+      }
+      const exclusive = statement.locks.filter((l) => l.mode === 'AccessExclusiveLock' && existed(l.relation));
+      for (const lock of exclusive) {
+        findings.push(
+          finding({
+            ruleId: 'access-exclusive-lock',
+            message: `Takes an ACCESS EXCLUSIVE lock on ${lock.relation}, held until the revision commits: every query on the table waits, and while it waits for running transactions, new queries queue behind it.`,
+            table: lock.relation,
+            ...where,
+            details: { mode: lock.mode },
+          }),
+        );
+      }
+    }
+  }
+  return findings;
 }

@@ -1,8 +1,9 @@
 // Picks the renderer for a report format.
 import type { Review } from '../model.ts';
 import type { Format } from '../options.ts';
-import { UsageError } from '../errors.ts';
 import { renderJson } from './json.ts';
+import { renderMarkdown } from './markdown.ts';
+import { renderSarif } from './sarif.ts';
 import { renderText } from './text.ts';
 
 export function renderReport(review: Review, format: Format, options: { color: boolean }): string {
@@ -12,7 +13,8 @@ export function renderReport(review: Review, format: Format, options: { color: b
     case 'json':
       return renderJson(review);
     case 'markdown':
+      return renderMarkdown(review);
     case 'sarif':
-      throw new UsageError('usage', `--format ${format} is not available in this version yet.`);
+      return renderSarif(review);
   }
 }

@@ -1,13 +1,19 @@
-// Replaying the change on a throwaway database: upgrade to the base
-// frontier, then apply every new revision as its own step, capturing each
-// statement with the revision line that emitted it, its locks and rewrites.
+// Replaying the change the way production meets it: upgrade a throwaway
+// database to the base frontier, snapshot it, fill every table with rows,
+// then apply each new revision as its own step, capturing each statement
+// with the revision line that emitted it, its locks and rewrites. When a
+// revision fails there, the same revisions are replayed on an empty copy of
+// the base: if they pass, the rows were the problem (fails-on-existing-rows).
 import type { Bridge } from '../alembic/bridge.ts';
 import { RevisionTimeout } from '../alembic/bridge.ts';
 import { explainBridgeError } from '../alembic/project.ts';
 import type { BridgeStatement, MigrationFailure, RunResult } from '../alembic/protocol.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from '../database/provider.ts';
 import type { Statement } from '../model.ts';
+import { introspect } from '../schema/introspect.ts';
+import type { Schema } from '../schema/types.ts';
 import type { ReplayPlan } from './plan.ts';
+import { seedDatabase, type SeedFailure } from './seed.ts';
 
 export interface StepRecord {
   revision: string;
@@ -30,21 +36,64 @@ export interface ReplayContext {
   python: string;
   provider: DatabaseProvider;
   urlEnv: string[];
+  log: (line: string) => void;
 }
 
-/** Upgrades a database to targets; with capture, one step record per revision applied. */
-export async function upgrade(
+export interface ReplaySettings {
+  seedRows: number;
+  seedSql: string | undefined;
+}
+
+/** A database at the head of the change, with its schema. */
+export interface HeadState {
+  database: ThrowawayDatabase;
+  schema: Schema;
+  /** True when this is the replay without rows (the one with rows failed). */
+  withoutRows: boolean;
+}
+
+export interface Replay {
+  /** The upgrade to the base frontier (on the database with rows). */
+  frontier: UpgradeOutcome;
+  /** Schema at the base frontier, before seeding; null if the base could not be built. */
+  baseSchema: Schema | null;
+  /** Rows per "schema.table" at the base after seeding. */
+  baseRows: Record<string, number>;
+  seedFailures: SeedFailure[];
+  /** The new revisions applied to the database with rows. */
+  withRows: UpgradeOutcome;
+  /** The same, on an empty copy of the base (only when the replay with rows failed). */
+  withoutRows: UpgradeOutcome | null;
+  /** Where the migrated head is; null when no replay reached it. */
+  head: HeadState | null;
+}
+
+/** "schema.table" of Alembic's version table, as env.py configured it. */
+export function versionTableKey(configure: RunResult['configure']): string {
+  return `${configure?.versionTableSchema ?? 'public'}.${configure?.versionTable ?? 'alembic_version'}`;
+}
+
+export function emptyOutcome(): UpgradeOutcome {
+  return { steps: new Map(), failure: null, timedOut: null, preamble: [], configure: null };
+}
+
+export function failed(outcome: UpgradeOutcome): boolean {
+  return outcome.failure !== null || outcome.timedOut !== null;
+}
+
+/** Upgrades (or downgrades) a database; with capture, one step record per revision. */
+export async function migrate(
   context: ReplayContext,
+  command: 'upgrade' | 'downgrade',
   database: ThrowawayDatabase,
   targets: string[],
   capture: boolean,
 ): Promise<UpgradeOutcome> {
-  const steps = new Map<string, StepRecord>();
-  const outcome: UpgradeOutcome = { steps, failure: null, timedOut: null, preamble: [], configure: null };
+  const outcome = emptyOutcome();
   if (targets.length === 0) return outcome;
   try {
     const result = await context.bridge.call(
-      'upgrade',
+      command,
       {
         url: database.url,
         expect: { name: database.name, token: database.token },
@@ -54,7 +103,7 @@ export async function upgrade(
       },
       (event) => {
         if (event.event === 'step-end') {
-          steps.set(event.revision, {
+          outcome.steps.set(event.revision, {
             revision: event.revision,
             durationMs: event.durationMs,
             lockTimeout: event.lockTimeout,
@@ -67,26 +116,55 @@ export async function upgrade(
     outcome.preamble = result.preamble;
     outcome.configure = result.configure;
   } catch (error) {
-    if (error instanceof RevisionTimeout) outcome.timedOut = error;
-    else throw explainBridgeError(error, context.python);
+    if (!(error instanceof RevisionTimeout)) throw explainBridgeError(error, context.python);
+    outcome.timedOut = error;
+    // The watchdog killed the child; later stages get a fresh one.
+    context.bridge.restart();
   }
   return outcome;
 }
 
-/** Frontier first (not captured), then the new revisions (captured). */
-export async function replayPlan(
-  context: ReplayContext,
-  database: ThrowawayDatabase,
-  plan: ReplayPlan,
-  beforeNew?: () => Promise<void>,
-): Promise<{ frontier: UpgradeOutcome; changes: UpgradeOutcome }> {
-  const frontier = await upgrade(context, database, plan.frontier, false);
-  if (frontier.failure !== null || frontier.timedOut !== null) {
-    return { frontier, changes: { steps: new Map(), failure: null, timedOut: null, preamble: [], configure: null } };
+export async function replayChange(context: ReplayContext, plan: ReplayPlan, settings: ReplaySettings): Promise<Replay> {
+  const { provider, log } = context;
+  const rows = await provider.createDatabase('rows');
+  const frontier = await migrate(context, 'upgrade', rows, plan.frontier, false);
+  const replay: Replay = {
+    frontier,
+    baseSchema: null,
+    baseRows: {},
+    seedFailures: [],
+    withRows: emptyOutcome(),
+    withoutRows: null,
+    head: null,
+  };
+  if (failed(frontier)) return replay;
+
+  replay.baseSchema = await introspect(rows.url);
+  const versionTable = versionTableKey(frontier.configure);
+  const seeded = await seedDatabase(rows.url, replay.baseSchema, settings.seedRows, {
+    seedSql: settings.seedSql,
+    versionTable,
+  });
+  replay.baseRows = seeded.rows;
+  replay.seedFailures = seeded.failures;
+  const seededTables = Object.values(seeded.rows).filter((n) => n > 0).length;
+  log(`seeded ${seededTables} of ${Object.keys(seeded.rows).length} base tables with rows`);
+
+  const targets = plan.newRevisions.length === 0 ? [] : plan.heads;
+  replay.withRows = await migrate(context, 'upgrade', rows, targets, true);
+  if (!failed(replay.withRows)) {
+    replay.head = { database: rows, schema: await introspect(rows.url), withoutRows: false };
+    return replay;
   }
-  if (beforeNew !== undefined) await beforeNew();
-  const changes = await upgrade(context, database, plan.newRevisions.length === 0 ? [] : plan.heads, true);
-  return { frontier, changes };
+
+  log('a revision failed with rows in the tables: replaying the same revisions on an empty base');
+  const empty = await provider.createDatabase('empty');
+  const emptyFrontier = await migrate(context, 'upgrade', empty, plan.frontier, false);
+  replay.withoutRows = failed(emptyFrontier) ? emptyFrontier : await migrate(context, 'upgrade', empty, targets, true);
+  if (!failed(replay.withoutRows)) {
+    replay.head = { database: empty, schema: await introspect(empty.url), withoutRows: true };
+  }
+  return replay;
 }
 
 /** A bridge statement as the report shows it (repository-relative file). */
@@ -100,4 +178,40 @@ export function toStatement(statement: BridgeStatement, relative: (file: string)
     rewrote: statement.rewrote,
     ...(statement.error === undefined ? {} : { error: statement.error }),
   };
+}
+
+export interface RevisionRun {
+  statements: BridgeStatement[];
+  /** Applied on the database with rows. */
+  applied: boolean;
+  durationMs: number;
+  lockTimeout: string | null;
+}
+
+/**
+ * What a new revision ran. Revisions applied with rows show that run; the one
+ * that failed there (and those after it) show the complete run without rows
+ * when there is one, with the failing statement marked.
+ */
+export function revisionRun(replay: Replay, id: string): RevisionRun {
+  const withRows = replay.withRows.steps.get(id);
+  if (withRows !== undefined) {
+    return { statements: withRows.statements, applied: true, durationMs: withRows.durationMs, lockTimeout: withRows.lockTimeout };
+  }
+  const failure = replay.withRows.failure?.revision === id ? replay.withRows.failure : null;
+  const withoutRows = replay.withoutRows?.steps.get(id) ?? null;
+  if (withoutRows !== null) {
+    const failing = failure?.statement ?? null;
+    const statements = withoutRows.statements.map((s) =>
+      failing !== null && failing.error !== undefined && s.line === failing.line && s.sql.trim() === failing.sql.trim()
+        ? { ...s, error: failing.error }
+        : s,
+    );
+    return { statements, applied: false, durationMs: withoutRows.durationMs, lockTimeout: withoutRows.lockTimeout };
+  }
+  if (failure !== null) {
+    const statements = failure.statement === null ? failure.statements : [...failure.statements, failure.statement];
+    return { statements, applied: false, durationMs: 0, lockTimeout: null };
+  }
+  return { statements: [], applied: false, durationMs: 0, lockTimeout: null };
 }

@@ -18,6 +18,8 @@ export interface Column {
   comment: string | null;
   /** 1-based position among the table's live columns. */
   position: number;
+  /** "schema.name" of the enum type of the column (or of its array elements), else null. */
+  enumType: string | null;
 }
 
 export interface PrimaryKey {
@@ -29,14 +31,21 @@ export interface UniqueConstraint {
   name: string;
   columns: string[];
   deferrable: boolean;
+  initiallyDeferred: boolean;
   nullsNotDistinct: boolean;
+  /** pg_get_constraintdef, e.g. "UNIQUE (email)". */
+  definition: string;
 }
 
 export interface Index {
   name: string;
-  /** Column names, or the expression text for expression parts. */
+  /** Key column names, or the expression text for expression parts. */
   columns: string[];
+  /** Non-key columns of INCLUDE (...). */
+  include: string[];
   unique: boolean;
+  /** UNIQUE NULLS NOT DISTINCT (PostgreSQL 15+). */
+  nullsNotDistinct: boolean;
   /** WHERE predicate of a partial index. */
   predicate: string | null;
   method: string;
@@ -79,6 +88,8 @@ export interface Table {
   foreignKeys: ForeignKey[];
   checkConstraints: CheckConstraint[];
   comment: string | null;
+  /** "schema.table" of the partitioned table this table is a partition of, else null. */
+  partitionOf: string | null;
   /** Estimated or counted rows, when the caller asked for them. */
   rows?: number;
 }

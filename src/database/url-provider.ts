@@ -1,0 +1,168 @@
+// An existing PostgreSQL server given by URL (--database-url). We only ever
+// CREATE, COMMENT ON and DROP databases named alembic_review_* that this
+// provider created itself; the database named in the URL is used as the
+// maintenance connection and never written to.
+import pg from 'pg';
+import { UsageError, errorMessage } from '../errors.ts';
+import { Cleanup, seconds, type Log } from './lifecycle.ts';
+import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
+import { createThrowawayDatabase, dropThrowawayDatabase, serverVersion } from './server.ts';
+import { formatPostgresUrl, parsePostgresUrl, redactUrl, type ServerAddress } from './url.ts';
+
+export interface UrlProviderOptions {
+  log?: Log;
+  /** Connection timeout for the reachability check (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
+function hostPort(address: ServerAddress): string {
+  return `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+}
+
+export class UrlProvider implements DatabaseProvider {
+  readonly kind = 'url' as const;
+  readonly #url: string;
+  readonly #log: Log;
+  readonly #connectTimeoutMs: number;
+  readonly #databases = new Map<string, ThrowawayDatabase>();
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #cleanup: Cleanup;
+  #admin: ServerAddress | undefined;
+  #starting: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(url: string, options: UrlProviderOptions = {}) {
+    this.#url = url;
+    this.#log = options.log ?? (() => undefined);
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#cleanup = new Cleanup(`databases on ${redactUrl(url)}`, () => this.#dropAll());
+  }
+
+  get description(): string {
+    return `url (${redactUrl(this.#url)})`;
+  }
+
+  /** Names of the databases this provider created and has not dropped yet. */
+  get createdDatabases(): string[] {
+    return [...this.#databases.keys()];
+  }
+
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#stopped) throw new Error('provider already stopped');
+    const began = performance.now();
+    let admin: ServerAddress;
+    try {
+      admin = parsePostgresUrl(this.#url);
+    } catch (error) {
+      throw new UsageError('usage', `--database-url: ${errorMessage(error)}`, { cause: error });
+    }
+    const where = `${hostPort(admin)} (--database-url ${redactUrl(this.#url)})`;
+    const client = new pg.Client({ ...admin, connectionTimeoutMillis: this.#connectTimeoutMs });
+    let canCreate: boolean;
+    let version: string;
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw new UsageError(
+        'database',
+        `Cannot connect to the PostgreSQL server at ${where}: ${errorMessage(error) || String(error)}. ` +
+          `Check that the server runs and accepts this user and password, or use --database testcontainers ` +
+          `or --database embedded for a throwaway server.`,
+        { cause: error },
+      );
+    }
+    try {
+      const result = await client.query<{ can_create: boolean; version: string }>(
+        `SELECT (rolcreatedb OR rolsuper) AS can_create, current_setting('server_version') AS version
+           FROM pg_roles WHERE rolname = current_user`,
+      );
+      canCreate = result.rows[0]?.can_create ?? false;
+      version = result.rows[0]?.version ?? 'unknown';
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    if (!canCreate) {
+      throw new UsageError(
+        'database',
+        `The role "${admin.user}" on ${where} may not create databases (it lacks CREATEDB). alembic-review ` +
+          `creates and drops its own alembic_review_* databases there: grant it with ` +
+          `ALTER ROLE "${admin.user}" CREATEDB, use another role, or use --database testcontainers or --database embedded.`,
+      );
+    }
+    this.#admin = admin;
+    this.#log(`using PostgreSQL ${version} at ${hostPort(admin)} (${seconds(performance.now() - began)})`);
+  }
+
+  #requireAdmin(): ServerAddress {
+    if (this.#admin === undefined || this.#stopped) throw new Error('url provider not started');
+    return this.#admin;
+  }
+
+  async createDatabase(purpose: string): Promise<ThrowawayDatabase> {
+    const admin = this.#requireAdmin();
+    this.#cleanup.arm();
+    // Tracked while in flight so that a teardown (SIGTERM) racing with it still
+    // drops the database once it exists.
+    const creating = createThrowawayDatabase(admin, purpose).then((database) => {
+      this.#databases.set(database.name, database);
+      return database;
+    });
+    this.#pending.add(creating);
+    try {
+      return await creating;
+    } catch (error) {
+      throw new UsageError(
+        'database',
+        `Could not create a database on ${hostPort(admin)} (--database-url ${redactUrl(this.#url)}): ${errorMessage(error)}`,
+        { cause: error },
+      );
+    } finally {
+      this.#pending.delete(creating);
+    }
+  }
+
+  async dropDatabase(database: ThrowawayDatabase): Promise<void> {
+    if (!this.#databases.has(database.name))
+      throw new Error(`${database.name} was not created by this provider`);
+    await dropThrowawayDatabase(this.#requireAdmin(), database.name);
+    this.#databases.delete(database.name);
+  }
+
+  async serverVersion(): Promise<string> {
+    return serverVersion(this.#requireAdmin());
+  }
+
+  /** Drops every database this provider created. Idempotent. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (!this.#cleanup.armed && this.#databases.size === 0) return;
+    await this.#cleanup.run();
+  }
+
+  async #dropAll(): Promise<void> {
+    this.#stopped = true;
+    const admin = this.#admin;
+    if (admin === undefined) return;
+    await Promise.allSettled([...this.#pending]);
+    const failures: string[] = [];
+    for (const name of [...this.#databases.keys()]) {
+      try {
+        await dropThrowawayDatabase(admin, name);
+        this.#databases.delete(name);
+      } catch (error) {
+        failures.push(`${name}: ${errorMessage(error)}`);
+      }
+    }
+    if (failures.length > 0) {
+      throw new Error(
+        `could not drop ${failures.join('; ')} on ${formatPostgresUrl({ ...admin, password: '' })}`,
+      );
+    }
+  }
+}

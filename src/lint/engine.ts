@@ -1,0 +1,190 @@
+// The lint stage: every captured statement of the new revisions, parsed once
+// (only those some rule inspects), dispatched to the rules' handlers with
+// what the replay knows (tables and rows at the base, locks, rewrites,
+// errors, lock_timeout), and turned into findings.
+import type { Node } from 'sql-parser-cst';
+import { finding } from '../checks/finding.ts';
+import type { Finding, Statement } from '../model.ts';
+import { classify } from './classify.ts';
+import { relationRef, tableOf } from './names.ts';
+import { parseTexts, sourceText, type ParseResult } from './parse.ts';
+import { LINT_RULES } from './rules/index.ts';
+import type {
+  CapturedStatement,
+  LintInput,
+  LintRevision,
+  LintRule,
+  ParsedStatement,
+  Report,
+  RuleContext,
+  RuleListener,
+  SqlStatement,
+  TableRef,
+} from './types.ts';
+
+type NodeHandler = (node: SqlStatement, statement: ParsedStatement) => void;
+
+interface RevisionRun {
+  revision: LintRevision;
+  listeners: RuleListener[];
+  /** Index into the parse batch of each statement, or -1 when it is not parsed. */
+  parseIndex: number[];
+}
+
+/** Keys of a listener that are not statement types. */
+const EVENTS = new Set(['statement:exit', 'unparsed', 'revision:exit']);
+
+/** Lints the new revisions' captured SQL with the given rules (default: every lint rule). */
+export function lint(input: LintInput, rules: readonly LintRule[] = LINT_RULES): Finding[] {
+  const replayed = input.baseSchema !== null;
+  const baseTables = input.baseSchema?.tables ?? {};
+  // Offline, a table "existed at the base" unless a new statement created it first.
+  const createdInChange = new Set<string>();
+  const environment: ParsedStatement[] = [];
+  const findings: Finding[] = [];
+  const seen = new Map<string, ParsedStatement[]>();
+
+  const existedAtBase = (table: TableRef): boolean =>
+    replayed ? table.key in baseTables : !createdInChange.has(table.key);
+
+  const contextFor = (rule: LintRule, revision: LintRevision, earlierRevisions: LintRevision[]): RuleContext => ({
+    revision,
+    earlierRevisions,
+    replayed,
+    environment,
+    earlier: (type) => seen.get(type) ?? [],
+    table: (statement: ParsedStatement, node: Node): TableRef => {
+      const table = tableOf(node);
+      if (table === undefined) throw new Error(`${rule.meta.id}: not a table name: ${statement.text(node)}`);
+      return table;
+    },
+    relation: relationRef,
+    existedAtBase,
+    baseTable: (table) => baseTables[table.key],
+    baseColumn: (table, column) => baseTables[table.key]?.columns.find((c) => c.name === column),
+    rows: (table) => input.baseRows[table.key],
+    report: (at, report) => {
+      findings.push(toFinding(rule.meta.id, revision, at, report));
+    },
+  });
+
+  // Listeners first: what they inspect decides which statements are parsed.
+  const inspected = new Set<string>();
+  if (!replayed) inspected.add('create_table_stmt');
+  const runs: RevisionRun[] = input.revisions.map((revision, position) => {
+    const earlier = input.revisions.slice(0, position);
+    const listeners = rules.map((rule) => rule.create(contextFor(rule, revision, earlier)));
+    for (const listener of listeners) {
+      for (const key of Object.keys(listener)) if (!EVENTS.has(key)) inspected.add(key);
+    }
+    return { revision, listeners, parseIndex: [] };
+  });
+
+  const texts: string[] = [];
+  const queue = (sql: string): number => {
+    const type = classify(sql);
+    if (type !== undefined && !inspected.has(type)) return -1;
+    texts.push(sql);
+    return texts.length - 1;
+  };
+  const environmentIndex = input.environmentStatements.map((s) => queue(s.sql));
+  for (const run of runs) run.parseIndex = run.revision.statements.map((s) => queue(s.sql));
+  const parsed = parseTexts(texts);
+
+  input.environmentStatements.forEach((statement, index) => {
+    const result = parsed[environmentIndex[index] ?? -1];
+    environment.push(...captureOf(undefined, statement, index, statement.file ?? '', result).nodes);
+  });
+
+  for (const run of runs) {
+    run.revision.statements.forEach((statement, index) => {
+      const result = parsed[run.parseIndex[index] ?? -1];
+      const captured = captureOf(run.revision, statement, index, statement.file ?? run.revision.path, result);
+      if (result !== undefined && !result.ok) {
+        for (const listener of run.listeners) listener.unparsed?.({ captured, error: result.error });
+      }
+      for (const parsedStatement of captured.nodes) {
+        const node = parsedStatement.node;
+        if (!replayed && node.type === 'create_table_stmt') {
+          const table = tableOf(node.name);
+          if (table !== undefined) createdInChange.add(table.key);
+        }
+        for (const listener of run.listeners) {
+          const handler = listener[node.type] as NodeHandler | undefined;
+          handler?.(node, parsedStatement);
+        }
+        const ofType = seen.get(node.type);
+        if (ofType === undefined) seen.set(node.type, [parsedStatement]);
+        else ofType.push(parsedStatement);
+      }
+      for (const listener of run.listeners) listener['statement:exit']?.(captured);
+    });
+    for (const listener of run.listeners) listener['revision:exit']?.();
+  }
+  return ordered(withoutSuperseded(findings, rules), input.revisions);
+}
+
+function captureOf(
+  revision: LintRevision | undefined,
+  statement: Statement,
+  index: number,
+  file: string,
+  result: ParseResult | undefined,
+): CapturedStatement {
+  const captured: CapturedStatement = { revision, index, statement, file, line: statement.line ?? undefined, nodes: [] };
+  if (result?.ok === true) {
+    const source = result.source;
+    captured.nodes = result.statements.map((node) => ({
+      captured,
+      node,
+      sql: sourceText(source, node),
+      text: (part: Node) => sourceText(source, part),
+    }));
+  }
+  return captured;
+}
+
+function toFinding(ruleId: string, revision: LintRevision, at: ParsedStatement | CapturedStatement, report: Report): Finding {
+  const captured = 'captured' in at ? at.captured : at;
+  const sql = 'captured' in at ? at.sql : at.statement.sql.trim();
+  return finding({
+    ruleId,
+    message: report.message,
+    file: captured.file,
+    ...(captured.line === undefined ? {} : { line: captured.line }),
+    revision: revision.id,
+    ...(report.table === undefined ? {} : { table: report.table }),
+    ...(report.column === undefined ? {} : { column: report.column }),
+    sql: sql.length > MAX_SQL ? `${sql.slice(0, MAX_SQL)}…` : sql,
+    suggestion: report.suggestion,
+    ...(report.details === undefined ? {} : { details: report.details }),
+  });
+}
+
+/** Findings carry the statement, not a whole data script. */
+const MAX_SQL = 2000;
+
+/** One clear finding: a rule's finding replaces those of the rules it supersedes on the same column. */
+function withoutSuperseded(findings: Finding[], rules: readonly LintRule[]): Finding[] {
+  const superseded = new Set<string>();
+  const supersedes = new Map(rules.map((r) => [r.meta.id, r.meta.supersedes ?? []]));
+  for (const f of findings) {
+    for (const other of supersedes.get(f.ruleId) ?? []) superseded.add(`${other}|${f.revision}|${f.table}|${f.column}`);
+  }
+  if (superseded.size === 0) return findings;
+  return findings.filter((f) => !superseded.has(`${f.ruleId}|${f.revision}|${f.table}|${f.column}`));
+}
+
+/** Revision order, then line order (rules that pair statements report at the end of a revision). */
+function ordered(findings: Finding[], revisions: readonly LintRevision[]): Finding[] {
+  const position = new Map(revisions.map((r, i) => [r.id, i]));
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort(
+      (a, b) =>
+        (position.get(a.f.revision ?? '') ?? 0) - (position.get(b.f.revision ?? '') ?? 0) ||
+        (a.f.line ?? Infinity) - (b.f.line ?? Infinity) ||
+        a.i - b.i,
+    )
+    .map(({ f }) => f);
+}

@@ -1,0 +1,77 @@
+// The declared side: env.py's target_metadata create_all()'d into a second
+// throwaway database (with the include_object / include_name exclusions and
+// the model classes found in the project's source), and the ORM smoke test
+// that stores one object per mapped class in the migrated head.
+import { explainBridgeError } from '../alembic/project.ts';
+import type { Exclusions, ModelClass } from '../alembic/protocol.ts';
+import { finding } from '../checks/finding.ts';
+import type { Finding } from '../model.ts';
+import { introspect } from '../schema/introspect.ts';
+import type { Schema } from '../schema/types.ts';
+import type { HeadState, ReplayContext } from './replay.ts';
+
+export interface ModelsState {
+  /** Null when env.py gives no target_metadata. */
+  schema: Schema | null;
+  excluded: Exclusions;
+  modelClasses: ModelClass[];
+}
+
+const NO_EXCLUSIONS: Exclusions = { tables: [], columns: [], indexes: [], constraints: [] };
+
+export async function buildModels(context: ReplayContext, head: HeadState | null): Promise<ModelsState> {
+  const database = await context.provider.createDatabase('models');
+  try {
+    const result = await context.bridge.call('models', {
+      url: database.url,
+      expect: { name: database.name, token: database.token },
+      urlEnv: context.urlEnv,
+      ...(head === null
+        ? {}
+        : { headUrl: head.database.url, headExpect: { name: head.database.name, token: head.database.token } }),
+    });
+    if (!result.hasMetadata) {
+      context.log('env.py passes no target_metadata to context.configure(): no drift check, no ORM smoke test');
+      return { schema: null, excluded: NO_EXCLUSIONS, modelClasses: result.modelClasses };
+    }
+    return {
+      schema: await introspect(database.url),
+      excluded: result.excluded ?? NO_EXCLUSIONS,
+      modelClasses: result.modelClasses,
+    };
+  } catch (error) {
+    throw explainBridgeError(error, context.python);
+  } finally {
+    await context.provider.dropDatabase(database);
+  }
+}
+
+/** One object per mapped class through a Session on the migrated head; all rolled back. */
+export async function ormSmokeTest(
+  context: ReplayContext,
+  head: HeadState,
+  relative: (file: string) => string,
+): Promise<{ checked: number; findings: Finding[] }> {
+  try {
+    const result = await context.bridge.call('orm', {
+      url: head.database.url,
+      expect: { name: head.database.name, token: head.database.token },
+    });
+    const findings = result.failures.map((failure) =>
+      finding({
+        ruleId: 'orm-insert-failed',
+        message: `The model ${failure.className} cannot be stored in the migrated schema: inserting one through a Session and reading it back failed with: ${failure.message}${failure.sqlstate === null ? '' : ` (SQLSTATE ${failure.sqlstate})`}. The application will fail the same way after this migration.`,
+        table: failure.table.replace(/^public\./, ''),
+        ...(failure.file === null ? {} : { file: relative(failure.file) }),
+        ...(failure.line === null ? {} : { line: failure.line }),
+        details: { className: failure.className, sqlstate: failure.sqlstate },
+        suggestion: {
+          text: 'Make the migrations create what the model maps (a migration for the model change is missing or differs), or fix the model.',
+        },
+      }),
+    );
+    return { checked: result.checked.length, findings };
+  } catch (error) {
+    throw explainBridgeError(error, context.python);
+  }
+}

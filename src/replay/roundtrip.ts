@@ -1,0 +1,122 @@
+// The downgrade round trip on the migrated head: downgrade the new revisions
+// one at a time back to the base frontier and compare with the base
+// snapshot, then upgrade again and compare with the head snapshot.
+import type { BridgeRevision } from '../alembic/protocol.ts';
+import { finding } from '../checks/finding.ts';
+import type { Finding } from '../model.ts';
+import { diffSchemas } from '../schema/diff.ts';
+import { introspect } from '../schema/introspect.ts';
+import type { Schema } from '../schema/types.ts';
+import type { ReplayPlan } from './plan.ts';
+import { failed, migrate, type HeadState, type ReplayContext, type UpgradeOutcome } from './replay.ts';
+
+export interface RoundTrip {
+  findings: Finding[];
+  downgraded: number;
+}
+
+export async function roundTrip(
+  context: ReplayContext,
+  plan: ReplayPlan,
+  head: HeadState,
+  baseSchema: Schema,
+  statementsOf: (revision: string) => readonly { sql: string; line: number | null }[],
+  relative: (file: string) => string,
+): Promise<RoundTrip> {
+  const findings: Finding[] = [];
+  const newest = [...plan.newRevisions].reverse();
+  let downgraded = 0;
+  for (const revision of newest) {
+    const outcome = await migrate(context, 'downgrade', head.database, [revision.id], false);
+    if (failed(outcome)) {
+      findings.push(downgradeFailed(revision, outcome, relative));
+      return { findings, downgraded };
+    }
+    downgraded++;
+  }
+
+  const afterDowngrade = await introspect(head.database.url);
+  const residueFindings = diffSchemas(afterDowngrade, baseSchema, {});
+  const residue = residueFindings.map((f) => f.message);
+  if (residue.length > 0) {
+    const culprit = attribute(residueFindings, newest, statementsOf);
+    findings.push(
+      finding({
+        ruleId: 'downgrade-leaves-residue',
+        message: `Downgrading the new revisions does not restore the base schema: ${residue.join('; ')}.`,
+        ...(culprit === undefined
+          ? {}
+          : {
+              file: relative(culprit.path),
+              revision: culprit.id,
+              ...(culprit.downgradeLine === undefined || culprit.downgradeLine === null
+                ? {}
+                : { line: culprit.downgradeLine }),
+            }),
+        details: { differences: residue },
+        suggestion: { text: 'Make downgrade() undo everything upgrade() does (drop what it creates, restore what it drops).' },
+      }),
+    );
+  }
+
+  const again = await migrate(context, 'upgrade', head.database, plan.heads, false);
+  if (failed(again)) {
+    const message = again.failure?.message ?? again.timedOut?.message ?? 'unknown error';
+    const revision = plan.newRevisions.find((r) => r.id === again.failure?.revision);
+    findings.push(
+      finding({
+        ruleId: 'downgrade-leaves-residue',
+        message: `After downgrading, upgrading again fails: ${message}. The downgrade leaves something behind that the upgrade then trips over.`,
+        ...(revision === undefined ? {} : { file: relative(revision.path), revision: revision.id }),
+        ...(again.failure?.line === null || again.failure?.line === undefined ? {} : { line: again.failure.line }),
+        suggestion: { text: 'Make downgrade() undo everything upgrade() does.' },
+      }),
+    );
+    return { findings, downgraded };
+  }
+  const afterUpgrade = await introspect(head.database.url);
+  const drift = diffSchemas(afterUpgrade, head.schema, {}).map((f) => f.message);
+  if (drift.length > 0) {
+    findings.push(
+      finding({
+        ruleId: 'downgrade-leaves-residue',
+        message: `Upgrading again after the downgrade gives a different schema than the first upgrade: ${drift.join('; ')}.`,
+        details: { differences: drift },
+        suggestion: { text: 'Make downgrade() undo everything upgrade() does, so that upgrade → downgrade → upgrade is stable.' },
+      }),
+    );
+  }
+  return { findings, downgraded };
+}
+
+/** The newest revision whose statements name the leftover column or table. */
+function attribute(
+  residue: readonly Finding[],
+  newest: readonly BridgeRevision[],
+  statementsOf: (revision: string) => readonly { sql: string }[],
+): BridgeRevision | undefined {
+  const names = residue
+    .map((f) => f.column ?? f.table?.split('.').pop())
+    .filter((n): n is string => n !== undefined)
+    .map((n) => new RegExp(`\\b${n.replace(/[^A-Za-z0-9_]/g, '')}\\b`));
+  return newest.find((revision) => statementsOf(revision.id).some((s) => names.some((name) => name.test(s.sql))));
+}
+
+export function downgradeFailed(
+  revision: BridgeRevision,
+  outcome: UpgradeOutcome,
+  relative: (file: string) => string,
+): Finding {
+  const failure = outcome.failure;
+  const message = failure?.message ?? outcome.timedOut?.message ?? 'unknown error';
+  const line = failure?.line ?? revision.downgradeLine ?? null;
+  return finding({
+    ruleId: 'downgrade-failed',
+    message: `Downgrading revision ${revision.id} failed: ${message}${failure?.sqlstate ? ` (SQLSTATE ${failure.sqlstate})` : ''}.`,
+    file: relative(failure?.file ?? revision.path),
+    revision: revision.id,
+    ...(line === null ? {} : { line }),
+    ...(failure?.statement ? { sql: failure.statement.sql.trim() } : {}),
+    suggestion: { text: 'Fix downgrade() so that it runs on a database that holds rows.' },
+  });
+}

@@ -1,0 +1,256 @@
+// Synthetic rows in every table that exists at the base, because that is
+// where migrations break: NOT NULL columns without defaults, casts that fail
+// on real values, constraints that existing rows violate. Parents are seeded
+// before children and foreign keys point at seeded parent rows; identity,
+// serial and generated columns are left to the database.
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+import { UsageError } from '../errors.ts';
+import type { Column, EnumType, Schema, Table } from '../schema/types.ts';
+import { displayName, tableKey } from '../schema/types.ts';
+
+export interface SeedFailure {
+  table: string;
+  message: string;
+}
+
+export interface SeedResult {
+  /** "schema.table" → rows in the table after seeding (including rows the migrations inserted). */
+  rows: Record<string, number>;
+  failures: SeedFailure[];
+}
+
+type Row = Record<string, unknown>;
+
+function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+function qualified(table: Table): string {
+  return `${quote(table.schema)}.${quote(table.name)}`;
+}
+
+/** Tables ordered parents first; self-references and cycles do not block. */
+export function seedOrder(tables: readonly Table[]): Table[] {
+  const byKey = new Map(tables.map((t) => [tableKey(t.schema, t.name), t]));
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const order: Table[] = [];
+  const visit = (table: Table): void => {
+    const key = tableKey(table.schema, table.name);
+    if (done.has(key) || visiting.has(key)) return;
+    visiting.add(key);
+    for (const fk of table.foreignKeys) {
+      const parent = byKey.get(fk.referredTable);
+      if (parent !== undefined && fk.referredTable !== key) visit(parent);
+    }
+    visiting.delete(key);
+    done.add(key);
+    order.push(table);
+  };
+  for (const table of tables) visit(table);
+  return order;
+}
+
+function baseType(type: string): { base: string; array: boolean } {
+  const array = type.endsWith('[]');
+  return { base: (array ? type.slice(0, -2) : type).toLowerCase(), array };
+}
+
+function findEnum(type: string, enums: Record<string, EnumType>): EnumType | undefined {
+  const name = type.replaceAll('"', '');
+  return enums[name] ?? enums[`public.${name}`] ?? Object.values(enums).find((e) => e.name === name);
+}
+
+/** A literal (as text, cast by the INSERT) for row i (1-based), or undefined if we cannot make one. */
+export function syntheticValue(column: Column, i: number, enums: Record<string, EnumType>): string | undefined {
+  const { base, array } = baseType(column.type);
+  const scalar = scalarValue(column.name, base, i, enums);
+  if (scalar === undefined) return undefined;
+  if (!array) return scalar;
+  return `{${JSON.stringify(scalar)}}`;
+}
+
+function scalarValue(name: string, type: string, i: number, enums: Record<string, EnumType>): string | undefined {
+  const length = /\((\d+)(?:,\s*(\d+))?\)/.exec(type);
+  const n = length === null ? undefined : Number(length[1]);
+  const pad = (day: number): string => String(((day - 1) % 28) + 1).padStart(2, '0');
+  if (/^(smallint|integer|bigint|int[248]?)$/.test(type)) return String(i);
+  if (/^(numeric|decimal)/.test(type)) {
+    const scale = length?.[2] === undefined ? 0 : Number(length[2]);
+    const precision = n ?? 10;
+    return precision - scale >= String(i).length ? String(i) : '0';
+  }
+  if (/^(real|double precision|float[48]?)$/.test(type)) return `${i}.5`;
+  if (type === 'money') return `${i}.00`;
+  if (type === 'boolean') return i % 2 === 1 ? 'true' : 'false';
+  if (/^(character varying|varchar|text|character|char|bpchar|citext|name)/.test(type)) {
+    const text = name.toLowerCase().includes('email') ? `seed${i}@example.com` : `${name} ${i}`;
+    return n === undefined ? text : text.length <= n ? text : `${i}`.slice(0, n);
+  }
+  if (type === 'date') return `2024-01-${pad(i)}`;
+  if (type.startsWith('timestamp')) return `2024-01-${pad(i)} 12:00:00${type.includes('with time zone') ? '+00' : ''}`;
+  if (type.startsWith('time')) return '12:00:00';
+  if (type === 'interval') return `${i} days`;
+  if (type === 'uuid') return `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  if (type === 'json' || type === 'jsonb') return JSON.stringify({ seed: i });
+  if (type === 'bytea') return `\\x${i.toString(16).padStart(2, '0')}`;
+  if (type === 'inet' || type === 'cidr') return `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+  if (type === 'macaddr') return `08:00:2b:00:00:${(i % 256).toString(16).padStart(2, '0')}`;
+  if (type === 'xml') return `<seed>${i}</seed>`;
+  if (type === 'tsvector') return `seed${i}`;
+  const enumType = findEnum(type, enums);
+  if (enumType !== undefined && enumType.labels.length > 0) {
+    return enumType.labels[(i - 1) % enumType.labels.length];
+  }
+  return undefined;
+}
+
+/** Columns the database fills itself (identity, serial, generated, any default). */
+function leftToDatabase(column: Column): boolean {
+  return column.identity !== null || column.generated !== null || column.default !== null;
+}
+
+function planRows(
+  table: Table,
+  count: number,
+  parents: ReadonlyMap<string, Row[]>,
+  enums: Record<string, EnumType>,
+  minimal: boolean,
+): { columns: Column[]; rows: (string | null)[][] } | string {
+  const fkValue = new Map<string, (i: number) => string | null>();
+  for (const fk of table.foreignKeys) {
+    const parentRows = parents.get(fk.referredTable);
+    fk.columns.forEach((column, index) => {
+      const referred = fk.referredColumns[index] ?? column;
+      fkValue.set(column, (i) => {
+        if (parentRows === undefined || parentRows.length === 0) return null;
+        const value = parentRows[(i - 1) % parentRows.length]?.[referred];
+        return value === null || value === undefined ? null : String(value);
+      });
+    });
+  }
+  const columns = table.columns.filter((c) => {
+    if (fkValue.has(c.name)) return true;
+    if (leftToDatabase(c)) return false;
+    return !minimal || !c.nullable;
+  });
+  const rows: (string | null)[][] = [];
+  for (let i = 1; i <= count; i++) {
+    const row: (string | null)[] = [];
+    for (const column of columns) {
+      const fk = fkValue.get(column.name);
+      const value = fk === undefined ? syntheticValue(column, i, enums) : fk(i);
+      if (value === undefined || value === null) {
+        if (!column.nullable) {
+          return fk === undefined
+            ? `no synthetic value for ${column.name} (${column.type})`
+            : `no parent row for ${column.name}`;
+        }
+        row.push(null);
+      } else row.push(value);
+    }
+    rows.push(row);
+  }
+  return { columns, rows };
+}
+
+async function insertRows(client: pg.Client, table: Table, plan: { columns: Column[]; rows: (string | null)[][] }): Promise<Row[]> {
+  const { columns, rows } = plan;
+  if (columns.length === 0) {
+    const inserted: Row[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      inserted.push(...(await client.query<Row>(`INSERT INTO ${qualified(table)} DEFAULT VALUES RETURNING *`)).rows);
+    }
+    return inserted;
+  }
+  const params: (string | null)[] = [];
+  const tuples = rows.map(
+    (row) =>
+      `(${row
+        .map((value, index) => {
+          params.push(value);
+          return `$${params.length}::${columns[index]?.type ?? 'text'}`;
+        })
+        .join(', ')})`,
+  );
+  const sql = `INSERT INTO ${qualified(table)} (${columns.map((c) => quote(c.name)).join(', ')}) VALUES ${tuples.join(', ')} RETURNING *`;
+  return (await client.query<Row>(sql, params)).rows;
+}
+
+/** Inserts `count` synthetic rows into every base table (but Alembic's version table), then the user's seed SQL. */
+export async function seedDatabase(
+  url: string,
+  schema: Schema,
+  count: number,
+  options: { seedSql?: string | undefined; versionTable: string },
+): Promise<SeedResult> {
+  const { seedSql, versionTable } = options;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const failures: SeedFailure[] = [];
+  try {
+    const tables = Object.values(schema.tables).filter(
+      (t) => (t.kind === 'table' || t.kind === 'partitioned table') && tableKey(t.schema, t.name) !== versionTable,
+    );
+    const seeded = new Map<string, Row[]>();
+    await client.query('BEGIN');
+    if (count > 0) {
+      for (const table of seedOrder(tables)) {
+        const key = tableKey(table.schema, table.name);
+        let lastError = '';
+        // First with every column filled; if that is rejected, only the required ones.
+        for (const minimal of [false, true]) {
+          const plan = planRows(table, count, seeded, schema.enums, minimal);
+          if (typeof plan === 'string') {
+            lastError = plan;
+            continue;
+          }
+          try {
+            await client.query('SAVEPOINT seed');
+            seeded.set(key, await insertRows(client, table, plan));
+            await client.query('RELEASE SAVEPOINT seed');
+            lastError = '';
+            break;
+          } catch (error) {
+            await client.query('ROLLBACK TO SAVEPOINT seed');
+            lastError = (error as Error).message;
+          }
+        }
+        if (lastError !== '') failures.push({ table: displayName(table.schema, table.name), message: lastError });
+      }
+    }
+    await client.query('COMMIT');
+    if (seedSql !== undefined) {
+      let sql: string;
+      try {
+        sql = await readFile(seedSql, 'utf8');
+      } catch (error) {
+        throw new UsageError('usage', `seed-sql: cannot read ${seedSql}: ${(error as Error).message}`);
+      }
+      try {
+        await client.query(sql);
+      } catch (error) {
+        throw new UsageError('usage', `seed-sql ${seedSql} failed on the base schema: ${(error as Error).message}`);
+      }
+    }
+    return { rows: await countRows(client, tables), failures };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Exact row counts of the given tables, in one query. */
+export async function countRows(client: pg.Client, tables: readonly Table[]): Promise<Record<string, number>> {
+  const rows: Record<string, number> = {};
+  if (tables.length === 0) return rows;
+  const parts = tables.map(
+    (t, index) => `SELECT ${index} AS i, count(*)::bigint AS n FROM ${qualified(t)}`,
+  );
+  const result = await client.query<{ i: number; n: string }>(parts.join(' UNION ALL '));
+  for (const row of result.rows) {
+    const table = tables[row.i];
+    if (table !== undefined) rows[tableKey(table.schema, table.name)] = Number(row.n);
+  }
+  return rows;
+}
