@@ -6,9 +6,14 @@ import { build } from 'esbuild';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const banner = [
-  // Bundled CommonJS dependencies call require(); give the ESM bundle one.
+  // Bundled CommonJS dependencies use require(), __filename and __dirname;
+  // give every ESM output file its own.
   "import { createRequire as __createRequire } from 'node:module';",
+  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+  "import { dirname as __pathDirname } from 'node:path';",
   'const require = __createRequire(import.meta.url);',
+  'const __filename = __fileURLToPath(import.meta.url);',
+  'const __dirname = __pathDirname(__filename);',
 ].join('\n');
 
 // `node scripts/build.ts [OUTDIR]`: tests may build into a scratch directory.
@@ -25,6 +30,7 @@ await build({
   format: 'esm',
   target: 'node20',
   minify: true,
+  keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
   banner: { js: banner },

@@ -26,7 +26,11 @@ make_venv() { # DIR REQUIREMENTS
   say "creating $dir from $req"
   rm -rf "$dir"
   python3 -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req" >&2
+  if ! "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req" >"$dir.log" 2>&1; then
+    cat "$dir.log" >&2
+    exit 1
+  fi
+  rm -f "$dir.log"
   echo "$stamp" >"$dir/.setup-stamp"
 }
 make_venv .venv python/requirements-current.txt

@@ -1,7 +1,11 @@
 // CLI entry point (dist/cli.js): run the command, exit with its code.
-import { runCli } from './cli/program.ts';
-import { installSignalHandlers } from './teardown.ts';
+import { handOverToNewerNode } from './cli/node-version.ts';
 
+const handedOver = await handOverToNewerNode(process.argv.slice(2));
+if (handedOver !== null) process.exit(handedOver);
+
+const { installSignalHandlers } = await import('./teardown.ts');
+const { runCli } = await import('./cli/program.ts');
 installSignalHandlers();
 const code = await runCli(process.argv.slice(2));
 // Exit explicitly: a driver socket or timer left open must not keep the CLI alive.

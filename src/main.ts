@@ -33,7 +33,8 @@ function choice<T extends string>(name: string, allowed: readonly T[], fallback:
   const value = input(name);
   if (value === undefined) return fallback;
   const match = allowed.find((a) => a === value.toLowerCase());
-  if (match === undefined) throw new UsageError('usage', `Input ${name} must be one of ${allowed.join(', ')}; got "${value}".`);
+  if (match === undefined)
+    throw new UsageError('usage', `Input ${name} must be one of ${allowed.join(', ')}; got "${value}".`);
   return match;
 }
 
@@ -63,7 +64,7 @@ export function actionOptions(): RawOptions {
 }
 
 const PULL_REQUEST_TARGET_REFUSAL =
-  'alembic-review does not review on pull_request_target: that event runs with the base repository\'s secrets and a write token, and a review runs the pull request\'s code (env.py, the models, the migrations). Review on pull_request, and for comments on fork pull requests use the analyze/publish pair (mode: analyze on pull_request, mode: publish on workflow_run): https://github.com/alembic-review/alembic-review/blob/main/docs/github-action.md#fork-pull-requests. If the checked-out code is trusted, set allow-pull-request-target: true.';
+  "alembic-review does not review on pull_request_target: that event runs with the base repository's secrets and a write token, and a review runs the pull request's code (env.py, the models, the migrations). Review on pull_request, and for comments on fork pull requests use the analyze/publish pair (mode: analyze on pull_request, mode: publish on workflow_run): https://github.com/alembic-review/alembic-review/blob/main/docs/github-action.md#fork-pull-requests. If the checked-out code is trusted, set allow-pull-request-target: true.";
 
 /** The base to compare with: the base-ref input, else the pull request's base commit (fetched if missing). */
 async function baseRef(context: GitHubContext, projectDir: string): Promise<string | undefined> {
@@ -78,7 +79,10 @@ async function baseRef(context: GitHubContext, projectDir: string): Promise<stri
 
 async function analyze(context: GitHubContext): Promise<Review> {
   const raw = actionOptions();
-  const projectDir = path.resolve(context.workspace, typeof raw.projectDir === 'string' ? raw.projectDir : '.');
+  const projectDir = path.resolve(
+    context.workspace,
+    typeof raw.projectDir === 'string' ? raw.projectDir : '.',
+  );
   const options = resolveOptions({ ...raw, base: await baseRef(context, projectDir) }, context.workspace);
   const result = await review(options, {
     log: (line) => {
@@ -114,7 +118,10 @@ export async function run(): Promise<void> {
     if (mode === 'publish') {
       reportPath = path.join(dir, REPORT_FILE);
       // The publisher's own fail-on, when set, decides the verdict it reports (the report is not trusted for it).
-      const failOn = input('fail-on') === undefined ? undefined : choice<FailOn>('fail-on', ['error', 'warning', 'never'], 'error');
+      const failOn =
+        input('fail-on') === undefined
+          ? undefined
+          : choice<FailOn>('fail-on', ['error', 'warning', 'never'], 'error');
       result = await readReport(reportPath, failOn);
     } else {
       if (context.eventName === 'pull_request_target' && !flag('allow-pull-request-target', false)) {
@@ -122,12 +129,16 @@ export async function run(): Promise<void> {
         return;
       }
       result = await analyze(context);
-      const pullRequest = context.pullRequest === null ? null : { number: context.pullRequest.number, headSha: context.pullRequest.headSha };
+      const pullRequest =
+        context.pullRequest === null
+          ? null
+          : { number: context.pullRequest.number, headSha: context.pullRequest.headSha };
       reportPath = await writeReportFiles(dir, result, pullRequest);
       core.info(renderText(result, { color: false }));
     }
     const sarifFile = input('sarif-file');
-    if (sarifFile !== undefined) await writeFile(path.resolve(context.workspace, sarifFile), renderSarif(result));
+    if (sarifFile !== undefined)
+      await writeFile(path.resolve(context.workspace, sarifFile), renderSarif(result));
 
     // analyze posts nothing (its token is read-only on fork PRs): annotations and the job summary only.
     const outcome = await publishReview(result, context, {
@@ -143,7 +154,11 @@ export async function run(): Promise<void> {
       core.setFailed(`alembic-review: ${counts(result.summary)} (fail-on: ${result.failOn})`);
     }
   } catch (error) {
-    core.setFailed(isUsageError(error) ? `alembic-review: ${error.message}` : `alembic-review: internal error: ${errorMessage(error)}`);
+    core.setFailed(
+      isUsageError(error)
+        ? `alembic-review: ${error.message}`
+        : `alembic-review: internal error: ${errorMessage(error)}`,
+    );
   } finally {
     await teardownAll((line) => {
       core.warning(line);

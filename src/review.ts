@@ -14,7 +14,7 @@ import { summarize, type Finding, type Review, type Revision } from './model.ts'
 import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
 import { findChanges, type Changes } from './replay/changes.ts';
-import { buildModels, ormSmokeTest } from './replay/models.ts';
+import { buildModels, incomplete, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
 import { replayChange, revisionRun, toStatement, type Replay, type ReplayContext } from './replay/replay.ts';
 import { roundTrip } from './replay/roundtrip.ts';
@@ -124,10 +124,15 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
 
     const head = replay.head;
     if (head === null) {
-      progress.note('no replay reached the head: drift, ORM smoke test and round trip are skipped');
+      findings.push(
+        incomplete(
+          'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',
+        ),
+      );
     } else {
       if (head.withoutRows) progress.note('drift, ORM smoke test and round trip use the replay without rows');
       const models = await progress.stage('build models database', () => buildModels(context, head));
+      findings.push(...models.findings);
       if (models.schema !== null) {
         const modelsSchema = models.schema;
         findings.push(

@@ -60,6 +60,17 @@ export function installSignalHandlers(): void {
   process.on('SIGTERM', () => {
     handle('SIGTERM', 143);
   });
+  // A crash outside the pipeline's own error handling: one line, cleanup, exit 2.
+  const crash = (error: unknown): void => {
+    if (handling) return;
+    handling = true;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`alembic-review: internal error: ${message}. This is a bug in alembic-review; please report it.\n`);
+    if (process.argv.includes('--verbose') && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    void teardownAll().finally(() => process.exit(2));
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   process.on('SIGINT', () => {
     handle('SIGINT', 130);
   });

@@ -10,7 +10,15 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FakeGitHub } from '../github/fake-github.ts';
-import { BUNDLE, blogCheckout, pullRequestEvent, reviewInputs, runAction, type ActionRun, type BlogCheckout } from './helpers.ts';
+import {
+  BUNDLE,
+  blogCheckout,
+  pullRequestEvent,
+  reviewInputs,
+  runAction,
+  type ActionRun,
+  type BlogCheckout,
+} from './helpers.ts';
 
 const NOT_NULL_FILE = 'migrations/versions/4a8d2126b4e4_add_display_name_to_users.py';
 const RENAME_FILE = 'migrations/versions/351c640d6175_rename_post_body_to_content.py';
@@ -23,14 +31,27 @@ let commentsAfterFirst: { id: number; body: string }[];
 
 describe('the action on the blog example', () => {
   beforeAll(async () => {
-    if (!existsSync(path.join(BUNDLE, 'index.js'))) throw new Error(`no bundle at ${BUNDLE}: run node scripts/build.ts first`);
+    if (!existsSync(path.join(BUNDLE, 'index.js')))
+      throw new Error(`no bundle at ${BUNDLE}: run node scripts/build.ts first`);
     checkout = await blogCheckout();
     github = new FakeGitHub({ headSha: checkout.headSha, baseSha: checkout.baseSha, files: checkout.files });
     await github.start();
     const event = pullRequestEvent(checkout);
-    first = await runAction({ checkout, eventName: 'pull_request', event, apiUrl: github.url, inputs: reviewInputs({ 'fail-on': 'error' }) });
+    first = await runAction({
+      checkout,
+      eventName: 'pull_request',
+      event,
+      apiUrl: github.url,
+      inputs: reviewInputs({ 'fail-on': 'error' }),
+    });
     commentsAfterFirst = github.issueComments.map((c) => ({ id: c.id, body: c.body }));
-    second = await runAction({ checkout, eventName: 'pull_request', event, apiUrl: github.url, inputs: reviewInputs({ 'fail-on': 'never' }) });
+    second = await runAction({
+      checkout,
+      eventName: 'pull_request',
+      event,
+      apiUrl: github.url,
+      inputs: reviewInputs({ 'fail-on': 'never' }),
+    });
   });
 
   afterAll(async () => {
@@ -41,7 +62,8 @@ describe('the action on the blog example', () => {
   test('every request matches GitHub’s OpenAPI description', () => {
     expect(github.violations).toEqual([]);
     expect(github.requests.length).toBeGreaterThan(0);
-    for (const request of github.requests) expect(request.authorization).toBe('token ghs_fake_installation_token');
+    for (const request of github.requests)
+      expect(request.authorization).toBe('token ghs_fake_installation_token');
   });
 
   test('fails with fail-on: error, passes with fail-on: never', () => {
@@ -71,7 +93,9 @@ describe('the action on the blog example', () => {
     expect(comment?.body.split('\n')[0]).toBe('<!-- alembic-review:comment project=. -->');
     expect(commentsAfterFirst[0]?.body).toContain('merge blocked');
     expect(comment?.body).not.toContain('merge blocked');
-    expect(first.outputs['comment-url']).toBe(`https://github.com/blog-team/blog/pull/7#issuecomment-${comment?.id}`);
+    expect(first.outputs['comment-url']).toBe(
+      `https://github.com/blog-team/blog/pull/7#issuecomment-${comment?.id}`,
+    );
     expect(second.outputs['comment-url']).toBe(first.outputs['comment-url']);
   });
 
@@ -81,7 +105,9 @@ describe('the action on the blog example', () => {
     expect(github.reviews[0]?.commitId).toBe(checkout.headSha);
     const places = github.reviewComments.map((c) => `${c.path}:${c.line}`);
     expect(places).toContain(`${NOT_NULL_FILE}:24`);
-    expect(places.filter((p) => p === `${RENAME_FILE}:24` || p === `${RENAME_FILE}:25`).length).toBeGreaterThan(0);
+    expect(
+      places.filter((p) => p === `${RENAME_FILE}:24` || p === `${RENAME_FILE}:25`).length,
+    ).toBeGreaterThan(0);
     const notNull = github.reviewComments.find((c) => c.path === NOT_NULL_FILE && c.line === 24);
     expect(notNull?.body).toContain('not-null-column-without-default');
     const rename = github.reviewComments.find((c) => c.path === RENAME_FILE);

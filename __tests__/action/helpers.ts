@@ -31,7 +31,10 @@ export interface BlogCheckout {
 }
 
 async function git(cwd: string, args: string[]): Promise<string> {
-  const result = await execa('git', args, { cwd, env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
+  const result = await execa('git', args, {
+    cwd,
+    env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+  });
   return String(result.stdout);
 }
 
@@ -44,7 +47,9 @@ export async function blogCheckout(): Promise<BlogCheckout> {
   const workspace = path.join(temp, 'workspace');
   await git(temp, ['clone', '-q', '--depth=1', '--branch', 'pr', `file://${origin}`, workspace]);
   const files: ChangedFile[] = [];
-  const status = (await git(origin, ['diff', '--name-status', '--no-renames', baseSha, headSha])).trim().split('\n');
+  const status = (await git(origin, ['diff', '--name-status', '--no-renames', baseSha, headSha]))
+    .trim()
+    .split('\n');
   for (const line of status) {
     const [code, filename] = line.split('\t');
     if (code === undefined || filename === undefined) continue;
@@ -62,7 +67,11 @@ export function pullRequestEvent(checkout: BlogCheckout, fork = false): Record<s
     number: PULL_NUMBER,
     pull_request: {
       number: PULL_NUMBER,
-      head: { sha: checkout.headSha, ref: 'pr', repo: { full_name: fork ? `contributor/${REPO}` : `${OWNER}/${REPO}` } },
+      head: {
+        sha: checkout.headSha,
+        ref: 'pr',
+        repo: { full_name: fork ? `contributor/${REPO}` : `${OWNER}/${REPO}` },
+      },
       base: { sha: checkout.baseSha, ref: 'main', repo: repository },
     },
     repository,

@@ -104,7 +104,10 @@ function userObject(actor: Actor, base: string): Record<string, unknown> {
     avatar_url: `https://avatars.githubusercontent.com/u/${actor.id}`,
     gravatar_id: '',
     url,
-    html_url: actor.type === 'Bot' ? `https://github.com/apps/${actor.login.replace(/\[bot\]$/, '')}` : `https://github.com/${actor.login}`,
+    html_url:
+      actor.type === 'Bot'
+        ? `https://github.com/apps/${actor.login.replace(/\[bot\]$/, '')}`
+        : `https://github.com/${actor.login}`,
     followers_url: `${url}/followers`,
     following_url: `${url}/following{/other_user}`,
     gists_url: `${url}/gists{/gist_id}`,
@@ -178,7 +181,16 @@ export class FakeGitHub {
   }
 
   seedReviewComment(path: string, line: number, body: string, user: Actor): ReviewComment {
-    const comment = { id: this.#nextId++, reviewId: 0, path, line, side: 'RIGHT', commitId: this.headSha, body, user };
+    const comment = {
+      id: this.#nextId++,
+      reviewId: 0,
+      path,
+      line,
+      side: 'RIGHT',
+      commitId: this.headSha,
+      body,
+      user,
+    };
     this.reviewComments.push(comment);
     return comment;
   }
@@ -212,7 +224,8 @@ export class FakeGitHub {
     }
     const { matched, problems } = checkRequest(method, url, body);
     this.violations.push(...problems);
-    if (req.headers.authorization === undefined) this.violations.push(`${method} ${url.pathname}: no Authorization header`);
+    if (req.headers.authorization === undefined)
+      this.violations.push(`${method} ${url.pathname}: no Authorization header`);
     const record: RecordedRequest = {
       method,
       path: url.pathname,
@@ -245,7 +258,11 @@ export class FakeGitHub {
       return;
     }
     if (this.readOnly && method !== 'GET') {
-      reply(403, { message: 'Resource not accessible by integration', documentation_url: API_DOCS, status: '403' });
+      reply(403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: API_DOCS,
+        status: '403',
+      });
       return;
     }
     this.#route(matched.operationId, params, url, body, reply);
@@ -306,7 +323,11 @@ export class FakeGitHub {
       html_url: html,
       pull_request_url: `${api}/pulls/${this.pullNumber}`,
       author_association: 'NONE',
-      _links: { self: { href: `${api}/pulls/comments/${comment.id}` }, html: { href: html }, pull_request: { href: `${api}/pulls/${this.pullNumber}` } },
+      _links: {
+        self: { href: `${api}/pulls/comments/${comment.id}` },
+        html: { href: html },
+        pull_request: { href: `${api}/pulls/${this.pullNumber}` },
+      },
     };
   }
 
@@ -322,18 +343,30 @@ export class FakeGitHub {
     switch (operationId) {
       case 'users/get-authenticated': {
         // Installation tokens (GITHUB_TOKEN, apps) may not read /user.
-        if (this.actor.type === 'Bot') reply(403, { message: 'Resource not accessible by integration', documentation_url: API_DOCS, status: '403' });
+        if (this.actor.type === 'Bot')
+          reply(403, {
+            message: 'Resource not accessible by integration',
+            documentation_url: API_DOCS,
+            status: '403',
+          });
         else reply(200, { ...userObject(this.actor, this.#url), user_view_type: 'public' });
         return;
       }
       case 'pulls/get': {
-        if (!isOurPull('pull_number')) return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
+        if (!isOurPull('pull_number'))
+          return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
         // Only what the publisher reads; the full pull-request schema is not checked for this one.
-        reply(200, { number: this.pullNumber, state: 'open', head: { sha: this.headSha }, base: { sha: this.baseSha } });
+        reply(200, {
+          number: this.pullNumber,
+          state: 'open',
+          head: { sha: this.headSha },
+          base: { sha: this.baseSha },
+        });
         return;
       }
       case 'pulls/list-files': {
-        if (!isOurPull('pull_number')) return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
+        if (!isOurPull('pull_number'))
+          return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
         const entries = this.files.map((f, i) => {
           const additions = (f.patch ?? '').split('\n').filter((l) => l.startsWith('+')).length;
           const deletions = (f.patch ?? '').split('\n').filter((l) => l.startsWith('-')).length;
@@ -356,25 +389,41 @@ export class FakeGitHub {
         return;
       }
       case 'pulls/list-review-comments': {
-        if (!isOurPull('pull_number')) return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
-        const page = this.#page(this.reviewComments.map((c) => this.#reviewCommentObject(c)), url);
+        if (!isOurPull('pull_number'))
+          return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
+        const page = this.#page(
+          this.reviewComments.map((c) => this.#reviewCommentObject(c)),
+          url,
+        );
         reply(200, page.items, page.link);
         return;
       }
       case 'pulls/create-review': {
-        if (!isOurPull('pull_number')) return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
+        if (!isOurPull('pull_number'))
+          return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
         const event = String(input.event ?? '');
         const text = typeof input.body === 'string' ? input.body : '';
         if ((event === 'COMMENT' || event === 'REQUEST_CHANGES') && text === '') {
-          return reply(422, { message: 'Unprocessable Entity', errors: ['Body is required for COMMENT'], documentation_url: API_DOCS });
+          return reply(422, {
+            message: 'Unprocessable Entity',
+            errors: ['Body is required for COMMENT'],
+            documentation_url: API_DOCS,
+          });
         }
-        const comments = (input.comments ?? []) as { path: string; line?: number; side?: string; body: string }[];
+        const comments = (input.comments ?? []) as {
+          path: string;
+          line?: number;
+          side?: string;
+          body: string;
+        }[];
         for (const c of comments) {
           const file = this.files.find((f) => f.filename === c.path);
           if (file?.patch === undefined || c.line === undefined || !rightSideLines(file.patch).has(c.line)) {
             return reply(422, {
               message: 'Unprocessable Entity',
-              errors: [`Pull request review thread line must be part of the diff (${c.path}:${String(c.line)})`],
+              errors: [
+                `Pull request review thread line must be part of the diff (${c.path}:${String(c.line)})`,
+              ],
               documentation_url: API_DOCS,
             });
           }
@@ -417,18 +466,33 @@ export class FakeGitHub {
         return;
       }
       case 'issues/list-comments': {
-        if (!isOurPull('issue_number')) return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
-        const page = this.#page(this.issueComments.map((c) => this.#issueCommentObject(c)), url);
+        if (!isOurPull('issue_number'))
+          return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
+        const page = this.#page(
+          this.issueComments.map((c) => this.#issueCommentObject(c)),
+          url,
+        );
         reply(200, page.items, page.link);
         return;
       }
       case 'issues/create-comment': {
-        if (!isOurPull('issue_number')) return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
+        if (!isOurPull('issue_number'))
+          return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
         const text = String(input.body);
         if (text.length > 65_536) {
-          return reply(422, { message: 'Validation Failed', errors: ['body is too long (maximum is 65536 characters)'], documentation_url: API_DOCS });
+          return reply(422, {
+            message: 'Validation Failed',
+            errors: ['body is too long (maximum is 65536 characters)'],
+            documentation_url: API_DOCS,
+          });
         }
-        const comment = { id: this.#nextId++, body: text, user: this.actor, created_at: this.#now(), updated_at: this.#now() };
+        const comment = {
+          id: this.#nextId++,
+          body: text,
+          user: this.actor,
+          created_at: this.#now(),
+          updated_at: this.#now(),
+        };
         this.issueComments.push(comment);
         reply(201, this.#issueCommentObject(comment));
         return;
@@ -436,10 +500,18 @@ export class FakeGitHub {
       case 'issues/update-comment': {
         const comment = this.issueComments.find((c) => c.id === Number(params.comment_id));
         if (comment === undefined) return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
-        if (comment.user.login !== this.actor.login) return reply(403, { message: 'Must have admin rights to Repository.', documentation_url: API_DOCS });
+        if (comment.user.login !== this.actor.login)
+          return reply(403, {
+            message: 'Must have admin rights to Repository.',
+            documentation_url: API_DOCS,
+          });
         const text = String(input.body);
         if (text.length > 65_536) {
-          return reply(422, { message: 'Validation Failed', errors: ['body is too long (maximum is 65536 characters)'], documentation_url: API_DOCS });
+          return reply(422, {
+            message: 'Validation Failed',
+            errors: ['body is too long (maximum is 65536 characters)'],
+            documentation_url: API_DOCS,
+          });
         }
         comment.body = text;
         comment.updated_at = this.#now();

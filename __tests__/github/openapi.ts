@@ -36,7 +36,10 @@ export interface MatchedRequest {
 
 const spec = JSON.parse(
   readFileSync(path.join(import.meta.dirname, '../fixtures/github/openapi-subset.json'), 'utf8'),
-) as { paths: Record<string, Record<string, JsonObject>>; components: Record<string, Record<string, JsonObject>> };
+) as {
+  paths: Record<string, Record<string, JsonObject>>;
+  components: Record<string, Record<string, JsonObject>>;
+};
 
 const ajv = new Ajv({ strict: false, allErrors: true, discriminator: false });
 formatsPlugin.default(ajv);
@@ -63,11 +66,13 @@ function resolve(value: JsonObject): JsonObject {
 }
 
 function jsonSchemaOf(content: Json | undefined): ValidateFunction | null {
-  if (content === undefined || content === null || typeof content !== 'object' || Array.isArray(content)) return null;
+  if (content === undefined || content === null || typeof content !== 'object' || Array.isArray(content))
+    return null;
   const json = content['application/json'];
   if (json === undefined || json === null || typeof json !== 'object' || Array.isArray(json)) return null;
   const schema = json.schema;
-  if (schema === undefined || schema === null || typeof schema !== 'object' || Array.isArray(schema)) return null;
+  if (schema === undefined || schema === null || typeof schema !== 'object' || Array.isArray(schema))
+    return null;
   return ajv.compile(rebase(schema) as JsonObject);
 }
 
@@ -81,7 +86,9 @@ for (const [template, methods] of Object.entries(spec.paths)) {
         return '([^/]+)';
       })}$`,
     );
-    const parameters = ((raw.parameters ?? []) as JsonObject[]).map((p) => resolve(p) as unknown as Parameter);
+    const parameters = ((raw.parameters ?? []) as JsonObject[]).map(
+      (p) => resolve(p) as unknown as Parameter,
+    );
     const requestBody = raw.requestBody === undefined ? undefined : resolve(raw.requestBody as JsonObject);
     const responses = new Map<number, ValidateFunction | null>();
     for (const [status, response] of Object.entries(raw.responses as JsonObject)) {
@@ -102,16 +109,22 @@ for (const [template, methods] of Object.entries(spec.paths)) {
 }
 
 function problems(validate: ValidateFunction, where: string): string[] {
-  return (validate.errors ?? []).map((e) => `${where}${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  return (validate.errors ?? []).map(
+    (e) => `${where}${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
+  );
 }
 
 function coerce(value: string, schema: JsonObject): Json {
-  if (schema.type === 'integer' || schema.type === 'number') return value.trim() === '' ? value : Number(value);
+  if (schema.type === 'integer' || schema.type === 'number')
+    return value.trim() === '' ? value : Number(value);
   if (schema.type === 'boolean') return value === 'true' ? true : value === 'false' ? false : value;
   return value;
 }
 
-function find(method: string, pathname: string): { operation: Operation; params: Record<string, string> } | null {
+function find(
+  method: string,
+  pathname: string,
+): { operation: Operation; params: Record<string, string> } | null {
   for (const operation of operations) {
     if (operation.method !== method) continue;
     const match = operation.pattern.exec(pathname);
@@ -132,18 +145,29 @@ export function checkRequest(
   body: unknown,
 ): { matched: MatchedRequest | null; problems: string[] } {
   const found = find(method, url.pathname);
-  if (found === null) return { matched: null, problems: [`${method} ${url.pathname} is not an operation of the OpenAPI subset`] };
+  if (found === null)
+    return {
+      matched: null,
+      problems: [`${method} ${url.pathname} is not an operation of the OpenAPI subset`],
+    };
   const { operation, params } = found;
   const issues: string[] = [];
   for (const parameter of operation.parameters) {
-    const raw = parameter.in === 'path' ? params[parameter.name] : parameter.in === 'query' ? url.searchParams.get(parameter.name) : null;
+    const raw =
+      parameter.in === 'path'
+        ? params[parameter.name]
+        : parameter.in === 'query'
+          ? url.searchParams.get(parameter.name)
+          : null;
     if (parameter.in === 'header') continue;
     if (raw === null || raw === undefined) {
-      if (parameter.required === true) issues.push(`${operation.operationId}: missing ${parameter.in} parameter ${parameter.name}`);
+      if (parameter.required === true)
+        issues.push(`${operation.operationId}: missing ${parameter.in} parameter ${parameter.name}`);
       continue;
     }
     const validate = ajv.compile(rebase(parameter.schema) as JsonObject);
-    if (!validate(coerce(raw, parameter.schema))) issues.push(...problems(validate, `${operation.operationId} ${parameter.name}`));
+    if (!validate(coerce(raw, parameter.schema)))
+      issues.push(...problems(validate, `${operation.operationId} ${parameter.name}`));
   }
   for (const name of url.searchParams.keys()) {
     if (!operation.parameters.some((p) => p.in === 'query' && p.name === name)) {
@@ -157,7 +181,10 @@ export function checkRequest(
   } else if (!operation.body(body)) {
     issues.push(...problems(operation.body, `${operation.operationId} body`));
   }
-  return { matched: { operationId: operation.operationId, template: operation.template, params }, problems: issues };
+  return {
+    matched: { operationId: operation.operationId, template: operation.template, params },
+    problems: issues,
+  };
 }
 
 /** Validates a response the fake is about to send (documented status, body schema). */

@@ -28,7 +28,8 @@ export function all<T extends Nodes['type']>(tree: Nodes, type: T): Extract<Node
 
 /** The plain text of a node (what a reader sees). */
 export function textOf(node: Nodes): string {
-  if (node.type === 'text' || node.type === 'inlineCode' || node.type === 'code' || node.type === 'html') return node.value;
+  if (node.type === 'text' || node.type === 'inlineCode' || node.type === 'code' || node.type === 'html')
+    return node.value;
   if ('children' in node) return node.children.map((c) => textOf(c)).join('');
   return '';
 }

@@ -7,14 +7,17 @@ import type { Finding, Review, Revision } from '../../src/model.ts';
 import { summarize } from '../../src/model.ts';
 
 export function blogReview(): Review {
-  return JSON.parse(readFileSync(path.join(import.meta.dirname, '../fixtures/reviews/blog.json'), 'utf8')) as Review;
+  return JSON.parse(
+    readFileSync(path.join(import.meta.dirname, '../fixtures/reviews/blog.json'), 'utf8'),
+  ) as Review;
 }
 
 /** Text a pull request's author controls, trying everything at once. */
 export const HOSTILE = {
   table: 'users</details><img src=x onerror=alert(1)>',
   column: 'a|b` | `c',
-  message: 'Ping @octocat and @github/security, see #1 and other/repo#2 <!-- alembic-review:comment project=. --> ``` </details> <script>alert(1)</script> [x](javascript:alert(1)) **bold** | cell',
+  message:
+    'Ping @octocat and @github/security, see #1 and other/repo#2 <!-- alembic-review:comment project=. --> ``` </details> <script>alert(1)</script> [x](javascript:alert(1)) **bold** | cell',
   revisionMessage: 'add | a | table\n# Heading\n<details open>',
   revisionId: 'dead`beef',
   sql: 'SELECT 1;\n```\n</details>\n<img src=x onerror=alert(1)>\n-- @octocat',
@@ -34,7 +37,16 @@ export function hostileReview(): Review {
     message: HOSTILE.revisionMessage,
     applied: true,
     durationMs: 3,
-    statements: [{ sql: HOSTILE.sql, line: 7, file: HOSTILE.file, durationMs: 1, locks: [{ relation: HOSTILE.table, mode: 'AccessExclusiveLock' }], rewrote: [HOSTILE.table] }],
+    statements: [
+      {
+        sql: HOSTILE.sql,
+        line: 7,
+        file: HOSTILE.file,
+        durationMs: 1,
+        locks: [{ relation: HOSTILE.table, mode: 'AccessExclusiveLock' }],
+        rewrote: [HOSTILE.table],
+      },
+    ],
   };
   const findings: Finding[] = [
     {
@@ -59,7 +71,12 @@ export function hostileReview(): Review {
       details: { expected: 'varchar(10) | x', actual: '`text`' },
       suggestion: { text: HOSTILE.message, code: HOSTILE.code },
     },
-    { ruleId: 'unknown-rule-from-elsewhere', category: 'graph', severity: 'notice', message: HOSTILE.message },
+    {
+      ruleId: 'unknown-rule-from-elsewhere',
+      category: 'graph',
+      severity: 'notice',
+      message: HOSTILE.message,
+    },
   ];
   review.revisions = [...review.revisions, revision];
   review.findings = [...review.findings, ...findings];
@@ -104,7 +121,10 @@ export function hugeReview(revisionCount: number, findingsPerRevision: number): 
         line: 20 + f,
         revision: id,
         table: `big_table_${r}`,
-        suggestion: { text: 'Set a lock_timeout first.', code: `op.execute("SET lock_timeout = '5s'")  # ${id} ${f}` },
+        suggestion: {
+          text: 'Set a lock_timeout first.',
+          code: `op.execute("SET lock_timeout = '5s'")  # ${id} ${f}`,
+        },
       });
     }
   }

@@ -2,7 +2,7 @@
 // PR's NOT NULL column fails on the replay with rows (and passes without),
 // every statement carries the file:line of its op.* call, the report matches
 // the JSON contract, and nothing is left on the server afterwards.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Review } from '../../src/model.ts';
 import schema from '../../src/report.schema.json' with { type: 'json' };
 import { ROOT, VENV } from '../helpers/alembic-project.ts';
-import { createTestRole, runCli } from '../helpers/cli.ts';
+import { CLI_DIST, createTestRole, runCli } from '../helpers/cli.ts';
 
 const OP_LINES: Record<string, { line: number; sql: RegExp }[]> = {
   '4a8d2126b4e4': [{ line: 24, sql: /^ALTER TABLE users ADD COLUMN display_name VARCHAR\(100\) NOT NULL$/ }],
@@ -130,5 +130,36 @@ describe('review of examples/blog with --database url', () => {
 
   it('leaves no database behind', async () => {
     expect(await role.databases()).toEqual([]);
+  });
+});
+
+describe('the same review from dist/cli.js with the other providers', () => {
+  const image = process.env.ALEMBIC_REVIEW_TEST_IMAGE ?? 'local/postgres:15';
+
+  async function reviewWith(args: string[]): Promise<{ code: number; stderr: string; report: Review }> {
+    const output = path.join(work, `r-${args[1] ?? 'x'}.json`);
+    const result = await runCli(['review', '--project', blog, '--base', 'main', '--format', 'json', '--output', output, ...args], {
+      cli: CLI_DIST,
+    });
+    return { code: result.code, stderr: result.stderr, report: JSON.parse(readFileSync(output, 'utf8')) as Review };
+  }
+
+  it('testcontainers with a local image, and the container is gone afterwards', async () => {
+    const run = await reviewWith(['--database', 'testcontainers', '--postgres-image', image]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.report.findings.map((f) => f.ruleId)).toContain('fails-on-existing-rows');
+    const id = /container ([0-9a-f]{12}) \(/.exec(run.stderr)?.[1];
+    expect(id).toBeDefined();
+    const ps = await execa('docker', ['ps', '-aq', '--no-trunc']);
+    expect(String(ps.stdout)).not.toContain(id);
+  });
+
+  it('embedded, and the cluster directory is gone afterwards', async () => {
+    const run = await reviewWith(['--database', 'embedded']);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.report.findings.map((f) => f.ruleId)).toContain('fails-on-existing-rows');
+    const dir = /cluster in (\S+) with/.exec(run.stderr)?.[1];
+    expect(dir).toBeDefined();
+    expect(existsSync(dir ?? '/')).toBe(false);
   });
 });

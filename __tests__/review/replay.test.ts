@@ -189,6 +189,79 @@ describe('models database, ORM smoke test and drift', () => {
   });
 });
 
+describe('models database variants', () => {
+  it('SQLModel models', async () => {
+    const models = `from typing import Optional
+from sqlmodel import Field, SQLModel
+
+Base = SQLModel
+
+
+class Hero(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    power: Optional[str] = None
+`;
+    const run = await reviewChange(
+      {
+        models,
+        revisions: [
+          {
+            id: 'a0a0a0a0a0a0',
+            upgrade: "op.create_table('hero', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.String(), nullable=False))",
+          },
+        ],
+      },
+      (p) => {
+        p.write('app/models.py', models);
+        p.addRevision({ id: 'k1k1k1k1k1k1', down: 'a0a0a0a0a0a0', upgrade: "op.add_column('hero', sa.Column('power', sa.String()))", downgrade: "op.drop_column('hero', 'power')" });
+      },
+    );
+    expect(run.report.findings.filter((f) => f.category === 'drift' || f.ruleId === 'orm-insert-failed')).toEqual([]);
+    expect(run.stderr).toMatch(/ORM smoke test done in .*: 1 mapped classes/);
+  });
+
+  it('tables in a schema other than public, and env.py filters (include_object)', async () => {
+    const models = `from sqlalchemy import Column, Integer, MetaData, String
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base(metadata=MetaData(schema="shop"))
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False)
+`;
+    const run = await reviewChange(
+      {
+        models,
+        revisions: [
+          {
+            id: 'a0a0a0a0a0a0',
+            upgrade: "op.execute('CREATE SCHEMA shop')\nop.create_table('orders', sa.Column('id', sa.Integer(), primary_key=True), schema='shop')\nop.create_table('legacy_stats', sa.Column('n', sa.Integer()))",
+          },
+        ],
+      },
+      (p) => {
+        p.write('app/models.py', models);
+        // The project ignores a table that is not managed by its models.
+        p.write(
+          'migrations/env.py',
+          readFileSync(path.join(p.dir, 'migrations/env.py'), 'utf8')
+            .replace('target_metadata = Base.metadata', 'target_metadata = Base.metadata\n\n\ndef include_object(obj, name, type_, reflected, compare_to):\n    return not (type_ == "table" and name == "legacy_stats")\n')
+            .replaceAll('context.configure(connection=connection, target_metadata=target_metadata)', 'context.configure(connection=connection, target_metadata=target_metadata, include_object=include_object, include_schemas=True)'),
+        );
+        p.addRevision({ id: 'k2k2k2k2k2k2', down: 'a0a0a0a0a0a0', upgrade: "op.add_column('orders', sa.Column('reference', sa.String(20), nullable=False, server_default=''), schema='shop')", downgrade: "op.drop_column('orders', 'reference', schema='shop')" });
+      },
+    );
+    const drift = run.report.findings.filter((f) => f.category === 'drift');
+    // Only the server default differs; legacy_stats is excluded by include_object.
+    expect(drift.map((f) => f.ruleId)).toEqual(['drift-column-default']);
+    expect(drift[0]?.table).toBe('shop.orders');
+  });
+});
+
 describe('downgrade round trip', () => {
   it('reports what a downgrade leaves behind', async () => {
     const run = await reviewChange({}, (p) => {

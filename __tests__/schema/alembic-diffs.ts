@@ -35,7 +35,9 @@ function where(schema: string | null, table: string | null, column?: string): st
 
 function ruleOf(diff: AlembicDiff): string {
   if (diff.kind === 'add_constraint' || diff.kind === 'remove_constraint') {
-    return diff.object === 'UniqueConstraint' ? 'drift-unique-constraint' : `constraint-${diff.object ?? '?'}`;
+    return diff.object === 'UniqueConstraint'
+      ? 'drift-unique-constraint'
+      : `constraint-${diff.object ?? '?'}`;
   }
   return RULE_OF_KIND[diff.kind] ?? diff.kind;
 }
@@ -64,7 +66,9 @@ export function alembicSummary(diffs: readonly AlembicDiff[]): string {
 export function findingKeys(findings: readonly Finding[], withSeverity = true): string[] {
   const keys = findings.map((f) => {
     const place =
-      f.table ?? (f.details?.expected as { name?: string } | null)?.name ?? (f.details?.actual as { name?: string } | null)?.name;
+      f.table ??
+      (f.details?.expected as { name?: string } | null)?.name ??
+      (f.details?.actual as { name?: string } | null)?.name;
     const column = f.column === undefined ? '' : `.${f.column}`;
     const severity = withSeverity && f.severity !== 'error' ? ` (${f.severity})` : '';
     return `${f.ruleId} ${place ?? '?'}${column}${severity}`;

@@ -9,6 +9,7 @@
 // UPDATE_DRIFT_DOC=1 rewrites it, otherwise the test checks it is current.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffSchemas, fixRevision } from '../../src/schema/diff.ts';
 import { introspect } from '../../src/schema/introspect.ts';
@@ -45,7 +46,10 @@ describe('drift corpus against compare_metadata', () => {
   const outcomes: Outcome[] = [];
 
   beforeAll(async () => {
-    [head, models] = (await createScratchDatabases(['corpus_head', 'corpus_models'])) as [ScratchDatabase, ScratchDatabase];
+    [head, models] = (await createScratchDatabases(['corpus_head', 'corpus_models'])) as [
+      ScratchDatabase,
+      ScratchDatabase,
+    ];
     harness = new Harness();
   });
 
@@ -94,7 +98,9 @@ describe('drift corpus against compare_metadata', () => {
       const findings = diffSchemas(await introspect(head.url), modelsSchema);
       expect(findingKeys(findings)).toEqual([...spec.expect].sort());
       expect(alembicKeys(alembic)).toEqual([...spec.alembic].sort());
-      expect(alembicKeys(alembicWithDefaults)).toEqual([...(spec.alembicWithServerDefault ?? spec.alembic)].sort());
+      expect(alembicKeys(alembicWithDefaults)).toEqual(
+        [...(spec.alembicWithServerDefault ?? spec.alembic)].sort(),
+      );
       // Every finding carries the code that closes it.
       for (const f of findings) {
         expect(f.category).toBe('drift');
@@ -108,7 +114,11 @@ describe('drift corpus against compare_metadata', () => {
       const fix = fixRevision(findings.map((f) => f.suggestion));
       if (fix !== '') await harness.run({ action: 'exec', url: head.url, code: fix });
       expect(findingKeys(diffSchemas(await introspect(head.url), modelsSchema))).toEqual([]);
-      const alembicAfter = (await harness.run({ action: 'compare', url: head.url, case: dir })) as AlembicDiff[];
+      const alembicAfter = (await harness.run({
+        action: 'compare',
+        url: head.url,
+        case: dir,
+      })) as AlembicDiff[];
       expect(alembicKeys(alembicAfter)).toEqual([...(spec.alembicAfterFix ?? [])].sort());
 
       outcomes.push({
@@ -123,27 +133,32 @@ describe('drift corpus against compare_metadata', () => {
     });
   }
 
-  it('docs/drift-vs-alembic.md shows these outcomes', () => {
+  it('docs/drift-vs-alembic.md shows these outcomes', async () => {
     expect(outcomes).toHaveLength(cases.length);
-    const table = renderTable(outcomes);
     const doc = readFileSync(DOC, 'utf8');
     const start = doc.indexOf(START);
     const end = doc.indexOf(END);
     expect(start, 'table markers').toBeGreaterThan(-1);
     expect(end).toBeGreaterThan(start);
-    const updated = `${doc.slice(0, start + START.length)}\n${table}\n${doc.slice(end)}`;
+    // Formatted as `prettier --write` leaves the file (it aligns the table).
+    const updated = await prettier.format(
+      `${doc.slice(0, start + START.length)}\n${renderTable(outcomes)}\n${doc.slice(end)}`,
+      { ...(await prettier.resolveConfig(DOC)), filepath: DOC },
+    );
     if (process.env.UPDATE_DRIFT_DOC === '1') writeFileSync(DOC, updated);
-    else expect(doc.slice(start + START.length, end).trim()).toBe(table.trim());
+    else expect(doc).toBe(updated);
   });
 });
 
 function renderTable(outcomes: Outcome[]): string {
   const cell = (text: string): string => (text === '' ? '—' : text.replaceAll('|', '\\|'));
-  const code = (keys: string[]): string => (keys.length === 0 ? 'no drift' : keys.map((k) => `\`${k}\``).join('<br>'));
+  const code = (keys: string[]): string =>
+    keys.length === 0 ? 'no drift' : keys.map((k) => `\`${k}\``).join('<br>');
   const rows = [...outcomes]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((o) => {
-      const withDefaults = o.alembicWithServerDefault === o.alembic ? 'same' : cell(o.alembicWithServerDefault);
+      const withDefaults =
+        o.alembicWithServerDefault === o.alembic ? 'same' : cell(o.alembicWithServerDefault);
       return `| [${o.name}](../__tests__/fixtures/drift/${o.name}) | ${cell(o.title)} | ${code(o.ours)} | ${cell(o.alembic)} | ${withDefaults} | ${cell(o.verdict)} | ${o.fixLines} |`;
     });
   return [

@@ -344,6 +344,11 @@ def cmd_load(args, _emit):
     problems = _graph_problems(scripts)
     if problems:
         raise BridgeError("graph", "the revision graph is broken: " + "; ".join(problems))
+    # Alembic's revision map from the scripts already loaded: importing every
+    # revision file twice costs seconds on a long history.
+    from alembic.script.revision import RevisionMap
+
+    script.revision_map = RevisionMap(lambda: iter(scripts))
     try:
         heads = list(script.get_heads())
     except Exception as error:
@@ -407,21 +412,27 @@ def _innermost_frame(tb, directories):
 class Capture(object):
     """Per-command state of the SQLAlchemy event hooks."""
 
-    LOCKS_SQL = (
-        "SELECT c.oid, n.nspname, c.relname, c.relkind, l.mode, c.relfilenode "
-        "FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted "
-        "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
+    # Only relations that existed when the revisions started running (oid at
+    # most the ceiling taken then) matter: locks on what the change itself
+    # creates block nobody, and in one long transaction they would pile up.
+    # Their names are read once; after a statement only pg_locks is asked.
+    RELATIONS_SQL = (
+        "SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
     )
+    LOCKS_SQL = (
+        "SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' "
+        "AND granted AND relation <= {ceiling}"
+    )
+    # ... and, in the same round trip, the storage of the tables it names.
+    FILENODE_SQL = " UNION ALL SELECT oid, 'relfilenode:' || relfilenode::text FROM pg_class WHERE oid IN ({oids})"
     # At a revision's first statement, in one round trip: the tables' storage
     # (to see rewrites), the locks already held, and the lock_timeout in force.
     START_SQL = (
-        "SELECT 'f', c.oid, c.relfilenode::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-        "AND n.nspname NOT LIKE 'pg_toast%%' "
+        "SELECT 'f', c.oid, c.relfilenode::text FROM pg_class c "
+        "WHERE c.relkind IN ('r', 'm', 'p') AND c.oid <= {ceiling} AND c.oid >= 16384 "
         "UNION ALL SELECT 'l', l.relation, l.mode FROM pg_locks l "
-        "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted "
+        "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.relation <= {ceiling} "
         "UNION ALL SELECT 't', NULL, current_setting('lock_timeout')"
     )
 
@@ -436,6 +447,10 @@ class Capture(object):
         self.pending = None  # (start time, origin) of the statement running now
         self.filenodes = None  # oid -> relfilenode at the step's start
         self.held = {}  # (oid, mode) held so far in this step
+        self.oid_ceiling = None  # highest relation oid before the first revision ran
+        self.existing_names = set()  # names of the relations that existed then
+        self.relations = {}  # oid -> (display name, relkind, name) of those relations
+        self.tables_by_name = {}  # lower-case name -> oids of those that are tables
         self.lock_timeout = None
         self.failed_statement = None
         self.unsafe = None
@@ -515,8 +530,11 @@ class Capture(object):
         if self.step is not None and self.filenodes is None:
             # First statement of a revision: what the transaction holds and
             # looks like before the revision's own work.
+            if self.oid_ceiling is None:
+                self._take_ceiling(dbapi_connection)
             self.filenodes = {}
-            for kind, oid, value in self._query(dbapi_connection, self.START_SQL):
+            start_sql = self.START_SQL.replace("{ceiling}", str(self.oid_ceiling))
+            for kind, oid, value in self._query(dbapi_connection, start_sql):
                 if kind == "f":
                     self.filenodes[oid] = int(value)
                 elif kind == "l":
@@ -540,7 +558,7 @@ class Capture(object):
             return
         record = self._record(conn, cursor, statement, parameters, duration, file_, line)
         if self.step is not None:
-            locks, rewrote = self._locks(conn)
+            locks, rewrote = self._locks(conn, statement)
             record["locks"] = locks
             record["rewrote"] = rewrote
             self.step_statements.append(record)
@@ -590,25 +608,61 @@ class Capture(object):
         finally:
             cursor.close()
 
-    def _locks(self, conn):
+    def _take_ceiling(self, dbapi_connection):
+        """Highest relation oid, and the relations that exist before the first
+        revision runs."""
+        self.oid_ceiling = int(self._query(dbapi_connection, "SELECT max(oid)::bigint FROM pg_class")[0][0])
+        self.relations = {}
+        for oid, schema, name, kind in self._query(dbapi_connection, self.RELATIONS_SQL):
+            self.relations[oid] = (name if schema == "public" else "%s.%s" % (schema, name), kind, name)
+        self.existing_names = set(entry[2].lower() for entry in self.relations.values())
+        for oid, (_display, kind, name) in self.relations.items():
+            if kind in ("r", "m", "p"):
+                self.tables_by_name.setdefault(name.lower(), []).append(oid)
+
+    def _may_lock_existing(self, statement):
+        """Whether a statement can take a lock on a relation that existed
+        before the revisions ran: it names one, or it may reach tables it does
+        not name (DML firing triggers, CASCADE, functions)."""
+        text = statement.lower()
+        if _INDIRECT.search(text):
+            return True
+        return not self.existing_names.isdisjoint(_IDENTIFIER.findall(text))
+
+    def _locks(self, conn, statement):
+        if not self._may_lock_existing(statement):
+            return [], []
         dbapi_connection = conn.connection.dbapi_connection if hasattr(
             conn.connection, "dbapi_connection"
         ) else conn.connection.connection
+        tables = [
+            oid
+            for name in set(_IDENTIFIER.findall(statement.lower()))
+            for oid in self.tables_by_name.get(name, ())
+            if oid in (self.filenodes or {})
+        ]
+        sql = self.LOCKS_SQL.replace("{ceiling}", str(self.oid_ceiling or 0))
+        if tables:
+            sql += self.FILENODE_SQL.replace("{oids}", ", ".join(str(int(o)) for o in tables))
         acquired = []
-        rewrote = []
-        for oid, schema, name, kind, mode, filenode in self._query(dbapi_connection, self.LOCKS_SQL):
-            if name == self.version_table or name == self.version_table + "_pkc":
+        filenodes = {}
+        for oid, mode in self._query(dbapi_connection, sql):
+            if mode.startswith("relfilenode:"):
+                filenodes[oid] = int(mode.split(":", 1)[1])
                 continue
-            relation = name if schema == "public" else "%s.%s" % (schema, name)
+            entry = self.relations.get(oid)
+            if entry is None or entry[2] in (self.version_table, self.version_table + "_pkc"):
+                continue
             key = (oid, mode)
             if key not in self.held:
                 self.held[key] = True
-                acquired.append({"relation": relation, "mode": mode})
-            if kind in ("r", "m", "p") and self.filenodes is not None:
-                before = self.filenodes.get(oid)
-                if before is not None and before != filenode:
-                    rewrote.append(relation)
-                    self.filenodes[oid] = filenode
+                acquired.append({"relation": entry[0], "mode": mode})
+        # A rewrite gives the table new storage; it needs ACCESS EXCLUSIVE.
+        rewrote = []
+        for oid, filenode in filenodes.items():
+            if self.filenodes.get(oid) != filenode and (oid, "AccessExclusiveLock") in self.held:
+                rewrote.append(self.relations[oid][0])
+                self.filenodes[oid] = filenode
         return acquired, rewrote
 
     def start_step(self, revision):
@@ -621,6 +675,8 @@ class Capture(object):
 
 
 _REALPATHS = {}
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
+_INDIRECT = re.compile(r"^\s*(insert|update|delete|merge|select|with|do|call|copy|truncate)\b|\bcascade\b")
 _SQLALCHEMY_DIR = os.sep + "sqlalchemy" + os.sep
 _ALEMBIC_DIR = os.sep + "alembic" + os.sep
 _MIGRATION_PY = os.path.join("alembic", "runtime", "migration.py")
@@ -1082,33 +1138,89 @@ def cmd_models(args, emit):
     capture = Capture(args.get("expect"), emit, False, VERSION_TABLE_DEFAULT)
     CURRENT["capture"] = capture
     engine = _sync_engine(args["url"])
+    tables = sorted(_table_key(t) for m in metadatas for t in m.tables.values())
+    schemas = sorted(set(t.schema for m in metadatas for t in m.tables.values() if t.schema))
+    dangling = _dangling_foreign_keys(metadatas)
+    error = None
     try:
-        schemas = sorted(set(t.schema for m in metadatas for t in m.tables.values() if t.schema))
-        with engine.begin() as connection:
+        with engine.begin() as connection, _without(dangling):
             for schema in schemas:
                 connection.execute(text('CREATE SCHEMA IF NOT EXISTS "%s"' % schema.replace('"', '""')))
             for metadata in metadatas:
                 metadata.create_all(connection)
-    except UnsafeDatabase as error:
-        raise BridgeError("unsafe-database", capture.unsafe or str(error))
-    except Exception as error:
-        raise BridgeError(
-            "models",
-            "the models cannot be created in an empty database (metadata.create_all failed): %s" % _db_error(error)["message"],
-            traceback=traceback.format_exc(),
-        )
+    except UnsafeDatabase as unsafe:
+        raise BridgeError("unsafe-database", capture.unsafe or str(unsafe))
+    except Exception as failure:  # the models themselves are broken: say so, review the rest
+        error = "metadata.create_all() fails on an empty database: %s" % _db_error(failure)["message"]
     finally:
         engine.dispose()
         CURRENT["capture"] = None
-    tables = sorted(_table_key(t) for m in metadatas for t in m.tables.values())
     excluded = _exclusions(kwargs, metadatas, args.get("headUrl"), args.get("headExpect"), emit)
     return {
         "hasMetadata": True,
+        "error": error,
         "tables": tables,
         "schemas": schemas,
         "excluded": excluded,
+        "danglingForeignKeys": [entry["report"] for entry in dangling],
         "modelClasses": _scan_models(tables),
     }
+
+
+def _dangling_foreign_keys(metadatas):
+    """Foreign keys of the models whose referenced table is not in
+    target_metadata (typically: its model module is never imported where the
+    metadata is built). create_all() cannot create them."""
+    known = set()
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            known.add(table.key)
+            known.add(table.name)
+    found = []
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            for constraint in list(table.foreign_key_constraints):
+                elements = list(constraint.elements)
+                if not elements:
+                    continue
+                target = elements[0].target_fullname.rsplit(".", 1)[0]
+                if target in known:
+                    continue
+                found.append(
+                    {
+                        "table": table,
+                        "constraint": constraint,
+                        "report": {
+                            "table": _table_key(table),
+                            "columns": [e.parent.name for e in elements],
+                            "referredTable": target if "." in target else "public." + target,
+                        },
+                    }
+                )
+    return found
+
+
+@contextlib.contextmanager
+def _without(dangling):
+    """Takes the dangling foreign keys off their tables while create_all()
+    runs, and puts them back for the ORM smoke test."""
+    removed = []
+    for entry in dangling:
+        table, constraint = entry["table"], entry["constraint"]
+        table.constraints.discard(constraint)
+        fks = list(constraint.elements)
+        for fk in fks:
+            fk.parent.foreign_keys.discard(fk)
+            table.foreign_keys.discard(fk)
+        removed.append((table, constraint, fks))
+    try:
+        yield
+    finally:
+        for table, constraint, fks in removed:
+            table.constraints.add(constraint)
+            for fk in fks:
+                fk.parent.foreign_keys.add(fk)
+                table.foreign_keys.add(fk)
 
 
 _SKIP_DIRS = set(
@@ -1141,15 +1253,18 @@ def _scan_models(metadata_tables):
             try:
                 with io.open(path, encoding="utf-8") as handle:
                     source = handle.read()
-                if "__tablename__" not in source and "table=True" not in source:
+                if "__tablename__" not in source and "table=True" not in source and "Table(" not in source:
                     continue
                 tree = ast.parse(source, filename=path)
             except (SyntaxError, UnicodeDecodeError, OSError):
                 continue
             for node in ast.walk(tree):
-                if not isinstance(node, ast.ClassDef):
+                if isinstance(node, ast.ClassDef):
+                    name, label = _declared_table(node), node.name
+                elif isinstance(node, ast.Call):
+                    name, label = _core_table(node), "Table"
+                else:
                     continue
-                name = _declared_table(node)
                 if name is None:
                     continue
                 table, schema = name
@@ -1157,13 +1272,29 @@ def _scan_models(metadata_tables):
                 found.append(
                     {
                         "table": key,
-                        "className": node.name,
+                        "className": label if label != "Table" else 'Table("%s")' % table,
                         "file": os.path.realpath(path),
                         "line": node.lineno,
                         "inMetadata": key in known,
                     }
                 )
     return found
+
+
+def _core_table(node):
+    """(table, schema) of a Core `Table("name", metadata, ...)` call."""
+    func = node.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if called != "Table" or len(node.args) < 2:
+        return None
+    first = node.args[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return None
+    schema = None
+    for keyword in node.keywords:
+        if keyword.arg == "schema" and isinstance(keyword.value, ast.Constant):
+            schema = keyword.value.value
+    return first.value, schema
 
 
 def _declared_table(node):

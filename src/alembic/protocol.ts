@@ -106,8 +106,19 @@ export interface ModelClass {
   inMetadata: boolean;
 }
 
+export interface DanglingForeignKey {
+  /** "schema.table" of the model that declares it. */
+  table: string;
+  columns: string[];
+  /** The referenced table, which target_metadata does not know. */
+  referredTable: string;
+}
+
 export interface ModelsResult {
   hasMetadata: boolean;
+  /** Why the models database could not be built (create_all failed), if it could not. */
+  error?: string | null;
+  danglingForeignKeys?: DanglingForeignKey[];
   tables: string[];
   schemas: string[];
   excluded: Exclusions | null;

@@ -36,12 +36,22 @@ export function migrationFailed(failure: MigrationFailure, relative: Relative, r
 }
 
 export function failsOnExistingRows(failure: MigrationFailure, relative: Relative, revisionPath: string | undefined, rows: number | undefined): Finding {
-  return finding({
+  const found = finding({
     ruleId: 'fails-on-existing-rows',
     message: `Revision ${failure.revision ?? '?'} fails on a database whose tables hold rows${rows === undefined ? '' : ` (${rows} per table here)`}: ${failure.message}${sqlstateSuffix(failure.sqlstate)}. On an empty database it passes, so it works in development and breaks the production deploy.`,
     ...location(failure, relative, revisionPath),
     details: { sqlstate: failure.sqlstate, exception: failure.exception },
   });
+  // SQLSTATE class 22 (data exception: a cast or a value out of range) depends
+  // on what the rows hold, and ours are synthetic: likely, not proven.
+  if (failure.sqlstate?.startsWith('22') === true) {
+    return {
+      ...found,
+      severity: 'warning',
+      message: `${found.message} The rows here are synthetic, so check that every value of your real data converts (or give the review realistic rows with seed-sql).`,
+    };
+  }
+  return found;
 }
 
 export function revisionTimedOut(timeout: RevisionTimeout, revisionPath: string | undefined): Finding {
@@ -102,7 +112,7 @@ export function seedFindings(failures: readonly SeedFailure[], seedRows: number)
   return failures.map((failure) =>
     finding({
       ruleId: 'seed-failed',
-      message: `The table ${failure.table} could not be filled with ${seedRows} synthetic rows (${failure.message}), so the revisions ran on it empty: failures that only rows cause cannot show there.`,
+      message: `The table ${failure.table} could not be filled with ${seedRows} synthetic rows (${failure.message}), so the revisions ran on it with only the rows the migrations themselves inserted (if any): failures that only rows cause may not show there.`,
       table: failure.table,
       suggestion: {
         text: 'Give the review realistic rows for this table with a seed-sql file ([tool.alembic-review] seed-sql = "…").',

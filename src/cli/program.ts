@@ -3,7 +3,8 @@
 // a one-paragraph message (stack trace only with --verbose).
 import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError, errorMessage, isUsageError } from '../errors.ts';
+import { errorMessage, isUsageError } from '../errors.ts';
+import { publishReport } from '../github/publish.ts';
 import { resolveOptions, type Options, type RawOptions } from '../options.ts';
 import { renderReport } from '../render/index.ts';
 import { review } from '../review.ts';
@@ -77,8 +78,12 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .command('publish')
     .description('Post a JSON report to the pull request (the fork-safe second phase)')
     .requiredOption('--report <file>', 'the report written by `review --format json`')
-    .action(() => {
-      run(() => Promise.reject(new UsageError('usage', 'publish is not available in this version yet.')));
+    .action((flags: { report: string }) => {
+      run(async () => {
+        const outcome = await publishReport(flags.report, process.env);
+        if (outcome.skipped !== null) io.stderr(`alembic-review: nothing posted to the pull request: ${outcome.skipped}\n`);
+        return 0;
+      });
     });
 
   program

@@ -464,8 +464,8 @@ export class EmbeddedProvider implements DatabaseProvider {
     return this.#admin;
   }
 
-  async createDatabase(purpose: string): Promise<ThrowawayDatabase> {
-    const database = await createThrowawayDatabase(this.#requireAdmin(), purpose);
+  async createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
+    const database = await createThrowawayDatabase(this.#requireAdmin(), purpose, template?.name);
     this.#databases.add(database.name);
     return database;
   }

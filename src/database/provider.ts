@@ -19,8 +19,11 @@ export interface DatabaseProvider {
   /** One line for progress output, e.g. "testcontainers (local/postgres:15)". */
   readonly description: string;
   start(): Promise<void>;
-  /** A fresh, empty database; dropped again by dropDatabase() or stop(). */
-  createDatabase(purpose: string): Promise<ThrowawayDatabase>;
+  /**
+   * A fresh database, empty or a copy of one of ours (`template`, which must
+   * have no open connection); dropped again by dropDatabase() or stop().
+   */
+  createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase>;
   dropDatabase(database: ThrowawayDatabase): Promise<void>;
   /** Drops every database it created and releases the server (idempotent). */
   stop(): Promise<void>;

@@ -28,12 +28,19 @@ export async function withClient<T>(address: ServerAddress, fn: (client: pg.Clie
   }
 }
 
-/** Creates a uniquely named database marked with a random token. */
-export async function createThrowawayDatabase(admin: ServerAddress, purpose: string): Promise<ThrowawayDatabase> {
+/** Creates a uniquely named database (a copy of `template`, one of ours, if given) marked with a random token. */
+export async function createThrowawayDatabase(
+  admin: ServerAddress,
+  purpose: string,
+  template?: string,
+): Promise<ThrowawayDatabase> {
+  if (template !== undefined && !template.startsWith(DATABASE_PREFIX)) {
+    throw new Error(`refusing to copy ${template}: not created by alembic-review`);
+  }
   const name = newDatabaseName(purpose);
   const token = randomBytes(16).toString('hex');
   await withClient(admin, async (client) => {
-    await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    await client.query(`CREATE DATABASE ${quoteIdent(name)}${template === undefined ? '' : ` TEMPLATE ${quoteIdent(template)}`}`);
     await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS '${TOKEN_PREFIX}${token}'`);
   });
   return { name, token, url: formatPostgresUrl({ ...admin, database: name }) };

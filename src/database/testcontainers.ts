@@ -55,35 +55,6 @@ function imageHelp(image: string): string {
   );
 }
 
-const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
-
-/**
- * Loads @testcontainers/postgresql without letting it break our SIGTERM
- * cleanup. testcontainers loads proper-lockfile, which loads signal-exit v3;
- * that adds SIGTERM/SIGINT/SIGHUP listeners which, when they find themselves
- * the only listeners left, re-raise the signal and kill the process at once.
- * Our handler (installSignalHandlers) is a `once` listener, so it is removed
- * before signal-exit's runs: the process would die before teardown removed the
- * container. Moving signal-exit's listeners in front keeps its lock cleanup and
- * lets our handler finish the teardown; without a handler of ours it behaves
- * as before.
- */
-async function importTestcontainers(): Promise<typeof import('@testcontainers/postgresql')> {
-  const before = new Map(SIGNALS.map((signal) => [signal, process.rawListeners(signal)]));
-  const module = await import('@testcontainers/postgresql');
-  for (const signal of SIGNALS) {
-    const existing = before.get(signal) ?? [];
-    const added = process.rawListeners(signal).filter((listener) => !existing.includes(listener));
-    if (existing.length === 0 || added.length === 0) continue;
-    for (const listener of added.reverse()) {
-      const handler = listener as (...args: unknown[]) => void;
-      process.removeListener(signal, handler);
-      process.prependListener(signal, handler);
-    }
-  }
-  return module;
-}
-
 export class TestcontainersProvider implements DatabaseProvider {
   readonly kind = 'testcontainers' as const;
   readonly image: string;
@@ -143,7 +114,11 @@ export class TestcontainersProvider implements DatabaseProvider {
         : `pulling ${this.image} and starting a container (Docker ${ping.version} at ${endpoint.uri}) …`,
     );
 
-    const { PostgreSqlContainer } = await importTestcontainers();
+    // Loaded on demand: testcontainers is large and most runs do not need it.
+    // In the bundle this CommonJS package arrives as the default export.
+    const loaded = await import('@testcontainers/postgresql');
+    const { PostgreSqlContainer } =
+      'PostgreSqlContainer' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default;
     const container = new PostgreSqlContainer(this.image)
       .withDatabase('postgres')
       .withUsername('postgres')
@@ -197,7 +172,7 @@ export class TestcontainersProvider implements DatabaseProvider {
       database: 'postgres',
     };
     this.#log(
-      `container ${this.image} ready on ${this.#admin.host}:${this.#admin.port} (${seconds(performance.now() - began)})`,
+      `container ${this.containerId?.slice(0, 12) ?? '?'} (${this.image}) ready on ${this.#admin.host}:${this.#admin.port} (${seconds(performance.now() - began)})`,
     );
   }
 
@@ -241,8 +216,8 @@ export class TestcontainersProvider implements DatabaseProvider {
     return this.#admin;
   }
 
-  async createDatabase(purpose: string): Promise<ThrowawayDatabase> {
-    const database = await createThrowawayDatabase(this.#requireAdmin(), purpose);
+  async createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
+    const database = await createThrowawayDatabase(this.#requireAdmin(), purpose, template?.name);
     this.#databases.add(database.name);
     return database;
   }

@@ -104,12 +104,12 @@ export class UrlProvider implements DatabaseProvider {
     return this.#admin;
   }
 
-  async createDatabase(purpose: string): Promise<ThrowawayDatabase> {
+  async createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
     const admin = this.#requireAdmin();
     this.#cleanup.arm();
     // Tracked while in flight so that a teardown (SIGTERM) racing with it still
     // drops the database once it exists.
-    const creating = createThrowawayDatabase(admin, purpose).then((database) => {
+    const creating = createThrowawayDatabase(admin, purpose, template?.name).then((database) => {
       this.#databases.set(database.name, database);
       return database;
     });

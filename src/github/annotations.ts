@@ -9,7 +9,11 @@ import { sortFindings } from '../render/sections.ts';
 
 export type AnnotationSink = Pick<typeof core, 'error' | 'warning' | 'notice'>;
 
-const EMIT: Record<Severity, 'error' | 'warning' | 'notice'> = { error: 'error', warning: 'warning', notice: 'notice' };
+const EMIT: Record<Severity, 'error' | 'warning' | 'notice'> = {
+  error: 'error',
+  warning: 'warning',
+  notice: 'notice',
+};
 
 function message(finding: Finding): string {
   const lines = [finding.message];
@@ -21,7 +25,10 @@ function message(finding: Finding): string {
 export function annotate(review: Review, sink: AnnotationSink = core): number {
   const findings = sortFindings(review.findings);
   for (const finding of findings) {
-    const where = finding.table === undefined ? '' : ` (${finding.column === undefined ? finding.table : `${finding.table}.${finding.column}`})`;
+    const where =
+      finding.table === undefined
+        ? ''
+        : ` (${finding.column === undefined ? finding.table : `${finding.table}.${finding.column}`})`;
     const properties: core.AnnotationProperties = { title: `alembic-review: ${finding.ruleId}${where}` };
     if (finding.file !== undefined) {
       properties.file = finding.file;

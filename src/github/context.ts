@@ -58,7 +58,10 @@ function readPayload(env: NodeJS.ProcessEnv): Json {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new UsageError('usage', `GITHUB_EVENT_PATH (${file}) is not a readable JSON event: ${(error as Error).message}`);
+    throw new UsageError(
+      'usage',
+      `GITHUB_EVENT_PATH (${file}) is not a readable JSON event: ${(error as Error).message}`,
+    );
   }
   return object(parsed) ?? {};
 }
@@ -68,7 +71,8 @@ function pullRequestOf(payload: Json): PullRequestRef | null {
   if (pr === null) return null;
   const head = object(pr.head);
   const base = object(pr.base);
-  const number = typeof pr.number === 'number' ? pr.number : typeof payload.number === 'number' ? payload.number : null;
+  const number =
+    typeof pr.number === 'number' ? pr.number : typeof payload.number === 'number' ? payload.number : null;
   const headSha = string(head?.sha);
   const baseSha = string(base?.sha);
   if (number === null || headSha === null || baseSha === null) {
@@ -102,7 +106,10 @@ function repositoryOf(env: NodeJS.ProcessEnv, payload: Json): Repository {
   const name = string(env.GITHUB_REPOSITORY) ?? string(object(payload.repository)?.full_name);
   const [owner, repo, extra] = (name ?? '').split('/');
   if (owner === undefined || owner === '' || repo === undefined || repo === '' || extra !== undefined) {
-    throw new UsageError('usage', 'GITHUB_REPOSITORY is not set (owner/name): run this inside GitHub Actions.');
+    throw new UsageError(
+      'usage',
+      'GITHUB_REPOSITORY is not set (owner/name): run this inside GitHub Actions.',
+    );
   }
   return { owner, repo };
 }

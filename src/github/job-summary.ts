@@ -6,7 +6,10 @@ import type { MarkdownOptions } from '../render/markdown.ts';
 import { renderJobSummary } from '../render/summary.ts';
 
 /** Writes the summary when the step has one ($GITHUB_STEP_SUMMARY); returns whether it did. */
-export async function writeJobSummary(review: Review, options: Pick<MarkdownOptions, 'fileUrl'> = {}): Promise<boolean> {
+export async function writeJobSummary(
+  review: Review,
+  options: Pick<MarkdownOptions, 'fileUrl'> = {},
+): Promise<boolean> {
   if ((process.env.GITHUB_STEP_SUMMARY ?? '') === '') return false;
   await core.summary.addRaw(renderJobSummary(review, options), true).write();
   core.summary.emptyBuffer();

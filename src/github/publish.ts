@@ -17,9 +17,15 @@ import { Identity } from './identity.ts';
 import { writeJobSummary } from './job-summary.ts';
 import { commentMarker } from './markers.ts';
 import { readPullRequestRecord, readReport } from './report-file.ts';
-import { MAX_INLINE_COMMENTS, commentedFindings, planInlineComments, postInlineComments } from './review-comments.ts';
+import {
+  MAX_INLINE_COMMENTS,
+  commentedFindings,
+  planInlineComments,
+  postInlineComments,
+} from './review-comments.ts';
 
-export const DOCS_FORKS = 'https://github.com/alembic-review/alembic-review/blob/main/docs/github-action.md#fork-pull-requests';
+export const DOCS_FORKS =
+  'https://github.com/alembic-review/alembic-review/blob/main/docs/github-action.md#fork-pull-requests';
 
 export interface PublishLog {
   info: (line: string) => void;
@@ -72,16 +78,22 @@ export async function resolveTarget(
 ): Promise<{ target: PublishTarget } | { skip: string }> {
   const { owner, repo } = context.repository;
   if (context.pullRequest !== null) {
-    return { target: { owner, repo, number: context.pullRequest.number, headSha: context.pullRequest.headSha } };
+    return {
+      target: { owner, repo, number: context.pullRequest.number, headSha: context.pullRequest.headSha },
+    };
   }
   const run = context.workflowRun;
-  if (run === null) return { skip: `this run is not for a pull request (event: ${context.eventName || 'unknown'})` };
+  if (run === null)
+    return { skip: `this run is not for a pull request (event: ${context.eventName || 'unknown'})` };
   // The report and its pull-request.json come from a run of the PR's own code:
   // trust the PR number only if that PR's head is the commit the run analyzed.
   const record = reportDir === undefined ? null : await readPullRequestRecord(reportDir);
-  if (record === null) return { skip: 'the report has no pull-request.json: the analyzed run was not for a pull request' };
+  if (record === null)
+    return { skip: 'the report has no pull-request.json: the analyzed run was not for a pull request' };
   if (record.headSha !== run.headSha) {
-    return { skip: `pull-request.json names commit ${record.headSha}, but the triggering run analyzed ${run.headSha}` };
+    return {
+      skip: `pull-request.json names commit ${record.headSha}, but the triggering run analyzed ${run.headSha}`,
+    };
   }
   const pull = await client.rest.pulls.get({ owner, repo, pull_number: record.number });
   if (pull.data.head.sha !== run.headSha) {
@@ -124,7 +136,12 @@ async function postToPullRequest(
   if (settings.inlineComments) {
     const diff = await fetchDiffLines(client, target);
     const commented = await commentedFindings(client, target, identity);
-    const plan = planInlineComments(review, diff, commented, settings.maxInlineComments ?? MAX_INLINE_COMMENTS);
+    const plan = planInlineComments(
+      review,
+      diff,
+      commented,
+      settings.maxInlineComments ?? MAX_INLINE_COMMENTS,
+    );
     try {
       const posted = await postInlineComments(client, target, plan, {
         review,
@@ -138,7 +155,9 @@ async function postToPullRequest(
     } catch (error) {
       // 422: GitHub refused a line (the commit moved on, or the diff changed since it was read).
       if (httpStatus(error) !== 422) throw error;
-      log.warning(`alembic-review: GitHub refused the inline comments (${(error as Error).message}); the findings are in the review comment.`);
+      log.warning(
+        `alembic-review: GitHub refused the inline comments (${(error as Error).message}); the findings are in the review comment.`,
+      );
     }
   }
 }
@@ -167,7 +186,9 @@ export async function publishReview(
   }
   if (settings.token === undefined || settings.token === '') {
     outcome.skipped = 'no GitHub token';
-    log.warning('alembic-review: no GitHub token (github-token input or GITHUB_TOKEN), so nothing is posted to the pull request.');
+    log.warning(
+      'alembic-review: no GitHub token (github-token input or GITHUB_TOKEN), so nothing is posted to the pull request.',
+    );
     return outcome;
   }
   const client = createClient(settings.token, context.apiUrl);
@@ -186,7 +207,9 @@ export async function publishReview(
       log.warning(READ_ONLY_WARNING);
     } else {
       outcome.skipped = `GitHub API error: ${(error as Error).message}`;
-      log.warning(`alembic-review: posting to the pull request failed: ${(error as Error).message}. The review is in the job summary and in the annotations.`);
+      log.warning(
+        `alembic-review: posting to the pull request failed: ${(error as Error).message}. The review is in the job summary and in the annotations.`,
+      );
     }
   }
   return outcome;
@@ -203,7 +226,10 @@ function flag(value: string | undefined, fallback: boolean): boolean {
  * GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN; ALEMBIC_REVIEW_COMMENT and
  * ALEMBIC_REVIEW_INLINE_COMMENTS = false turn those off).
  */
-export async function publishReport(reportPath: string, env: NodeJS.ProcessEnv = process.env): Promise<PublishOutcome> {
+export async function publishReport(
+  reportPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PublishOutcome> {
   const review = await readReport(reportPath);
   const context = readContext(env);
   return publishReview(review, context, {

@@ -35,7 +35,11 @@ const statementSchema: SchemaObject = {
     durationMs: number,
     locks: {
       type: 'array',
-      items: { type: 'object', required: ['relation', 'mode'], properties: { relation: string, mode: string } },
+      items: {
+        type: 'object',
+        required: ['relation', 'mode'],
+        properties: { relation: string, mode: string },
+      },
     },
     rewrote: strings,
     error: { type: 'object', required: ['message'], properties: { message: string, sqlstate: string } },
@@ -96,7 +100,14 @@ export const REPORT_SCHEMA: SchemaObject = {
     environment: {
       type: 'object',
       required: ['python', 'alembic', 'sqlalchemy', 'driver', 'database', 'postgres'],
-      properties: { python: string, alembic: string, sqlalchemy: string, driver: string, database: string, postgres: string },
+      properties: {
+        python: string,
+        alembic: string,
+        sqlalchemy: string,
+        driver: string,
+        database: string,
+        postgres: string,
+      },
     },
     environmentStatements: { type: 'array', items: statementSchema },
     runUrl: string,
@@ -106,7 +117,10 @@ export const REPORT_SCHEMA: SchemaObject = {
 const PULL_REQUEST_SCHEMA: SchemaObject = {
   type: 'object',
   required: ['number', 'headSha'],
-  properties: { number: { type: 'integer', minimum: 1 }, headSha: { type: 'string', pattern: '^[0-9a-f]{40}$' } },
+  properties: {
+    number: { type: 'integer', minimum: 1 },
+    headSha: { type: 'string', pattern: '^[0-9a-f]{40}$' },
+  },
 };
 
 const ajv = new Ajv({ allErrors: false, strict: false });
@@ -168,12 +182,17 @@ export async function readPullRequestRecord(dir: string): Promise<PullRequestRec
   } catch {
     return null;
   }
-  if (!validatePullRequest(data)) throw new UsageError('usage', `${file} does not name a pull request (number, headSha).`);
+  if (!validatePullRequest(data))
+    throw new UsageError('usage', `${file} does not name a pull request (number, headSha).`);
   return data as PullRequestRecord;
 }
 
 /** Writes report.json (and pull-request.json when the review was of a pull request) into dir. */
-export async function writeReportFiles(dir: string, review: Review, pullRequest: PullRequestRecord | null): Promise<string> {
+export async function writeReportFiles(
+  dir: string,
+  review: Review,
+  pullRequest: PullRequestRecord | null,
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   const reportPath = path.join(dir, REPORT_FILE);
   await writeFile(reportPath, renderJson(review));

@@ -67,7 +67,11 @@ export function planInlineComments(
 }
 
 /** Finding keys of the inline comments this tool already left on the pull request. */
-export async function commentedFindings(client: GitHubClient, target: PullTarget, identity: Identity): Promise<Set<string>> {
+export async function commentedFindings(
+  client: GitHubClient,
+  target: PullTarget,
+  identity: Identity,
+): Promise<Set<string>> {
   const comments = await client.paginate(client.rest.pulls.listReviewComments, {
     owner: target.owner,
     repo: target.repo,
@@ -85,9 +89,13 @@ export async function commentedFindings(client: GitHubClient, target: PullTarget
 function reviewBody(plan: InlinePlan, commentUrl: string | null): string {
   const findings = plan.comments.reduce((sum, c) => sum + c.findings.length, 0);
   const summary = commentUrl === null ? 'the summary comment' : `[the summary comment](${commentUrl})`;
-  const lines = [`**alembic-review**: ${plural(findings, 'finding')} on lines of this pull request. The whole review is in ${summary}.`];
+  const lines = [
+    `**alembic-review**: ${plural(findings, 'finding')} on lines of this pull request. The whole review is in ${summary}.`,
+  ];
   if (plan.overLimit > 0) {
-    lines.push(`${plural(plan.overLimit, 'more finding')} on other lines (at most ${MAX_INLINE_COMMENTS} inline comments per review) are listed there.`);
+    lines.push(
+      `${plural(plan.overLimit, 'more finding')} on other lines (at most ${MAX_INLINE_COMMENTS} inline comments per review) are listed there.`,
+    );
   }
   return lines.join('\n\n');
 }

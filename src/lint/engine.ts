@@ -27,12 +27,13 @@ type NodeHandler = (node: SqlStatement, statement: ParsedStatement) => void;
 interface RevisionRun {
   revision: LintRevision;
   listeners: RuleListener[];
+  needs: Needs;
   /** Index into the parse batch of each statement, or -1 when it is not parsed. */
   parseIndex: number[];
 }
 
 /** Keys of a listener that are not statement types. */
-const EVENTS = new Set(['statement:exit', 'unparsed', 'revision:exit']);
+const EVENTS = new Set(['statement:exit', 'unparsed', 'revision:exit', 'needs']);
 
 /** Lints the new revisions' captured SQL with the given rules (default: every lint rule). */
 export function lint(input: LintInput, rules: readonly LintRule[] = LINT_RULES): Finding[] {
@@ -44,15 +45,26 @@ export function lint(input: LintInput, rules: readonly LintRule[] = LINT_RULES):
   const findings: Finding[] = [];
   const seen = new Map<string, ParsedStatement[]>();
 
+  // One scan of the change's SQL per pattern, whichever revision asks.
+  const mentions = new Map<RegExp, boolean>();
+  const changeMentions = (pattern: RegExp): boolean => {
+    let found = mentions.get(pattern);
+    if (found === undefined) {
+      found = input.revisions.some((r) => r.statements.some((s) => pattern.test(s.sql)));
+      mentions.set(pattern, found);
+    }
+    return found;
+  };
+
   const existedAtBase = (table: TableRef): boolean =>
     replayed ? table.key in baseTables : !createdInChange.has(table.key);
 
-  const contextFor = (rule: LintRule, revision: LintRevision, earlierRevisions: LintRevision[]): RuleContext => ({
+  const contextFor = (rule: LintRule, revision: LintRevision): RuleContext => ({
     revision,
-    earlierRevisions,
     replayed,
     environment,
     earlier: (type) => seen.get(type) ?? [],
+    changeMentions,
     table: (statement: ParsedStatement, node: Node): TableRef => {
       const table = tableOf(node);
       if (table === undefined) throw new Error(`${rule.meta.id}: not a table name: ${statement.text(node)}`);
@@ -68,27 +80,30 @@ export function lint(input: LintInput, rules: readonly LintRule[] = LINT_RULES):
     },
   });
 
-  // Listeners first: what they inspect decides which statements are parsed.
-  const inspected = new Set<string>();
-  if (!replayed) inspected.add('create_table_stmt');
-  const runs: RevisionRun[] = input.revisions.map((revision, position) => {
-    const earlier = input.revisions.slice(0, position);
-    const listeners = rules.map((rule) => rule.create(contextFor(rule, revision, earlier)));
-    for (const listener of listeners) {
-      for (const key of Object.keys(listener)) if (!EVENTS.has(key)) inspected.add(key);
-    }
-    return { revision, listeners, parseIndex: [] };
+  // Listeners first: what they need decides which statements are parsed.
+  const everywhere: Needs = new Map();
+  const runs: RevisionRun[] = input.revisions.map((revision) => {
+    const listeners = rules.map((rule) => rule.create(contextFor(rule, revision)));
+    const needs = needsOf(listeners);
+    if (!replayed) needs.set('create_table_stmt', 'all');
+    // env.py's few statements: any type some rule inspects.
+    for (const type of needs.keys()) everywhere.set(type, 'all');
+    return { revision, listeners, needs, parseIndex: [] };
   });
 
   const texts: string[] = [];
-  const queue = (sql: string): number => {
-    const type = classify(sql);
-    if (type !== undefined && !inspected.has(type)) return -1;
-    texts.push(sql);
+  const queue = (statement: Statement, needs: Needs): number => {
+    const type = classify(statement.sql);
+    if (type !== undefined) {
+      const need = needs.get(type);
+      if (need === undefined) return -1;
+      if (need !== 'all' && !need.some((test) => test(statement))) return -1;
+    }
+    texts.push(statement.sql);
     return texts.length - 1;
   };
-  const environmentIndex = input.environmentStatements.map((s) => queue(s.sql));
-  for (const run of runs) run.parseIndex = run.revision.statements.map((s) => queue(s.sql));
+  const environmentIndex = input.environmentStatements.map((s) => queue(s, everywhere));
+  for (const run of runs) run.parseIndex = run.revision.statements.map((s) => queue(s, run.needs));
   const parsed = parseTexts(texts);
 
   input.environmentStatements.forEach((statement, index) => {
@@ -122,6 +137,28 @@ export function lint(input: LintInput, rules: readonly LintRule[] = LINT_RULES):
     for (const listener of run.listeners) listener['revision:exit']?.();
   }
   return ordered(withoutSuperseded(findings, rules), input.revisions);
+}
+
+/** Per statement type: all statements are needed, or those passing one of the rules' tests. */
+type Need = 'all' | ((statement: Statement) => boolean)[];
+type Needs = Map<string, Need>;
+
+function merge(needs: Needs, type: string, need: Need): void {
+  const current = needs.get(type);
+  if (current === 'all') return;
+  needs.set(type, need === 'all' ? 'all' : [...(current ?? []), ...need]);
+}
+
+function needsOf(listeners: readonly RuleListener[]): Needs {
+  const needs: Needs = new Map();
+  for (const listener of listeners) {
+    for (const type of Object.keys(listener)) {
+      if (EVENTS.has(type)) continue;
+      const test = listener.needs?.[type as keyof typeof listener.needs];
+      merge(needs, type, test === undefined ? 'all' : [test]);
+    }
+  }
+  return needs;
 }
 
 function captureOf(

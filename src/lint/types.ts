@@ -87,6 +87,12 @@ export type RuleListener = {
   unparsed?: (statement: UnparsedStatement) => void;
   /** After the last statement of the revision (rules that pair statements). */
   'revision:exit'?: () => void;
+  /**
+   * Cheap tests before parsing: which statements of a type the rule's handler
+   * needs (by their SQL, error, ...). Without one, it needs them all. The
+   * engine parses a statement only when some rule needs it.
+   */
+  needs?: { [T in StatementType]?: (statement: Statement) => boolean };
 };
 
 export interface LintRuleMeta extends RuleMeta {
@@ -108,8 +114,6 @@ export interface Report {
 
 export interface RuleContext {
   readonly revision: LintRevision;
-  /** The revisions before this one in the same change (dependency order). */
-  readonly earlierRevisions: readonly LintRevision[];
   /** True when the replay ran: locks, rewrites, errors and the base schema are facts. */
   readonly replayed: boolean;
   /** env.py's statements outside revisions, parsed where a rule inspects their type. */
@@ -119,6 +123,8 @@ export interface RuleContext {
    * this change: earlier revisions first, then this revision's so far.
    */
   earlier: (type: StatementType) => readonly ParsedStatement[];
+  /** Does any statement of the change (any new revision) match? For cheap `needs` tests. */
+  changeMentions: (pattern: RegExp) => boolean;
   /** Resolves a table name node of a statement. */
   table: (statement: ParsedStatement, node: Node) => TableRef;
   /** Resolves a relation name as the replay reports it in locks/rewrote ("users", "audit.log"). */

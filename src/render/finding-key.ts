@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import type { Finding } from '../model.ts';
 
 export function findingKey(project: string, finding: Finding): string {
-  const place = finding.table !== undefined ? [finding.table, finding.column ?? ''] : [String(finding.line ?? '')];
+  const place =
+    finding.table !== undefined ? [finding.table, finding.column ?? ''] : [String(finding.line ?? '')];
   const parts = [project, finding.ruleId, finding.file ?? '', finding.revision ?? '', ...place];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

@@ -71,7 +71,10 @@ function ruleLink(ruleId: string): string {
 }
 
 function fileLink(ctx: Context, file: string, line?: number, label?: string): string {
-  return link(label ?? code(line === undefined ? file : `${file}:${line}`), ctx.options.fileUrl?.(file, line));
+  return link(
+    label ?? code(line === undefined ? file : `${file}:${line}`),
+    ctx.options.fileUrl?.(file, line),
+  );
 }
 
 function firstLine(message: string): string {
@@ -85,7 +88,8 @@ function verdictHeading(review: Review): string {
     const what = review.failOn === 'warning' ? 'finding' : 'error';
     return `### ❌ alembic-review: merge blocked by ${plural(blocking, what)}`;
   }
-  if (errors + warnings > 0) return `### ✅ alembic-review: passed with ${plural(errors + warnings, 'finding')} to look at`;
+  if (errors + warnings > 0)
+    return `### ✅ alembic-review: passed with ${plural(errors + warnings, 'finding')} to look at`;
   return '### ✅ alembic-review: passed';
 }
 
@@ -130,7 +134,8 @@ function replayText(revision: Revision, state: ReplayState): string {
 }
 
 function revisionIcon(state: ReplayState, findings: readonly Finding[]): string {
-  if (state === 'failed' || state === 'not applied' || findings.some((f) => f.severity === 'error')) return '❌';
+  if (state === 'failed' || state === 'not applied' || findings.some((f) => f.severity === 'error'))
+    return '❌';
   if (findings.some((f) => f.severity === 'warning')) return '⚠️';
   return state === 'not reached' ? '⏭️' : '✅';
 }
@@ -145,14 +150,20 @@ function findingCounts(findings: readonly Finding[]): string {
   return parts.join(', ');
 }
 
-function overview(ctx: Context, newRevisions: readonly Revision[], byRevision: Map<string, Finding[]>): Block {
+function overview(
+  ctx: Context,
+  newRevisions: readonly Revision[],
+  byRevision: Map<string, Finding[]>,
+): Block {
   const rows = newRevisions.map((r) => {
     const findings = byRevision.get(r.id) ?? [];
     const state = replayState(r, newRevisions);
     const message = text(truncate(firstLine(r.message), 80));
     return `| ${revisionIcon(state, findings)} | ${code(truncate(r.id, 40), { inTable: true })} | ${message} | ${replayText(r, state)} | ${findingCounts(findings)} |`;
   });
-  return block(['| | Revision | Message | Replay | Findings |', '| --- | --- | --- | --- | --- |', ...rows].join('\n'));
+  return block(
+    ['| | Revision | Message | Replay | Findings |', '| --- | --- | --- | --- | --- |', ...rows].join('\n'),
+  );
 }
 
 function findingBlock(ctx: Context, finding: Finding, revision?: Revision): Block {
@@ -177,9 +188,28 @@ function findingBlock(ctx: Context, finding: Finding, revision?: Revision): Bloc
   return block(lines.join('\n'), 1);
 }
 
+/** Errors and warnings one by one; notices (context, not problems) folded into one collapsed block. */
+function findingBlocks(ctx: Context, findings: readonly Finding[], revision?: Revision): Block[] {
+  const blocks = findings.filter((f) => f.severity !== 'notice').map((f) => findingBlock(ctx, f, revision));
+  const notices = findings.filter((f) => f.severity === 'notice');
+  if (notices.length > 0) {
+    const inner = notices.map((f) => findingBlock(ctx, f, revision).markdown).join('\n\n');
+    const summary = `${SEVERITY_ICON.notice} ${plural(notices.length, 'notice')}`;
+    blocks.push(
+      block(`<details><summary>${htmlText(summary)}</summary>\n\n${inner}\n\n</details>`, notices.length),
+    );
+  }
+  return blocks;
+}
+
 function sqlComment(statement: Statement): string {
-  const facts: string[] = [statement.line === null ? 'line ?' : `line ${statement.line}`, duration(statement.durationMs)];
-  const exclusive = [...new Set(statement.locks.filter((l) => l.mode === 'AccessExclusiveLock').map((l) => l.relation))];
+  const facts: string[] = [
+    statement.line === null ? 'line ?' : `line ${statement.line}`,
+    duration(statement.durationMs),
+  ];
+  const exclusive = [
+    ...new Set(statement.locks.filter((l) => l.mode === 'AccessExclusiveLock').map((l) => l.relation)),
+  ];
   if (exclusive.length > 0) facts.push(`ACCESS EXCLUSIVE lock on ${exclusive.join(', ')}`);
   if (statement.rewrote.length > 0) facts.push(`rewrote ${statement.rewrote.join(', ')}`);
   if (statement.error !== undefined) {
@@ -200,46 +230,46 @@ function sqlBlock(ctx: Context, revision: Revision): Block | null {
   return block(`<details><summary>${htmlText(summary)}</summary>\n\n${codeBlock(body, 'sql')}\n\n</details>`);
 }
 
-function revisionBlocks(ctx: Context, revision: Revision, findings: readonly Finding[], newRevisions: readonly Revision[]): Block[] {
+function revisionBlocks(
+  ctx: Context,
+  revision: Revision,
+  findings: readonly Finding[],
+  newRevisions: readonly Revision[],
+): Block[] {
   const state = replayState(revision, newRevisions);
   const facts = [fileLink(ctx, revision.path)];
-  if (revision.downRevisions.length > 0) facts.push(`after ${revision.downRevisions.map((d) => code(truncate(d, 40))).join(', ')}`);
+  if (revision.downRevisions.length > 0)
+    facts.push(`after ${revision.downRevisions.map((d) => code(truncate(d, 40))).join(', ')}`);
   facts.push(replayText(revision, state));
   const message = firstLine(revision.message);
   const heading = `#### ${revisionIcon(state, findings)} ${code(truncate(revision.id, 40))}${message === '' ? '' : ` ${text(truncate(message, 120))}`}`;
   const blocks = [block(`${heading}\n\n${facts.join(' · ')}`)];
   if (findings.length === 0) blocks.push(block('No findings.'));
-  for (const finding of findings) blocks.push(findingBlock(ctx, finding, revision));
+  blocks.push(...findingBlocks(ctx, findings, revision));
   const sql = sqlBlock(ctx, revision);
   if (sql !== null) blocks.push(sql);
   return blocks;
-}
-
-function detailsValue(finding: Finding, key: string): string {
-  const value = finding.details?.[key];
-  if (value === undefined || value === null) return '';
-  const shown = typeof value === 'string' ? value : JSON.stringify(value);
-  return code(truncate(shown, 120), { inTable: true });
 }
 
 function driftBlocks(ctx: Context, drift: readonly Finding[]): Block[] {
   if (drift.length === 0) return [];
   const rows = drift.map(
     (f) =>
-      `| ${SEVERITY_ICON[f.severity]} | ${ruleLink(f.ruleId).replace(/\|/g, '\\|')} | ${f.table === undefined ? '' : code(f.table, { inTable: true })} | ${f.column === undefined ? '' : code(f.column, { inTable: true })} | ${detailsValue(f, 'expected')} | ${detailsValue(f, 'actual')} | ${text(truncate(f.message, 300))} |`,
+      `| ${SEVERITY_ICON[f.severity]} | ${ruleLink(f.ruleId).replace(/\|/g, '\\|')} | ${f.table === undefined ? '' : code(f.table, { inTable: true })} | ${f.column === undefined ? '' : code(f.column, { inTable: true })} | ${text(truncate(f.message, 400))} |`,
   );
   const table = [
     '#### Schema drift: models vs. migrations',
     '',
-    '| | Rule | Table | Column | Models | Migrations | Problem |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| | Rule | Table | Column | Problem |',
+    '| --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
   const blocks = [block(table, drift.length)];
   const fixes = drift.filter((f) => f.suggestion !== undefined);
   if (fixes.length > 0 && ctx.detail.code) {
     const parts = fixes.map((f) => {
-      const target = f.table === undefined ? '' : `${code(f.column === undefined ? f.table : `${f.table}.${f.column}`)}: `;
+      const target =
+        f.table === undefined ? '' : `${code(f.column === undefined ? f.table : `${f.table}.${f.column}`)}: `;
       const suggestion = f.suggestion;
       const lines = [`${target}${text(truncate(suggestion?.text ?? '', MESSAGE_LIMIT))}`];
       if (suggestion?.code !== undefined && suggestion.code.trim() !== '') {
@@ -248,7 +278,9 @@ function driftBlocks(ctx: Context, drift: readonly Finding[]): Block[] {
       return lines.join('\n');
     });
     blocks.push(
-      block(`<details><summary>${htmlText(`Suggested fixes (${fixes.length})`)}</summary>\n\n${parts.join('\n\n')}\n\n</details>`),
+      block(
+        `<details><summary>${htmlText(`Suggested fixes (${fixes.length})`)}</summary>\n\n${parts.join('\n\n')}\n\n</details>`,
+      ),
     );
   }
   return blocks;
@@ -280,14 +312,17 @@ function footer(ctx: Context): Block {
 function layout(ctx: Context): Block[] {
   const sections = sectionsOf(ctx.review);
   const blocks: Block[] = [header(ctx)];
-  if (sections.newRevisions.length > 0) blocks.push(overview(ctx, sections.newRevisions, sections.byRevision));
+  if (sections.newRevisions.length > 0)
+    blocks.push(overview(ctx, sections.newRevisions, sections.byRevision));
   for (const revision of sections.newRevisions) {
-    blocks.push(...revisionBlocks(ctx, revision, sections.byRevision.get(revision.id) ?? [], sections.newRevisions));
+    blocks.push(
+      ...revisionBlocks(ctx, revision, sections.byRevision.get(revision.id) ?? [], sections.newRevisions),
+    );
   }
   blocks.push(...driftBlocks(ctx, sections.drift));
   if (sections.other.length > 0) {
     blocks.push(block('#### Other findings'));
-    for (const finding of sections.other) blocks.push(findingBlock(ctx, finding));
+    blocks.push(...findingBlocks(ctx, sections.other));
   }
   const graph = graphBlock(ctx);
   if (graph !== null) blocks.push(graph);
@@ -301,12 +336,24 @@ function join(blocks: readonly Block[]): string {
 
 function pointer(options: MarkdownOptions, review: Review, hiddenFindings: number): Block {
   const target = options.fullReport ?? { label: 'job summary of the workflow run', url: review.runUrl };
-  const rest = hiddenFindings > 0 ? `${plural(hiddenFindings, 'more finding')} and the rest of the report are` : 'The rest of the report is';
-  return block(`> ✂️ **This comment was cut to fit GitHub's size limit.** ${rest} in the ${link(text(target.label), target.url)}.`, 0, true);
+  const rest =
+    hiddenFindings > 0
+      ? `${plural(hiddenFindings, 'more finding')} and the rest of the report are`
+      : 'The rest of the report is';
+  return block(
+    `> ✂️ **This comment was cut to fit GitHub's size limit.** ${rest} in the ${link(text(target.label), target.url)}.`,
+    0,
+    true,
+  );
 }
 
 /** Keeps the fixed blocks and as many of the others, in order, as fit with the pointer. */
-function cut(blocks: readonly Block[], fits: (markdown: string) => boolean, options: MarkdownOptions, review: Review): string {
+function cut(
+  blocks: readonly Block[],
+  fits: (markdown: string) => boolean,
+  options: MarkdownOptions,
+  review: Review,
+): string {
   const fixedHead = blocks.filter((b, i) => b.fixed && i === 0);
   const fixedTail = blocks.filter((b, i) => b.fixed && i > 0);
   const middle = blocks.filter((b) => !b.fixed);

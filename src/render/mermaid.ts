@@ -50,7 +50,9 @@ export function revisionGraph(all: readonly Revision[]): string | null {
     ids.set(revision.id, node);
     const message = truncate(revision.message.split('\n')[0] ?? '', 40);
     const cls = revision.new ? (revision.applied ? ':::new' : ':::failed') : '';
-    lines.push(`  ${node}["${label(truncate(revision.id, 16))}${message === '' ? '' : ` · ${label(message)}`}"]${cls}`);
+    lines.push(
+      `  ${node}["${label(truncate(revision.id, 16))}${message === '' ? '' : ` · ${label(message)}`}"]${cls}`,
+    );
   }
   const hidden = revisions.length - keep.size;
   if (hidden > 0) lines.push(`  older["${label(`… ${hidden} older revisions`)}"]`);

@@ -6,6 +6,7 @@
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import type { Finding, Review, Severity } from '../model.ts';
 import { RULES, docsUrl, type RuleMeta } from '../rules/catalog.ts';
+import { encodePath } from './escape.ts';
 import { findingKey } from './finding-key.ts';
 import { ruleDoc } from './rule-docs.ts';
 
@@ -17,7 +18,11 @@ export interface SarifOptions {
   ruleHelp?: (id: string) => string | null;
 }
 
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', notice: 'note' };
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  error: 'error',
+  warning: 'warning',
+  notice: 'note',
+};
 
 /** "not-null-column-without-default" → "NotNullColumnWithoutDefault" (SARIF's rule name). */
 function ruleName(id: string): string {
@@ -45,7 +50,9 @@ function descriptor(rule: RuleMeta, help: (id: string) => string | null): Report
 }
 
 function messageText(finding: Finding): string {
-  return finding.suggestion === undefined ? finding.message : `${finding.message}\nFix: ${finding.suggestion.text}`;
+  return finding.suggestion === undefined
+    ? finding.message
+    : `${finding.message}\nFix: ${finding.suggestion.text}`;
 }
 
 function result(review: Review, finding: Finding, ruleIndex: number): Result {
@@ -54,14 +61,16 @@ function result(review: Review, finding: Finding, ruleIndex: number): Result {
       ? undefined
       : [
           {
-            fullyQualifiedName: finding.column === undefined ? finding.table : `${finding.table}.${finding.column}`,
+            fullyQualifiedName:
+              finding.column === undefined ? finding.table : `${finding.table}.${finding.column}`,
             kind: finding.column === undefined ? 'type' : 'member',
           },
         ];
   const location: NonNullable<Result['locations']>[number] = {};
   if (finding.file !== undefined) {
     location.physicalLocation = {
-      artifactLocation: { uri: finding.file, uriBaseId: '%SRCROOT%' },
+      // A URI reference: the path's segments percent-encoded.
+      artifactLocation: { uri: encodePath(finding.file), uriBaseId: '%SRCROOT%' },
       region: { startLine: Math.max(1, finding.line ?? 1) },
     };
   }
@@ -106,7 +115,9 @@ export function sarifLog(review: Review, options: SarifOptions = {}): Log {
             rules,
           },
         },
-        automationDetails: { id: review.project === '.' ? 'alembic-review/' : `alembic-review/${review.project}/` },
+        automationDetails: {
+          id: review.project === '.' ? 'alembic-review/' : `alembic-review/${review.project}/`,
+        },
         results: review.findings.map((f) => result(review, f, index.get(f.ruleId) ?? 0)),
         properties: { project: review.project, base: review.base, verdict: review.summary.verdict },
       },

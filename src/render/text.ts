@@ -20,9 +20,11 @@ function oneLine(sql: string, width: number): string {
 }
 
 /** Text from the project may carry terminal escape sequences: show them, never run them. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g;
+
 function visible(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return value.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function renderText(review: Review, options: TextOptions = { color: false }): string {
@@ -86,14 +88,17 @@ function renderStatement(revision: Revision, statement: Statement, paint: Paint)
         ? `${statement.file}:${statement.line}`
         : String(statement.line).padStart(5);
   const facts: string[] = [];
-  const exclusive = [...new Set(statement.locks.filter((l) => l.mode === 'AccessExclusiveLock').map((l) => l.relation))];
+  const exclusive = [
+    ...new Set(statement.locks.filter((l) => l.mode === 'AccessExclusiveLock').map((l) => l.relation)),
+  ];
   if (exclusive.length > 0) facts.push(`ACCESS EXCLUSIVE on ${exclusive.join(', ')}`);
   if (statement.rewrote.length > 0) facts.push(`rewrote ${statement.rewrote.join(', ')}`);
   const lines = [
     `  ${paint('2', `line${visible(where)}`)}  ${visible(oneLine(statement.sql, 100))}  ${paint('2', duration(statement.durationMs))}`,
   ];
   if (facts.length > 0) lines.push(`             ${paint('2', visible(facts.join('; ')))}`);
-  if (statement.error !== undefined) lines.push(`             ${paint('31', `failed: ${visible(statement.error.message)}`)}`);
+  if (statement.error !== undefined)
+    lines.push(`             ${paint('31', `failed: ${visible(statement.error.message)}`)}`);
   return lines;
 }
 
@@ -104,12 +109,15 @@ function renderFinding(f: Finding, paint: Paint, indent: string): string[] {
         ? ''
         : ` ${f.table}${f.column === undefined ? '' : `.${f.column}`}`
       : ` ${f.file}${f.line === undefined ? '' : `:${f.line}`}`;
-  const lines = [`${indent}${paint(SEVERITY_COLOR[f.severity], f.severity.padEnd(7))} ${paint('1', f.ruleId)}${visible(where)}`];
+  const lines = [
+    `${indent}${paint(SEVERITY_COLOR[f.severity], f.severity.padEnd(7))} ${paint('1', f.ruleId)}${visible(where)}`,
+  ];
   lines.push(`${indent}        ${visible(f.message)}`);
   if (f.suggestion !== undefined) {
     lines.push(`${indent}        fix: ${visible(f.suggestion.text)}`);
     if (f.suggestion.code !== undefined) {
-      for (const codeLine of f.suggestion.code.split('\n')) lines.push(`${indent}          ${paint('36', visible(codeLine))}`);
+      for (const codeLine of f.suggestion.code.split('\n'))
+        lines.push(`${indent}          ${paint('36', visible(codeLine))}`);
     }
   }
   return lines;

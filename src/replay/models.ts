@@ -3,7 +3,7 @@
 // the model classes found in the project's source), and the ORM smoke test
 // that stores one object per mapped class in the migrated head.
 import { explainBridgeError } from '../alembic/project.ts';
-import type { Exclusions, ModelClass } from '../alembic/protocol.ts';
+import type { DanglingForeignKey, Exclusions, ModelClass } from '../alembic/protocol.ts';
 import { finding } from '../checks/finding.ts';
 import type { Finding } from '../model.ts';
 import { introspect } from '../schema/introspect.ts';
@@ -11,10 +11,18 @@ import type { Schema } from '../schema/types.ts';
 import type { HeadState, ReplayContext } from './replay.ts';
 
 export interface ModelsState {
-  /** Null when env.py gives no target_metadata. */
+  /** Null when env.py gives no target_metadata, or the models cannot be created. */
   schema: Schema | null;
   excluded: Exclusions;
   modelClasses: ModelClass[];
+  danglingForeignKeys: DanglingForeignKey[];
+  /** Notices about what could not be checked. */
+  findings: Finding[];
+}
+
+/** A notice that a stage of the review was skipped, and why. */
+export function incomplete(message: string): Finding {
+  return finding({ ruleId: 'review-incomplete', message });
 }
 
 const NO_EXCLUSIONS: Exclusions = { tables: [], columns: [], indexes: [], constraints: [] };
@@ -30,15 +38,32 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
         ? {}
         : { headUrl: head.database.url, headExpect: { name: head.database.name, token: head.database.token } }),
     });
+    const dangling = result.danglingForeignKeys ?? [];
+    const base = { excluded: result.excluded ?? NO_EXCLUSIONS, modelClasses: result.modelClasses, danglingForeignKeys: dangling };
     if (!result.hasMetadata) {
-      context.log('env.py passes no target_metadata to context.configure(): no drift check, no ORM smoke test');
-      return { schema: null, excluded: NO_EXCLUSIONS, modelClasses: result.modelClasses };
+      return {
+        ...base,
+        schema: null,
+        findings: [
+          incomplete(
+            'env.py passes no target_metadata to context.configure(), so the migrated schema was not compared with the models and no ORM smoke test ran. Set target_metadata = Base.metadata in env.py.',
+          ),
+        ],
+      };
     }
-    return {
-      schema: await introspect(database.url),
-      excluded: result.excluded ?? NO_EXCLUSIONS,
-      modelClasses: result.modelClasses,
-    };
+    if (typeof result.error === 'string') {
+      return {
+        ...base,
+        schema: null,
+        findings: [incomplete(`The models database could not be built, so drift and the ORM smoke test were skipped: ${result.error}`)],
+      };
+    }
+    for (const fk of dangling) {
+      context.log(
+        `${fk.table} has a foreign key (${fk.columns.join(', ')}) to ${fk.referredTable}, which target_metadata does not contain`,
+      );
+    }
+    return { ...base, schema: await introspect(database.url), findings: [] };
   } catch (error) {
     throw explainBridgeError(error, context.python);
   } finally {

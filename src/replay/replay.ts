@@ -140,6 +140,10 @@ export async function replayChange(context: ReplayContext, plan: ReplayPlan, set
   if (failed(frontier)) return replay;
 
   replay.baseSchema = await introspect(rows.url);
+  const targets = plan.newRevisions.length === 0 ? [] : plan.heads;
+  // A copy of the base before it gets rows, in case the replay with rows
+  // fails and the same revisions must be tried without them.
+  const emptyBase = targets.length === 0 ? null : await copyDatabase(context, rows, 'empty');
   const versionTable = versionTableKey(frontier.configure);
   const seeded = await seedDatabase(rows.url, replay.baseSchema, settings.seedRows, {
     seedSql: settings.seedSql,
@@ -150,21 +154,45 @@ export async function replayChange(context: ReplayContext, plan: ReplayPlan, set
   const seededTables = Object.values(seeded.rows).filter((n) => n > 0).length;
   log(`seeded ${seededTables} of ${Object.keys(seeded.rows).length} base tables with rows`);
 
-  const targets = plan.newRevisions.length === 0 ? [] : plan.heads;
   replay.withRows = await migrate(context, 'upgrade', rows, targets, true);
   if (!failed(replay.withRows)) {
+    if (emptyBase !== null) await provider.dropDatabase(emptyBase);
     replay.head = { database: rows, schema: await introspect(rows.url), withoutRows: false };
     return replay;
   }
 
-  log('a revision failed with rows in the tables: replaying the same revisions on an empty base');
-  const empty = await provider.createDatabase('empty');
-  const emptyFrontier = await migrate(context, 'upgrade', empty, plan.frontier, false);
-  replay.withoutRows = failed(emptyFrontier) ? emptyFrontier : await migrate(context, 'upgrade', empty, targets, true);
+  log('a revision failed with rows in the tables: applying the same revisions to the base without rows');
+  let empty = emptyBase;
+  if (empty === null) {
+    empty = await provider.createDatabase('empty');
+    const emptyFrontier = await migrate(context, 'upgrade', empty, plan.frontier, false);
+    if (failed(emptyFrontier)) {
+      replay.withoutRows = emptyFrontier;
+      return replay;
+    }
+  }
+  replay.withoutRows = await migrate(context, 'upgrade', empty, targets, true);
   if (!failed(replay.withoutRows)) {
     replay.head = { database: empty, schema: await introspect(empty.url), withoutRows: true };
   }
   return replay;
+}
+
+/**
+ * A copy of a database (CREATE DATABASE … TEMPLATE), or null when Postgres
+ * refuses because a connection to it is still open (an env.py whose engine
+ * keeps a pool): then the caller rebuilds it the slow way.
+ */
+async function copyDatabase(
+  context: ReplayContext,
+  source: ThrowawayDatabase,
+  purpose: string,
+): Promise<ThrowawayDatabase | null> {
+  try {
+    return await context.provider.createDatabase(purpose, source);
+  } catch {
+    return null;
+  }
 }
 
 /** A bridge statement as the report shows it (repository-relative file). */

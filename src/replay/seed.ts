@@ -85,7 +85,7 @@ function scalarValue(name: string, type: string, i: number, enums: Record<string
   if (type === 'money') return `${i}.00`;
   if (type === 'boolean') return i % 2 === 1 ? 'true' : 'false';
   if (/^(character varying|varchar|text|character|char|bpchar|citext|name)/.test(type)) {
-    const text = name.toLowerCase().includes('email') ? `seed${i}@example.com` : `${name} ${i}`;
+    const text = textByName(name, i);
     return n === undefined ? text : text.length <= n ? text : `${i}`.slice(0, n);
   }
   if (type === 'date') return `2024-01-${pad(i)}`;
@@ -104,6 +104,26 @@ function scalarValue(name: string, type: string, i: number, enums: Record<string
     return enumType.labels[(i - 1) % enumType.labels.length];
   }
   return undefined;
+}
+
+/**
+ * Text for row i that looks like what such a column holds, so that a
+ * migration converting it (created_at::timestamptz, id::uuid, …) meets
+ * plausible values, not placeholder text.
+ */
+function textByName(column: string, i: number): string {
+  const name = column.toLowerCase();
+  const pad = String(((i - 1) % 28) + 1).padStart(2, '0');
+  if (/(^|_)(at|date|time|timestamp|day)$|^(created|updated|modified|deleted)|_(on|until|since)$/.test(name)) {
+    return `2024-01-${pad}T12:00:00+00:00`;
+  }
+  if (/uuid|guid/.test(name)) return `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  if (name.includes('email')) return `seed${i}@example.com`;
+  if (/(^|_)(url|uri|link|href)$/.test(name)) return `https://example.com/${i}`;
+  if (/(^|_)(ip|ip_address|host)$/.test(name)) return `10.0.0.${(i % 250) + 1}`;
+  if (/(^|_)(id|count|number|num|qty|quantity|amount|year|port|size)$/.test(name)) return String(i);
+  if (/(^|_)(json|data|payload|meta|metadata|settings|config|options)$/.test(name)) return JSON.stringify({ seed: i });
+  return `${column} ${i}`;
 }
 
 /** Columns the database fills itself (identity, serial, generated, any default). */

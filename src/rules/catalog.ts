@@ -33,6 +33,7 @@ export const RULES: readonly RuleMeta[] = [
   rule('table-rewrite', 'runtime', 'warning', 'The revision rewrote an existing table (its storage was replaced).'),
   rule('access-exclusive-lock', 'runtime', 'notice', 'The revision took an ACCESS EXCLUSIVE lock on an existing table.'),
   rule('orm-insert-failed', 'runtime', 'error', 'A mapped class cannot be inserted into the migrated schema.'),
+  rule('review-incomplete', 'runtime', 'notice', 'A part of the review could not run; the notice says which and why.'),
   rule('seed-failed', 'runtime', 'notice', 'A table of the base could not be filled with synthetic rows, so the replay ran it empty.'),
   // drift
   rule('drift-table-missing', 'drift', 'error', 'A table declared in the models is missing after the migrations.'),

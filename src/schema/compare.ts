@@ -4,7 +4,7 @@
 // PostgreSQL renders it), then by name: the same definition under another
 // name is a rename, the same name with another definition a change.
 import type { Change, Difference, EnumDifference, ModelClass, TableMissing } from './differences.ts';
-import type { Column, ForeignKey, Index, Schema, Table, UniqueConstraint } from './types.ts';
+import type { Column, ForeignKey, Index, Schema, Sequence, Table, UniqueConstraint } from './types.ts';
 import { tableKey } from './types.ts';
 
 export interface DiffOptions {
@@ -53,7 +53,7 @@ function scope(options: DiffOptions, models: Schema): Scope {
     includeTable: (table, side) => {
       const key = tableKey(table.schema, table.name);
       if (table.kind !== 'table' && table.kind !== 'partitioned table') return false;
-      if (table.partitionOf !== null) return false;
+      if ((table.partitionOf ?? null) !== null) return false;
       if (key === versionKey || tables.has(key)) return false;
       return side === 'models' || includeSchema(table.schema);
     },
@@ -186,18 +186,30 @@ export function defaultSignature(column: Column, table: Table, schema: Schema): 
   return `default ${column.default}`;
 }
 
+// "schema.table.column" -> the sequence it owns, built once per schema.
+const sequenceOwners = new WeakMap<Schema, Map<string, Sequence>>();
+
+function sequenceOwnedBy(column: Column, table: Table, schema: Schema): Sequence | undefined {
+  let owners = sequenceOwners.get(schema);
+  if (owners === undefined) {
+    owners = new Map();
+    for (const sequence of Object.values(schema.sequences)) {
+      if (sequence.ownedBy !== null) owners.set(sequence.ownedBy, sequence);
+    }
+    sequenceOwners.set(schema, owners);
+  }
+  return owners.get(`${table.schema}.${table.name}.${column.name}`);
+}
+
 /** The column's default is nextval() of a sequence the column owns (SERIAL / BIGSERIAL). */
 export function isSerial(column: Column, table: Table, schema: Schema): boolean {
   if (column.default === null || !column.default.startsWith('nextval(')) return false;
-  const owner = `${table.schema}.${table.name}.${column.name}`;
-  return Object.values(schema.sequences).some((s) => s.ownedBy === owner);
+  return sequenceOwnedBy(column, table, schema) !== undefined;
 }
 
 /** The serial sequence a column owns, if any. */
 export function ownedSequence(column: Column, table: Table, schema: Schema): string | null {
-  const owner = `${table.schema}.${table.name}.${column.name}`;
-  const sequence = Object.values(schema.sequences).find((s) => s.ownedBy === owner);
-  return sequence === undefined ? null : sequence.name;
+  return sequenceOwnedBy(column, table, schema)?.name ?? null;
 }
 
 function comparePrimaryKeys(actual: Table, expected: Table, inScope: Scope): Difference[] {
@@ -229,7 +241,7 @@ function compareIndexesAndUniques(actual: Table, expected: Table, inScope: Scope
   const indexMatches = matchByDefinition(plainIndexes(actual), plainIndexes(expected), (i) =>
     indexSignature(i.definition),
   );
-  const uniqueMatches = matchByDefinition(uniques(actual), uniques(expected), (u) => u.definition);
+  const uniqueMatches = matchByDefinition(uniques(actual), uniques(expected), uniqueDefinition);
   const found: Difference[] = [];
 
   // A unique constraint on one side and a plain unique index on the same
@@ -287,12 +299,22 @@ function enforcesUnique(index: Index, unique: UniqueConstraint): boolean {
     index.unique &&
     index.method === 'btree' &&
     index.predicate === null &&
-    index.include.length === 0 &&
+    (index.include ?? []).length === 0 &&
     !unique.deferrable &&
-    index.nullsNotDistinct === unique.nullsNotDistinct &&
+    (index.nullsNotDistinct ?? false) === unique.nullsNotDistinct &&
     index.columns.join('\0') === unique.columns.join('\0') &&
     !/ DESC\b/.test(index.definition)
   );
+}
+
+/** pg_get_constraintdef of a unique constraint; spelled the same way when a Schema was built without it. */
+export function uniqueDefinition(unique: UniqueConstraint): string {
+  if (unique.definition !== undefined) return unique.definition;
+  const nulls = unique.nullsNotDistinct ? 'NULLS NOT DISTINCT ' : '';
+  const deferrable = unique.deferrable
+    ? ` DEFERRABLE${unique.initiallyDeferred === true ? ' INITIALLY DEFERRED' : ''}`
+    : '';
+  return `UNIQUE ${nulls}(${unique.columns.join(', ')})${deferrable}`;
 }
 
 /** pg_get_indexdef without the index's own name. */
@@ -336,7 +358,9 @@ export function matchByDefinition<T extends { name: string }>(
   expected: readonly T[],
   signature: (item: T) => string,
 ): Match<T>[] {
-  const byName = (a: T, b: T): number => a.name.localeCompare(b.name);
+  if (actual.length === 0 && expected.length === 0) return [];
+  const signatures = new Map<T, string>([...actual, ...expected].map((item) => [item, signature(item)]));
+  const sig = (item: T): string => signatures.get(item) ?? '';
   const leftActual = [...actual].sort(byName);
   const leftExpected = [...expected].sort(byName);
   const take = (list: T[], test: (item: T) => boolean): T | undefined => {
@@ -347,7 +371,7 @@ export function matchByDefinition<T extends { name: string }>(
   // Same definition and name: equal. Same definition, other name: renamed.
   for (const sameName of [true, false]) {
     for (const e of [...leftExpected]) {
-      const a = take(leftActual, (x) => signature(x) === signature(e) && (!sameName || x.name === e.name));
+      const a = take(leftActual, (x) => sig(x) === sig(e) && (!sameName || x.name === e.name));
       if (a === undefined) continue;
       take(leftExpected, (x) => x === e);
       if (a.name !== e.name) found.push({ change: 'renamed', expected: e, actual: a });
@@ -363,6 +387,13 @@ export function matchByDefinition<T extends { name: string }>(
   for (const a of leftActual) found.push({ change: 'unexpected', expected: null, actual: a });
   return found;
 }
+
+/** Code-point order: stable across locales, and much cheaper than localeCompare. */
+function ordinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const byName = (a: { name: string }, b: { name: string }): number => ordinal(a.name, b.name);
 
 function compareEnums(
   head: Schema,
@@ -476,6 +507,6 @@ function order(found: Difference[]): Difference[] {
   const rank = (d: Difference): string => (d.rule === 'drift-table-missing' ? '' : place(d));
   return found
     .map((d, i) => ({ d, i }))
-    .sort((x, y) => phase(x.d) - phase(y.d) || rank(x.d).localeCompare(rank(y.d)) || x.i - y.i)
+    .sort((x, y) => phase(x.d) - phase(y.d) || ordinal(rank(x.d), rank(y.d)) || x.i - y.i)
     .map((x) => x.d);
 }

@@ -4,7 +4,7 @@
 // name only are notices; a constraint left NOT VALID is a warning.
 import { finding } from '../checks/finding.ts';
 import type { Finding, Severity } from '../model.ts';
-import { compareSchemas, defaultSignature, type DiffOptions } from './compare.ts';
+import { compareSchemas, defaultSignature, uniqueDefinition, type DiffOptions } from './compare.ts';
 import type { Change, Difference } from './differences.ts';
 import { fixFor, type FixContext } from './fix.ts';
 import type { Column, EnumType, Schema, Table } from './types.ts';
@@ -165,7 +165,7 @@ function describe(d: Difference, context: FixContext): Described {
           details: { change: d.change, expected: d.expected, actual: d.actual },
         };
       }
-      return objectMessage(d.change, 'Unique constraint', d.table, d.expected, d.actual, (u) => u.definition);
+      return objectMessage(d.change, 'Unique constraint', d.table, d.expected, d.actual, uniqueDefinition);
     case 'drift-foreign-key':
       return objectMessage(d.change, 'Foreign key', d.table, d.expected, d.actual, (fk) => fk.definition);
     case 'drift-check-constraint':

@@ -4,7 +4,7 @@
 // PostgreSQL's own DDL where none does (enum labels, identity, renames).
 // Names are the models' names, so after the fix the two catalogs are equal.
 import type { Suggestion } from '../model.ts';
-import { isSerial, ownedSequence } from './compare.ts';
+import { isSerial, ownedSequence, uniqueDefinition } from './compare.ts';
 import type { Difference, ModelClass } from './differences.ts';
 import { py, pyList, sqlIdent, sqlName, sqlString } from './literals.ts';
 import { baseTypeName, renderType } from './sqlalchemy-types.ts';
@@ -163,7 +163,7 @@ const qualified = (table: Table): string => sqlName(table.schema, table.name);
 const execute = (sql: string): string => `op.execute(${py(sql)})`;
 
 function enumOf(column: Column, schema: Schema): EnumType | null {
-  return column.enumType === null ? null : (schema.enums[column.enumType] ?? null);
+  return column.enumType == null ? null : (schema.enums[column.enumType] ?? null);
 }
 
 function typeOf(column: Column, schema: Schema): string | null {
@@ -334,7 +334,7 @@ function alterColumn(table: Table, actual: Column, context: FixContext, change: 
 function alterType(table: Table, expected: Column, actual: Column, context: FixContext): string[] {
   const target = typeOf(expected, context.models);
   const cast =
-    expected.enumType !== null
+    expected.enumType != null
       ? `::text${expected.type.endsWith('[]') ? '[]' : ''}::${expected.type}`
       : `::${expected.type}`;
   const needsUsing = baseTypeName(expected.type) !== baseTypeName(actual.type);
@@ -391,15 +391,20 @@ function alterDefault(table: Table, expected: Column, actual: Column, context: F
         : `op.add_column(${tableArgs(table)}, ${rendered}${schemaArg(table)})`,
     ];
   }
-  // Undo what the database has that the models do not.
+  // Undo what the database has that the models do not; a plain default is simply replaced.
+  const expectedPlain = expected.default !== null && !expectedSerial;
   if (actual.generated !== null) lines.push(alterSql('DROP EXPRESSION'));
   if (actual.identity !== null && expected.identity === null) lines.push(alterSql('DROP IDENTITY'));
-  const actualSequence = actualSerial ? ownedSequence(actual, table, context.head) : null;
-  if (actual.default !== null && !(actualSerial && expectedSerial)) {
+  if (actual.default !== null && !(actualSerial && expectedSerial) && !expectedPlain) {
     lines.push(alterColumn(table, actual, context, 'server_default=None'));
   }
-  if (actualSequence !== null && !expectedSerial)
-    lines.push(execute(`DROP SEQUENCE ${sqlName(table.schema, actualSequence)}`));
+
+  // A serial's sequence goes once nothing uses it as a default any more
+  // (before an identity is added, which would otherwise take another name).
+  const actualSequence = actualSerial && !expectedSerial ? ownedSequence(actual, table, context.head) : null;
+  const dropSequence =
+    actualSequence === null ? [] : [execute(`DROP SEQUENCE ${sqlName(table.schema, actualSequence)}`)];
+  if (!expectedPlain) lines.push(...dropSequence);
 
   // Then give it what the models declare.
   if (expected.identity !== null) {
@@ -413,9 +418,10 @@ function alterDefault(table: Table, expected: Column, actual: Column, context: F
     const sequence =
       ownedSequence(expected, modelTable, context.models) ?? `${table.name}_${actual.name}_seq`;
     lines.push(...makeSerial(table, actual, sequence));
-  } else if (expected.default !== null && !expectedSerial) {
-    lines.push(alterColumn(table, actual, context, `server_default=sa.text(${py(expected.default)})`));
+  } else if (expectedPlain) {
+    lines.push(alterColumn(table, actual, context, `server_default=sa.text(${py(expected.default ?? '')})`));
   }
+  if (expectedPlain) lines.push(...dropSequence);
   return lines;
 }
 
@@ -479,9 +485,9 @@ function dropConstraint(
   return `op.drop_constraint(${py(name)}, ${tableArgs(table)}, type_=${py(type)}${schemaArg(table)})`;
 }
 
-function deferrableArgs(item: { deferrable: boolean; initiallyDeferred: boolean }): string[] {
+function deferrableArgs(item: { deferrable: boolean; initiallyDeferred?: boolean }): string[] {
   if (!item.deferrable) return [];
-  return ['deferrable=True', ...(item.initiallyDeferred ? [`initially=${py('DEFERRED')}`] : [])];
+  return ['deferrable=True', ...(item.initiallyDeferred === true ? [`initially=${py('DEFERRED')}`] : [])];
 }
 
 function referredTable(fk: ForeignKey): string {
@@ -515,7 +521,7 @@ function createUnique(table: Table, unique: UniqueConstraint): string {
   if (unique.nullsNotDistinct) {
     // SQLAlchemy 1.4 has no spelling for NULLS NOT DISTINCT: PostgreSQL's own definition.
     return execute(
-      `ALTER TABLE ${qualified(table)} ADD CONSTRAINT ${sqlIdent(unique.name)} ${unique.definition}`,
+      `ALTER TABLE ${qualified(table)} ADD CONSTRAINT ${sqlIdent(unique.name)} ${uniqueDefinition(unique)}`,
     );
   }
   const args = [py(unique.name), tableArgs(table), pyList(unique.columns), ...deferrableArgs(unique)];
@@ -539,13 +545,15 @@ function createIndex(table: Table, index: Index): string[] {
       ? { python: `sa.text(${py(column)})`, sql: column }
       : { python: py(column), sql: sqlIdent(column) };
   const parts = index.columns.map(part);
+  const include = index.include ?? [];
+  const nullsNotDistinct = index.nullsNotDistinct ?? false;
   const rebuilt =
     `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${sqlIdent(index.name)} ON ${sqlIdent(table.schema)}.${sqlIdent(table.name)} ` +
     `USING ${index.method} (${parts.map((p) => p.sql).join(', ')})` +
-    (index.include.length > 0 ? ` INCLUDE (${index.include.map(sqlIdent).join(', ')})` : '') +
-    (index.nullsNotDistinct ? ' NULLS NOT DISTINCT' : '') +
+    (include.length > 0 ? ` INCLUDE (${include.map(sqlIdent).join(', ')})` : '') +
+    (nullsNotDistinct ? ' NULLS NOT DISTINCT' : '') +
     (index.predicate === null ? '' : ` WHERE ${index.predicate}`);
-  if (rebuilt !== index.definition || index.nullsNotDistinct) return [execute(index.definition)];
+  if (rebuilt !== index.definition || nullsNotDistinct) return [execute(index.definition)];
   const args = [
     py(index.name),
     tableArgs(table),
@@ -554,7 +562,7 @@ function createIndex(table: Table, index: Index): string[] {
   ];
   if (table.schema !== 'public') args.push(`schema=${py(table.schema)}`);
   if (index.method !== 'btree') args.push(`postgresql_using=${py(index.method)}`);
-  if (index.include.length > 0) args.push(`postgresql_include=${pyList(index.include)}`);
+  if (include.length > 0) args.push(`postgresql_include=${pyList(include)}`);
   if (index.predicate !== null) args.push(`postgresql_where=sa.text(${py(index.predicate)})`);
   return [`op.create_index(${args.join(', ')})`];
 }

@@ -22,24 +22,28 @@ export function pyList(values: readonly string[]): string {
   return `[${values.map(py).join(', ')}]`;
 }
 
-// Keywords PostgreSQL reserves (also those allowed only as function or type
-// names): an identifier spelled like one must be quoted.
+// Every keyword that is not "unreserved" (pg_get_keywords() of PostgreSQL 15):
+// quote_ident, and so pg_get_indexdef, quotes an identifier spelled like one.
 const RESERVED = new Set(
   (
-    'all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate ' +
-    'collation column concurrently constraint create cross current_catalog current_date current_role ' +
-    'current_schema current_time current_timestamp current_user default deferrable desc distinct do else end ' +
-    'except false fetch for foreign freeze from full grant group having ilike in initially inner intersect ' +
-    'into is isnull join lateral leading left like limit localtime localtimestamp natural not notnull null ' +
-    'offset on only or order outer overlaps placing primary references returning right select session_user ' +
-    'similar some symmetric system_user table tablesample then to trailing true union unique user using ' +
-    'variadic verbose when where window with'
+    'all analyse analyze and any array as asc asymmetric authorization between bigint binary bit ' +
+    'boolean both case cast char character check coalesce collate collation column concurrently ' +
+    'constraint create cross current_catalog current_date current_role current_schema current_time ' +
+    'current_timestamp current_user dec decimal default deferrable desc distinct do else end except ' +
+    'exists extract false fetch float for foreign freeze from full grant greatest group grouping having ' +
+    'ilike in initially inner inout int integer intersect interval into is isnull join lateral leading ' +
+    'least left like limit localtime localtimestamp national natural nchar none normalize not notnull ' +
+    'null nullif numeric offset on only or order out outer overlaps overlay placing position precision ' +
+    'primary real references returning right row select session_user setof similar smallint some ' +
+    'substring symmetric table tablesample then time timestamp to trailing treat trim true union unique ' +
+    'user using values varchar variadic verbose when where window with xmlattributes xmlconcat ' +
+    'xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable'
   ).split(' '),
 );
 
 /** A SQL identifier, quoted only when PostgreSQL needs it (as quote_ident does). */
 export function sqlIdent(name: string): string {
-  if (/^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name)) return name;
+  if (/^[a-z_][a-z0-9_]*$/.test(name) && !RESERVED.has(name)) return name;
   return `"${name.replaceAll('"', '""')}"`;
 }
 

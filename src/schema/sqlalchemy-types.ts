@@ -61,6 +61,7 @@ const SCALARS: [RegExp, Renderer][] = [
   [/^macaddr$/, () => 'postgresql.MACADDR()'],
   [/^money$/, () => 'postgresql.MONEY()'],
   [/^tsvector$/, () => 'postgresql.TSVECTOR()'],
+  [/^(int4|int8|num|date|ts|tstz)range$/, (m) => `postgresql.${(m[1] ?? '').toUpperCase()}RANGE()`],
   [/^bit\((\d+)\)$/, (m) => `postgresql.BIT(${m[1] ?? ''})`],
   [/^bit varying(?:\((\d+)\))?$/, (m) => `postgresql.BIT(${m[1] ? `${m[1]}, ` : ''}varying=True)`],
 ];

@@ -1,7 +1,8 @@
 // A database schema as read from pg_catalog: what the drift diff compares,
 // what the replay snapshots at the base and the head, and what the lint
 // rules consult (which tables existed at the base, their columns and rows).
-// Names are unquoted; a table's key is "schema.table".
+// Names are unquoted; a table's key is "schema.table". Optional fields were
+// added after the first version; introspect() always fills them.
 
 export interface Column {
   name: string;
@@ -19,7 +20,7 @@ export interface Column {
   /** 1-based position among the table's live columns. */
   position: number;
   /** "schema.name" of the enum type of the column (or of its array elements), else null. */
-  enumType: string | null;
+  enumType?: string | null;
 }
 
 export interface PrimaryKey {
@@ -31,10 +32,10 @@ export interface UniqueConstraint {
   name: string;
   columns: string[];
   deferrable: boolean;
-  initiallyDeferred: boolean;
+  initiallyDeferred?: boolean;
   nullsNotDistinct: boolean;
   /** pg_get_constraintdef, e.g. "UNIQUE (email)". */
-  definition: string;
+  definition?: string;
 }
 
 export interface Index {
@@ -42,10 +43,10 @@ export interface Index {
   /** Key column names, or the expression text for expression parts. */
   columns: string[];
   /** Non-key columns of INCLUDE (...). */
-  include: string[];
+  include?: string[];
   unique: boolean;
   /** UNIQUE NULLS NOT DISTINCT (PostgreSQL 15+). */
-  nullsNotDistinct: boolean;
+  nullsNotDistinct?: boolean;
   /** WHERE predicate of a partial index. */
   predicate: string | null;
   method: string;
@@ -89,7 +90,7 @@ export interface Table {
   checkConstraints: CheckConstraint[];
   comment: string | null;
   /** "schema.table" of the partitioned table this table is a partition of, else null. */
-  partitionOf: string | null;
+  partitionOf?: string | null;
   /** Estimated or counted rows, when the caller asked for them. */
   rows?: number;
 }

@@ -35,8 +35,12 @@ INSERT INTO posts (title, body, author_id, price) SELECT 'Post ' || i, 'Body ' |
 INSERT INTO audit.log (message) SELECT 'entry ' || i FROM generate_series(1, 3) i;
 `;
 
-/** A statement of a test revision; `autocommit` runs it the way op.get_context().autocommit_block() does. */
-export type StatementSpec = string | { sql: string; autocommit: true };
+/**
+ * A statement of a test revision; `autocommit` runs it the way
+ * op.get_context().autocommit_block() does; `line` is the op.* line it
+ * reports (default: 21, 22, ... in order).
+ */
+export type StatementSpec = string | { sql: string; autocommit?: true; line?: number };
 
 export interface RevisionSpec {
   id?: string;
@@ -161,9 +165,9 @@ async function runRevision(client: pg.Client, revision: RevisionSpec, target: Li
     line += 1;
     if (failed) break; // Alembic stops at the first failing statement.
     const sql = typeof spec === 'string' ? spec : spec.sql;
-    const captured = statement(sql, target.path, line);
+    const captured = statement(sql, target.path, typeof spec === 'string' ? line : (spec.line ?? line));
     target.statements.push(captured);
-    if (typeof spec !== 'string') {
+    if (typeof spec !== 'string' && spec.autocommit === true) {
       // autocommit_block: commit, run outside a transaction, begin again.
       await client.query('COMMIT');
       try {
@@ -230,7 +234,10 @@ export function offlineInput(spec: ReplaySpec, file = defaultFile): LintInput {
         id,
         path: file(id),
         lockTimeout: null,
-        statements: revision.statements.map((s) => statement(typeof s === 'string' ? s : s.sql, file(id), (line += 1))),
+        statements: revision.statements.map((s) => {
+          line += 1;
+          return typeof s === 'string' ? statement(s, file(id), line) : statement(s.sql, file(id), s.line ?? line);
+        }),
       };
     }),
     baseSchema: null,

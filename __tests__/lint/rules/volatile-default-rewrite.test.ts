@@ -2,8 +2,9 @@ import { BLOG_BASE } from '../helpers/replay.ts';
 import { ruleCases } from '../helpers/rule-cases.ts';
 
 const withFunctions = `${BLOG_BASE}
-CREATE FUNCTION stable_one() RETURNS integer STABLE LANGUAGE sql AS 'SELECT 1';
-CREATE FUNCTION volatile_one() RETURNS integer VOLATILE LANGUAGE sql AS 'SELECT 1';`;
+CREATE FUNCTION stable_one() RETURNS integer STABLE LANGUAGE plpgsql AS 'BEGIN RETURN 1; END';
+CREATE FUNCTION volatile_one() RETURNS integer VOLATILE LANGUAGE plpgsql AS 'BEGIN RETURN 1; END';
+CREATE FUNCTION inlined_one() RETURNS integer VOLATILE LANGUAGE sql AS 'SELECT 1';`;
 
 ruleCases('volatile-default-rewrite', {
   valid: [
@@ -17,6 +18,13 @@ ruleCases('volatile-default-rewrite', {
       name: 'a stable user function',
       base: withFunctions,
       statements: ['ALTER TABLE posts ADD COLUMN one integer DEFAULT stable_one()'],
+    },
+    {
+      // Declared VOLATILE, but Postgres inlines the SQL function to a constant: the replay sees no rewrite.
+      name: 'a volatile SQL function that Postgres inlines',
+      base: withFunctions,
+      statements: ['ALTER TABLE posts ADD COLUMN one integer DEFAULT inlined_one()'],
+      modes: ['online'],
     },
     {
       // The SQL cannot know volatile_one() is volatile; the replay sees the rewrite (invalid case below).

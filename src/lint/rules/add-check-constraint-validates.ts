@@ -16,6 +16,7 @@ const rule: LintRule = {
   },
   create(context) {
     return {
+      needs: { alter_table_stmt: (s) => /\bCHECK\b/i.test(s.sql) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;

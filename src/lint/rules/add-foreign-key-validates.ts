@@ -17,6 +17,7 @@ const rule: LintRule = {
   },
   create(context) {
     return {
+      needs: { alter_table_stmt: (s) => /\bREFERENCES\b/i.test(s.sql) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;

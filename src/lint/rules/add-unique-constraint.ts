@@ -41,6 +41,7 @@ const rule: LintRule = {
       });
     };
     return {
+      needs: { alter_table_stmt: (s) => /\bUNIQUE\b/i.test(s.sql) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;

@@ -20,6 +20,7 @@ const rule: LintRule = {
   },
   create(context) {
     return {
+      needs: { alter_table_stmt: (s) => /\bTYPE\b/i.test(s.sql) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;

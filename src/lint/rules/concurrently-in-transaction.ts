@@ -6,6 +6,7 @@
 import type { Node } from 'sql-parser-cst';
 import { concurrentCreateIndex, schemaArg } from '../alembic-code.ts';
 import { identifierName, tableOf } from '../names.ts';
+import type { Statement } from '../../model.ts';
 import { py } from '../python.ts';
 import type { LintRule, ParsedStatement, RuleContext } from '../types.ts';
 
@@ -49,7 +50,9 @@ const rule: LintRule = {
         },
       });
     };
+    const concurrently = (s: Statement): boolean => /\bCONCURRENTLY\b/i.test(s.sql);
     return {
+      needs: { create_index_stmt: concurrently, drop_index_stmt: concurrently, reindex_stmt: concurrently },
       commit_transaction_stmt() {
         committed = true;
       },

@@ -28,7 +28,9 @@ const rule: LintRule = {
   create(context) {
     const dropped: ColumnChange[] = [];
     const added: ColumnChange[] = [];
+    const dropsSomething = context.revision.statements.some((s) => /\bDROP\b/i.test(s.sql));
     return {
+      needs: { alter_table_stmt: (s) => dropsSomething && /\b(?:ADD|DROP)\b/i.test(s.sql) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;

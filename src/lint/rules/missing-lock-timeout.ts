@@ -7,6 +7,7 @@ import type { AlterTableAction, SelectStmt } from 'sql-parser-cst';
 import { identifierName, tableOf } from '../names.ts';
 import { accessExclusiveTables, observed } from '../replay-facts.ts';
 import { actionsOf } from '../syntax.ts';
+import type { Statement } from '../../model.ts';
 import type { CapturedStatement, LintRule, ParsedStatement, TableRef } from '../types.ts';
 
 const SUGGESTED = "5s";
@@ -78,25 +79,41 @@ const rule: LintRule = {
     docs: 'docs/rules/missing-lock-timeout.md',
   },
   create(context) {
-    // The replay read it when the revision started; else what env.py set; else none.
-    let timeout = context.revision.lockTimeout;
-    if (timeout === null) {
-      timeout = '0';
-      for (const statement of context.environment) timeout = setsLockTimeout(statement) ?? timeout;
-    }
+    // Set by the revision itself; else what the replay read when the revision
+    // started; else what env.py set (read once env.py's statements are parsed); else none.
+    let setInRevision: string | undefined;
+    const timeout = (): string => {
+      if (setInRevision !== undefined) return setInRevision;
+      if (context.revision.lockTimeout !== null) return context.revision.lockTimeout;
+      let fromEnvironment = '0';
+      for (const statement of context.environment) fromEnvironment = setsLockTimeout(statement) ?? fromEnvironment;
+      return fromEnvironment;
+    };
     const held = new Set<string>();
     const fromSql = new Map<CapturedStatement, TableRef[]>();
+    // The replay names a lock's relation as it is after the statement: a dropped
+    // table is gone from pg_class, a renamed one has its new name. Those come from the SQL.
+    const unnamed = new Map<CapturedStatement, TableRef[]>();
     const unguarded: { captured: CapturedStatement; tables: TableRef[] }[] = [];
 
-    const expect = (statement: ParsedStatement, tables: TableRef[]): void => {
-      const list = fromSql.get(statement.captured) ?? [];
+    const expect = (into: Map<CapturedStatement, TableRef[]>, statement: ParsedStatement, tables: TableRef[]): void => {
+      const list = into.get(statement.captured) ?? [];
       list.push(...tables.filter((t) => context.existedAtBase(t)));
-      fromSql.set(statement.captured, list);
+      into.set(statement.captured, list);
     };
     const setting = (statement: ParsedStatement): void => {
-      timeout = setsLockTimeout(statement) ?? timeout;
+      setInRevision = setsLockTimeout(statement) ?? setInRevision;
     };
+    // With the replay, locks are facts; the SQL is needed only where the replay cannot tell.
+    const replayBlind = (s: Statement): boolean => !context.replayed || s.error !== undefined;
     return {
+      needs: {
+        set_parameter_stmt: (s) => /lock_timeout/i.test(s.sql),
+        reset_parameter_stmt: (s) => /lock_timeout|\bALL\b/i.test(s.sql),
+        select_stmt: (s) => /set_config/i.test(s.sql),
+        alter_table_stmt: (s) => replayBlind(s) || /\bRENAME\b|\bSET\s+SCHEMA\b/i.test(s.sql),
+        truncate_stmt: replayBlind,
+      },
       set_parameter_stmt: (_node, statement) => {
         setting(statement);
       },
@@ -107,20 +124,33 @@ const rule: LintRule = {
         setting(statement);
       },
       alter_table_stmt(node, statement) {
-        if (actionsOf(node).every(weakerThanAccessExclusive)) return;
-        expect(statement, [context.table(statement, node.table)]);
+        const actions = actionsOf(node);
+        if (actions.every(weakerThanAccessExclusive)) return;
+        const table = context.table(statement, node.table);
+        expect(fromSql, statement, [table]);
+        if (actions.some((a) => a.type === 'alter_action_rename' || a.type === 'alter_action_set_schema')) {
+          expect(unnamed, statement, [table]);
+        }
       },
       drop_table_stmt(node, statement) {
-        expect(statement, node.tables.items.flatMap((n) => tableOf(n) ?? []));
+        const tables = node.tables.items.flatMap((n) => tableOf(n) ?? []);
+        expect(fromSql, statement, tables);
+        expect(unnamed, statement, tables);
       },
       truncate_stmt(node, statement) {
-        expect(statement, node.tables.items.flatMap((n) => tableOf(n) ?? []));
+        expect(fromSql, statement, node.tables.items.flatMap((n) => tableOf(n) ?? []));
       },
       'statement:exit'(captured) {
-        const acquired = observed(context, captured) ? accessExclusiveTables(context, captured) : (fromSql.get(captured) ?? []);
-        const fresh = acquired.filter((t) => !held.has(t.key));
-        for (const t of fresh) held.add(t.key);
-        if (fresh.length > 0 && (timeout === null || isNone(timeout))) unguarded.push({ captured, tables: fresh });
+        const acquired = observed(context, captured)
+          ? [...accessExclusiveTables(context, captured), ...(unnamed.get(captured) ?? [])]
+          : (fromSql.get(captured) ?? []);
+        const fresh: TableRef[] = [];
+        for (const table of acquired) {
+          if (held.has(table.key)) continue;
+          held.add(table.key);
+          fresh.push(table);
+        }
+        if (fresh.length > 0 && isNone(timeout())) unguarded.push({ captured, tables: fresh });
       },
       'revision:exit'() {
         const first = unguarded[0];

@@ -16,6 +16,7 @@ const rule: LintRule = {
   },
   create(context) {
     return {
+      needs: { alter_table_stmt: (s) => /\bADD\b/i.test(s.sql) && /\bNOT\s+NULL\b|\bPRIMARY\s+KEY\b/i.test(s.sql) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;

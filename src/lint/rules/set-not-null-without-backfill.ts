@@ -9,6 +9,20 @@ import { py } from '../python.ts';
 import { actionsOf, columnName, fillsExistingRows } from '../syntax.ts';
 import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
 
+const SET_NOT_NULL = /\bSET\s+NOT\s+NULL\b/i;
+
+const writtenBy = new WeakMap<ParsedStatement, Set<string>>();
+
+/** Keys of the tables an UPDATE or DELETE writes, computed once per statement. */
+function writtenKeys(statement: ParsedStatement): Set<string> {
+  let keys = writtenBy.get(statement);
+  if (keys === undefined) {
+    keys = new Set(written(statement).map((t) => t.key));
+    writtenBy.set(statement, keys);
+  }
+  return keys;
+}
+
 /** The tables an UPDATE or DELETE writes (`users`, `users AS u`, `ONLY users`). */
 function written(statement: ParsedStatement): TableRef[] {
   const items: Node[] = [];
@@ -36,12 +50,18 @@ const rule: LintRule = {
   },
   create(context) {
     const backfilled = (table: TableRef): boolean =>
-      [...context.earlier('update_stmt'), ...context.earlier('delete_stmt')].some((s) =>
-        written(s).some((t) => t.key === table.key),
-      );
+      context.earlier('update_stmt').some((s) => writtenKeys(s).has(table.key)) ||
+      context.earlier('delete_stmt').some((s) => writtenKeys(s).has(table.key));
     // Columns added in this revision with a default: Postgres filled their rows.
     const filled = new Set<string>();
+    const setsNotNull = context.revision.statements.some((s) => SET_NOT_NULL.test(s.sql));
+    const changeSetsNotNull = context.changeMentions(SET_NOT_NULL);
     return {
+      needs: {
+        alter_table_stmt: () => setsNotNull,
+        update_stmt: () => changeSetsNotNull,
+        delete_stmt: () => changeSetsNotNull,
+      },
       // Registered so that backfills are parsed and show up in context.earlier().
       update_stmt() {},
       delete_stmt() {},

@@ -33,6 +33,7 @@ const rule: LintRule = {
   },
   create(context) {
     return {
+      needs: { alter_table_stmt: (s) => /\bDEFAULT\b|\bGENERATED\b|SERIAL/i.test(s.sql) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the benchmarks under bench/ one after another (they measure ratios
+# within one run and write bench/results/<name>.{json,md}). Pass names to run
+# only some: `npm run bench -- replay lint`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test >/dev/null || exit 1
+export PATH="$PWD/node_modules/.bin:$PATH"
+export TESTCONTAINERS_RYUK_DISABLED=true
+names=("$@")
+if [[ ${#names[@]} -eq 0 ]]; then
+  names=(providers replay introspect lint real-history)
+fi
+status=0
+for name in "${names[@]}"; do
+  echo "== bench/$name.ts" >&2
+  node "bench/$name.ts" || { echo "bench/$name.ts failed" >&2; status=1; }
+done
+exit $status
