@@ -13,7 +13,9 @@ import { parsePostgresUrl } from '../src/database/url.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PYTHON = path.join(ROOT, '.venv/bin/python');
-const SERVER = parsePostgresUrl(process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
+const SERVER = parsePostgresUrl(
+  process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+);
 const COUNT = Number(process.env.BENCH_REVISIONS ?? 200);
 const ROUNDS = 3;
 
@@ -96,7 +98,10 @@ async function timePlain(dir: string, url: string): Promise<number> {
   return performance.now() - start;
 }
 
-async function timeBridge(dir: string, database: { url: string; name: string; token: string }): Promise<{ ms: number; statements: number }> {
+async function timeBridge(
+  dir: string,
+  database: { url: string; name: string; token: string },
+): Promise<{ ms: number; statements: number }> {
   const start = performance.now();
   const bridge = new Bridge({ python: PYTHON, projectDir: dir, passEnv: [], revisionTimeoutMs: 600_000 });
   let statements = 0;
@@ -104,7 +109,13 @@ async function timeBridge(dir: string, database: { url: string; name: string; to
   await bridge.call('load', { configFile: path.join(dir, 'alembic.ini'), tomlFile: null });
   const result = await bridge.call(
     'upgrade',
-    { url: database.url, expect: { name: database.name, token: database.token }, targets: ['heads'], capture: true, urlEnv: [] },
+    {
+      url: database.url,
+      expect: { name: database.name, token: database.token },
+      targets: ['heads'],
+      capture: true,
+      urlEnv: [],
+    },
     (event) => {
       if (event.event === 'step-end') statements += event.statements.length;
     },

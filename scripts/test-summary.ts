@@ -16,5 +16,7 @@ const report = JSON.parse(readFileSync(file, 'utf8')) as {
   numTotalTests: number;
 };
 const skipped = report.numPendingTests + report.numTodoTests;
-console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+console.log(
+  `${report.numPassedTests} passed, ${report.numFailedTests} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`,
+);
 process.exit(report.numTotalTests === 0 || report.numFailedTests > 0 ? 1 : 0);

@@ -72,23 +72,32 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   rules: 'rules',
 };
 
+/** A raw value as the user wrote it, for messages and parsing. */
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return asText(value);
+  return value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
 function usage(message: string): UsageError {
   return new UsageError('usage', message);
 }
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined || value === null || value === '') return fallback;
-  const text = String(value).trim().toLowerCase();
+  const text = asText(value).trim().toLowerCase();
   const match = allowed.find((a) => a === text);
-  if (match === undefined) throw usage(`${name} must be one of ${allowed.join(', ')}; got "${String(value)}".`);
+  if (match === undefined)
+    throw usage(`${name} must be one of ${allowed.join(', ')}; got "${asText(value)}".`);
   return match;
 }
 
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined || value === null || value === '') return fallback;
-  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  const n = typeof value === 'number' ? value : Number(asText(value).trim());
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw usage(`${name} must be a whole number from ${min} to ${max}; got "${String(value)}".`);
+    throw usage(`${name} must be a whole number from ${min} to ${max}; got "${asText(value)}".`);
   }
   return n;
 }
@@ -96,8 +105,8 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
 /** "5m", "300s", "90000ms" or a plain number of seconds. */
 function duration(name: string, value: unknown, fallbackMs: number): number {
   if (value === undefined || value === null || value === '') return fallbackMs;
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min)?$/.exec(String(value).trim());
-  if (match === null) throw usage(`${name} must be a duration such as 300s or 5m; got "${String(value)}".`);
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min)?$/.exec(asText(value).trim());
+  if (match === null) throw usage(`${name} must be a duration such as 300s or 5m; got "${asText(value)}".`);
   const amount = Number(match[1]);
   const unit = match[2] ?? 's';
   const ms = unit === 'ms' ? amount : unit === 's' ? amount * 1000 : amount * 60_000;
@@ -107,13 +116,13 @@ function duration(name: string, value: unknown, fallbackMs: number): number {
 
 function list(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
-  const items = Array.isArray(value) ? value.map(String) : String(value).split(/[\s,]+/);
+  const items = Array.isArray(value) ? value.map(String) : asText(value).split(/[\s,]+/);
   return items.map((s) => s.trim()).filter((s) => s !== '');
 }
 
 function optionalString(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  const text = String(value).trim();
+  const text = asText(value).trim();
   return text === '' ? undefined : text;
 }
 
@@ -135,20 +144,25 @@ function severityOverrides(value: unknown, where: string): Record<string, Severi
 }
 
 /** [tool.alembic-review] of the project's pyproject.toml, with keys mapped to Options names. */
-export function readProjectSettings(projectDir: string): { settings: RawOptions; rules: unknown; where: string } {
+export function readProjectSettings(projectDir: string): {
+  settings: RawOptions;
+  rules: unknown;
+  where: string;
+} {
   const file = path.join(projectDir, 'pyproject.toml');
   const where = file;
   if (!existsSync(file)) return { settings: {}, rules: undefined, where };
   let document: Record<string, unknown>;
   try {
-    document = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    document = parseToml(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new UsageError('project', `${file} is not valid TOML: ${(error as Error).message}`);
   }
   const tool = document.tool as Record<string, unknown> | undefined;
   const table = tool?.['alembic-review'];
   if (table === undefined) return { settings: {}, rules: undefined, where };
-  if (typeof table !== 'object' || table === null) throw usage(`${where}: [tool.alembic-review] must be a table.`);
+  if (typeof table !== 'object' || table === null)
+    throw usage(`${where}: [tool.alembic-review] must be a table.`);
   const settings: RawOptions = {};
   let rules: unknown;
   for (const [key, value] of Object.entries(table)) {
@@ -175,7 +189,10 @@ function hasToolAlembic(pyproject: string): boolean {
 }
 
 /** Finds the Alembic configuration: --config, alembic.ini, or [tool.alembic] in pyproject.toml. */
-function locateConfig(projectDir: string, explicit: string | undefined): { configFile: string | null; tomlFile: string | null } {
+function locateConfig(
+  projectDir: string,
+  explicit: string | undefined,
+): { configFile: string | null; tomlFile: string | null } {
   const pyproject = path.join(projectDir, 'pyproject.toml');
   const tomlFile = hasToolAlembic(pyproject) ? pyproject : null;
   if (explicit !== undefined) {
@@ -196,7 +213,8 @@ function locateConfig(projectDir: string, explicit: string | undefined): { confi
 /** Validates raw flags/inputs (which win) over the project's settings into Options. */
 export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Options {
   const projectDir = path.resolve(cwd, optionalString(raw.projectDir) ?? '.');
-  if (!existsSync(projectDir)) throw new UsageError('project', `The project directory ${projectDir} does not exist.`);
+  if (!existsSync(projectDir))
+    throw new UsageError('project', `The project directory ${projectDir} does not exist.`);
   const project = readProjectSettings(projectDir);
   const pick = (key: keyof RawOptions): unknown => raw[key] ?? project.settings[key];
 
@@ -204,11 +222,14 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
   const database = oneOf('--database', pick('database'), DATABASES, 'auto');
   const databaseUrl = optionalString(pick('databaseUrl'));
   if (database === 'url' && databaseUrl === undefined) {
-    throw usage('--database url needs --database-url postgresql://user@host:port/postgres (a server where the role may CREATE DATABASE).');
+    throw usage(
+      '--database url needs --database-url postgresql://user@host:port/postgres (a server where the role may CREATE DATABASE).',
+    );
   }
   const base = optionalString(pick('base'));
   const since = optionalString(pick('since'));
-  if (base !== undefined && since !== undefined) throw usage('Pass either --base REF or --since REV, not both.');
+  if (base !== undefined && since !== undefined)
+    throw usage('Pass either --base REF or --since REV, not both.');
 
   const output = optionalString(pick('output'));
   const seedSql = optionalString(pick('seedSql'));
@@ -223,7 +244,12 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     database: databaseUrl !== undefined && database === 'auto' ? 'url' : database,
     databaseUrl,
     postgresImage: optionalString(pick('postgresImage')) ?? DEFAULT_POSTGRES_IMAGE,
-    python: python === undefined ? undefined : path.isAbsolute(python) || !python.includes('/') ? python : path.resolve(cwd, python),
+    python:
+      python === undefined
+        ? undefined
+        : path.isAbsolute(python) || !python.includes('/')
+          ? python
+          : path.resolve(cwd, python),
     format: oneOf('--format', pick('format'), FORMATS, 'text'),
     output: output === undefined ? undefined : path.resolve(cwd, output),
     failOn: oneOf('--fail-on', pick('failOn'), FAIL_ON, 'error'),

@@ -11,7 +11,7 @@ export class Progress {
   }
 
   /** Runs one stage, printing when it starts and how long it took. */
-  async stage<T>(name: string, fn: () => Promise<T>, describe?: (result: T) => string): Promise<T> {
+  async stage<T>(name: string, fn: () => T | Promise<T>, describe?: (result: T) => string): Promise<T> {
     const start = performance.now();
     this.write(`${this.clock()} ${name} …`);
     try {

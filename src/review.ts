@@ -3,20 +3,32 @@
 // assembles the Review and guarantees teardown.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Bridge } from './alembic/bridge.ts';
 import { inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
+import type { BridgeStatement } from './alembic/protocol.ts';
 import { checkGraph } from './checks/graph.ts';
-import { lockFindings, replayFailures, seedFindings } from './checks/runtime.ts';
+import { lockFindings, migrationFailed, replayFailures, seedFindings } from './checks/runtime.ts';
 import { resolveProvider } from './database/auto.ts';
 import type { DatabaseProvider } from './database/provider.ts';
 import { UsageError } from './errors.ts';
 import { lint } from './lint/engine.ts';
+import type { Schema } from './schema/types.ts';
 import { summarize, type Finding, type Review, type Revision } from './model.ts';
 import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
 import { findChanges, type Changes } from './replay/changes.ts';
 import { buildModels, incomplete, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
-import { replayChange, revisionRun, toStatement, type Replay, type ReplayContext } from './replay/replay.ts';
+import {
+  replayChange,
+  revisionRun,
+  toStatement,
+  versionTableKey,
+  type HeadState,
+  type Replay,
+  type ReplayContext,
+  type RevisionRun,
+} from './replay/replay.ts';
 import { roundTrip } from './replay/roundtrip.ts';
 import { applyPolicy } from './rules/policy.ts';
 import { diffSchemas } from './schema/diff.ts';
@@ -29,6 +41,14 @@ export interface ReviewIO {
   pythonOutput: (line: string) => void;
 }
 
+/** What every stage after "find new revisions" works from. */
+interface Run {
+  options: Options;
+  progress: Progress;
+  project: ProjectInfo;
+  changes: Changes;
+}
+
 export async function review(options: Options, io: ReviewIO): Promise<Review> {
   const progress = new Progress(io.log);
   const bridge = openBridge(options, io.pythonOutput);
@@ -37,7 +57,8 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
     const project = await progress.stage(
       'open project',
       () => inspectProject(bridge, options),
-      (p) => `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
+      (p) =>
+        `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );
     const changes = await progress.stage(
       'find new revisions',
@@ -45,165 +66,193 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
       (c) => `${c.plan.newRevisions.length} new since ${c.base}`,
     );
     refuseHugeChange(changes, options);
-    const findings: Finding[] = checkGraph(changes.plan, changes.relative);
+    const run: Run = { options, progress, project, changes };
+    const graph = checkGraph(changes.plan, changes.relative);
 
-    if (options.database === 'none') {
-      const offline = await progress.stage('replay offline (upgrade --sql)', () =>
-        offlineReplay(bridge, project, changes.plan, options.urlEnv),
-      );
-      const revisions = project.load.revisions.map((r) => ({
-        ...reportRevision(project, changes, r.id),
-        applied: false,
-        statements: (offline.statements.get(r.id) ?? []).map((s) => toStatement(s, changes.relative)),
-      }));
-      findings.push(
-        ...(await progress.stage('lint', () =>
-          Promise.resolve(
-            lint({
-              revisions: changes.plan.newRevisions.map((r) => ({
-                id: r.id,
-                path: changes.relative(r.path),
-                statements: (offline.statements.get(r.id) ?? []).map((s) => toStatement(s, changes.relative)),
-                lockTimeout: null,
-              })),
-              baseSchema: null,
-              baseRows: {},
-              environmentStatements: offline.preamble.map((s) => toStatement(s, changes.relative)),
-            }),
-          ),
-        )),
-      );
-      return assemble(options, project, changes, progress, findings, revisions, 'none (offline: upgrade --sql)', 'n/a', []);
-    }
+    if (options.database === 'none') return await reviewOffline(run, bridge, graph);
 
-    const selected = await progress.stage(
+    provider = await progress.stage(
       'provision database',
-      async () => {
-        const choice = await resolveProvider(options.database === 'none' ? 'auto' : options.database, {
-          databaseUrl: options.databaseUrl,
-          postgresImage: options.postgresImage,
-          log: (line) => {
-            progress.note(line);
-          },
-        });
-        provider = choice.provider;
-        progress.note(choice.reason);
-        await choice.provider.start();
-        return choice;
-      },
-      (s) => s.provider.description,
+      () => startProvider(options, progress),
+      (p) => p.description,
     );
-    const server = selected.provider;
-    const context: ReplayContext = {
-      bridge,
-      python: project.python,
-      provider: server,
-      urlEnv: options.urlEnv,
-      log: (line) => {
-        progress.note(line);
-      },
-    };
-
-    const replay = await progress.stage(
-      'replay',
-      () => replayChange(context, changes.plan, { seedRows: options.seedRows, seedSql: options.seedSql }),
-      (r) => `${r.withRows.steps.size} of ${changes.plan.newRevisions.length} new revisions applied with rows`,
-    );
-    findings.push(...replayFailures(replay, project.load.revisions, changes.relative, options.seedRows));
-    findings.push(...seedFindings(replay.seedFailures, options.seedRows));
-    const runs = new Map(changes.plan.newRevisions.map((r) => [r.id, revisionRun(replay, r.id)]));
-    findings.push(
-      ...lockFindings(
-        new Map([...runs].map(([id, run]) => [id, run.statements])),
-        changes.plan.newRevisions,
-        replay.baseSchema,
-        replay.baseRows,
-        changes.relative,
-      ),
-    );
-
-    const head = replay.head;
-    if (head === null) {
-      findings.push(
-        incomplete(
-          'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',
-        ),
-      );
-    } else {
-      if (head.withoutRows) progress.note('drift, ORM smoke test and round trip use the replay without rows');
-      const models = await progress.stage('build models database', () => buildModels(context, head));
-      findings.push(...models.findings);
-      if (models.schema !== null) {
-        const modelsSchema = models.schema;
-        findings.push(
-          ...(await progress.stage('diff schema', () =>
-            Promise.resolve(
-              diffSchemas(head.schema, modelsSchema, {
-                exclude: models.excluded,
-                versionTable: replay.withRows.configure?.versionTable ?? 'alembic_version',
-                modelClasses: models.modelClasses.map((c) => ({ ...c, file: changes.relative(c.file) })),
-              }),
-            ),
-          )),
-        );
-        const orm = await progress.stage(
-          'ORM smoke test',
-          () => ormSmokeTest(context, head, changes.relative),
-          (o) => `${o.checked} mapped classes`,
-        );
-        findings.push(...orm.findings);
-      }
-      if (replay.baseSchema !== null && changes.plan.newRevisions.length > 0) {
-        const baseSchema = replay.baseSchema;
-        const trip = await progress.stage('downgrade round trip', () =>
-          roundTrip(context, changes.plan, head, baseSchema, (id) => runs.get(id)?.statements ?? [], changes.relative),
-        );
-        findings.push(...trip.findings);
-      }
-    }
-
-    findings.push(
-      ...(await progress.stage('lint', () =>
-        Promise.resolve(
-          lint({
-            revisions: changes.plan.newRevisions.map((r) => ({
-              id: r.id,
-              path: changes.relative(r.path),
-              statements: (runs.get(r.id)?.statements ?? []).map((s) => toStatement(s, changes.relative)),
-              lockTimeout: runs.get(r.id)?.lockTimeout ?? null,
-            })),
-            baseSchema: replay.baseSchema,
-            baseRows: replay.baseRows,
-            environmentStatements: replay.withRows.preamble.map((s) => toStatement(s, changes.relative)),
-          }),
-        ),
-      )),
-    );
-
-    const revisions = project.load.revisions.map((r) => {
-      const run = runs.get(r.id);
-      return {
-        ...reportRevision(project, changes, r.id),
-        applied: run === undefined ? replay.frontier.failure === null : run.applied,
-        durationMs: run?.durationMs ?? 0,
-        statements: (run?.statements ?? []).map((s) => toStatement(s, changes.relative)),
-      };
-    });
-    return assemble(
-      options,
-      project,
-      changes,
-      progress,
-      findings,
-      revisions,
-      server.description,
-      await server.serverVersion(),
-      environmentStatements(replay, changes),
-    );
+    return await reviewOnDatabase(run, bridge, provider, graph);
   } finally {
     await bridge.close();
     await provider?.stop();
   }
+}
+
+/** The replay on a throwaway PostgreSQL and everything computed from it. */
+async function reviewOnDatabase(
+  run: Run,
+  bridge: Bridge,
+  server: DatabaseProvider,
+  graph: Finding[],
+): Promise<Review> {
+  const { options, progress, project, changes } = run;
+  const context: ReplayContext = {
+    bridge,
+    python: project.python,
+    provider: server,
+    urlEnv: options.urlEnv,
+    log: (line) => {
+      progress.note(line);
+    },
+  };
+  const findings = [...graph];
+
+  const replay = await progress.stage(
+    'replay',
+    () => replayChange(context, changes.plan, { seedRows: options.seedRows, seedSql: options.seedSql }),
+    (r) => `${r.withRows.steps.size} of ${changes.plan.newRevisions.length} new revisions applied with rows`,
+  );
+  const runs = new Map(changes.plan.newRevisions.map((r) => [r.id, revisionRun(replay, r.id)]));
+  findings.push(
+    ...replayFailures(replay, project.load.revisions, changes.relative, options.seedRows),
+    ...seedFindings(replay.seedFailures, options.seedRows),
+    ...lockFindings(
+      new Map([...runs].map(([id, r]) => [id, r.statements])),
+      changes.plan.newRevisions,
+      replay.baseSchema,
+      replay.baseRows,
+      changes.relative,
+    ),
+  );
+
+  if (replay.head === null) {
+    findings.push(
+      incomplete(
+        'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',
+      ),
+    );
+  } else {
+    findings.push(...(await checkHead(run, context, replay, replay.head, runs)));
+  }
+
+  findings.push(
+    ...(await progress.stage('lint', () =>
+      lint(lintInput(changes, runs, replay.baseSchema, replay.baseRows, replay.withRows.preamble)),
+    )),
+  );
+
+  const revisions = project.load.revisions.map((r) => {
+    const ran = runs.get(r.id);
+    return {
+      ...reportRevision(project, changes, r.id),
+      applied: ran === undefined ? replay.frontier.failure === null : ran.applied,
+      durationMs: ran?.durationMs ?? 0,
+      statements: (ran?.statements ?? []).map((s) => toStatement(s, changes.relative)),
+    };
+  });
+  return assemble(run, findings, revisions, {
+    database: server.description,
+    postgres: await server.serverVersion(),
+    environmentStatements: replay.withRows.preamble.map((s) => toStatement(s, changes.relative)),
+  });
+}
+
+/** On the migrated head: drift against the models, the ORM smoke test, the round trip. */
+async function checkHead(
+  run: Run,
+  context: ReplayContext,
+  replay: Replay,
+  head: HeadState,
+  runs: ReadonlyMap<string, RevisionRun>,
+): Promise<Finding[]> {
+  const { progress, changes } = run;
+  const findings: Finding[] = [];
+  if (head.withoutRows) progress.note('drift, ORM smoke test and round trip use the replay without rows');
+  const configure = replay.withRows.configure ?? replay.frontier.configure;
+
+  const models = await progress.stage('build models database', () => buildModels(context, head));
+  findings.push(...models.findings);
+  const modelsSchema = models.schema;
+  if (modelsSchema !== null) {
+    findings.push(
+      ...(await progress.stage('diff schema', () =>
+        diffSchemas(head.schema, modelsSchema, {
+          exclude: models.excluded,
+          versionTable: versionTableKey(configure),
+          modelClasses: models.modelClasses.map((c) => ({ ...c, file: changes.relative(c.file) })),
+          // Like autogenerate: other schemas only with include_schemas (or when the models use them).
+          ...(configure?.includeSchemas === true ? {} : { schemas: ['public', ...models.schemas] }),
+        }),
+      )),
+    );
+    const orm = await progress.stage(
+      'ORM smoke test',
+      () => ormSmokeTest(context, head, changes.relative),
+      (o) => `${o.checked} mapped classes`,
+    );
+    findings.push(...orm.findings);
+  }
+
+  const baseSchema = replay.baseSchema;
+  if (baseSchema !== null && changes.plan.newRevisions.length > 0) {
+    const trip = await progress.stage('downgrade round trip', () =>
+      roundTrip(
+        context,
+        changes.plan,
+        head,
+        baseSchema,
+        (id) => runs.get(id)?.statements ?? [],
+        changes.relative,
+      ),
+    );
+    findings.push(...trip.findings);
+  }
+  return findings;
+}
+
+/** --database none: lint what `alembic upgrade --sql` writes for the new revisions. */
+async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promise<Review> {
+  const { options, progress, project, changes } = run;
+  const offline = await progress.stage('write the SQL offline (upgrade --sql)', () =>
+    offlineReplay(bridge, project.python, changes.plan, options.urlEnv),
+  );
+  const findings = [...graph];
+  if (offline.failure !== null) {
+    const failure = offline.failure;
+    findings.push(
+      migrationFailed(
+        failure,
+        changes.relative,
+        project.load.revisions.find((r) => r.id === failure.revision)?.path,
+      ),
+    );
+  }
+  const runs = new Map(
+    changes.plan.newRevisions.map((r): [string, RevisionRun] => [
+      r.id,
+      { statements: offline.statements.get(r.id) ?? [], applied: false, durationMs: 0, lockTimeout: null },
+    ]),
+  );
+  findings.push(
+    ...(await progress.stage('lint', () => lint(lintInput(changes, runs, null, {}, offline.preamble)))),
+  );
+  const revisions = project.load.revisions.map((r) => ({
+    ...reportRevision(project, changes, r.id),
+    statements: (runs.get(r.id)?.statements ?? []).map((s) => toStatement(s, changes.relative)),
+  }));
+  return assemble(run, findings, revisions, {
+    database: 'none (offline: upgrade --sql)',
+    postgres: 'n/a',
+    environmentStatements: offline.preamble.map((s) => toStatement(s, changes.relative)),
+  });
+}
+
+async function startProvider(options: Options, progress: Progress): Promise<DatabaseProvider> {
+  const choice = await resolveProvider(options.database === 'none' ? 'auto' : options.database, {
+    databaseUrl: options.databaseUrl,
+    postgresImage: options.postgresImage,
+    log: (line) => {
+      progress.note(line);
+    },
+  });
+  progress.note(choice.reason);
+  await choice.provider.start();
+  return choice.provider;
 }
 
 function refuseHugeChange(changes: Changes, options: Options): void {
@@ -215,8 +264,24 @@ function refuseHugeChange(changes: Changes, options: Options): void {
   }
 }
 
-function environmentStatements(replay: Replay, changes: Changes) {
-  return replay.withRows.preamble.map((s) => toStatement(s, changes.relative));
+function lintInput(
+  changes: Changes,
+  runs: ReadonlyMap<string, RevisionRun>,
+  baseSchema: Schema | null,
+  baseRows: Record<string, number>,
+  preamble: readonly BridgeStatement[],
+) {
+  return {
+    revisions: changes.plan.newRevisions.map((r) => ({
+      id: r.id,
+      path: changes.relative(r.path),
+      statements: (runs.get(r.id)?.statements ?? []).map((s) => toStatement(s, changes.relative)),
+      lockTimeout: runs.get(r.id)?.lockTimeout ?? null,
+    })),
+    baseSchema,
+    baseRows,
+    environmentStatements: preamble.map((s) => toStatement(s, changes.relative)),
+  };
 }
 
 /** A revision's identity for the report (statements filled in by the caller). */
@@ -237,17 +302,14 @@ function reportRevision(project: ProjectInfo, changes: Changes, id: string): Rev
   };
 }
 
+/** The Review: findings after suppressions and severity overrides, new revisions first. */
 function assemble(
-  options: Options,
-  project: ProjectInfo,
-  changes: Changes,
-  progress: Progress,
+  run: Run,
   raw: Finding[],
   unordered: Revision[],
-  database: string,
-  postgres: string,
-  environmentStatements: Review['environmentStatements'],
+  database: { database: string; postgres: string; environmentStatements: Review['environmentStatements'] },
 ): Review {
+  const { options, project, changes, progress } = run;
   const findings = applyPolicy(raw, {
     severity: options.severity,
     readFile: (file) => {
@@ -258,7 +320,6 @@ function assemble(
       }
     },
   });
-  // New revisions in the order they apply, then the rest of the history.
   const order = new Map(changes.plan.newRevisions.map((r, index) => [r.id, index]));
   const revisions = [...unordered].sort(
     (a, b) => (order.get(a.id) ?? Number.MAX_SAFE_INTEGER) - (order.get(b.id) ?? Number.MAX_SAFE_INTEGER),
@@ -278,9 +339,9 @@ function assemble(
       alembic: project.hello.alembic,
       sqlalchemy: project.hello.sqlalchemy,
       driver: project.load.driver,
-      database,
-      postgres,
+      database: database.database,
+      postgres: database.postgres,
     },
-    environmentStatements,
+    environmentStatements: database.environmentStatements,
   };
 }

@@ -25,14 +25,18 @@ export function onTeardown(name: string, run: Cleanup): () => Promise<void> {
 }
 
 /** Runs every registered cleanup, newest first. Failures are reported, not thrown. */
-export async function teardownAll(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<void> {
+export async function teardownAll(
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<void> {
   while (stack.length > 0) {
     const entry = stack.pop();
     if (entry === undefined) break;
     try {
       await entry.run();
     } catch (error) {
-      log(`alembic-review: cleanup of ${entry.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      log(
+        `alembic-review: cleanup of ${entry.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 }
@@ -65,8 +69,11 @@ export function installSignalHandlers(): void {
     if (handling) return;
     handling = true;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`alembic-review: internal error: ${message}. This is a bug in alembic-review; please report it.\n`);
-    if (process.argv.includes('--verbose') && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    process.stderr.write(
+      `alembic-review: internal error: ${message}. This is a bug in alembic-review; please report it.\n`,
+    );
+    if (process.argv.includes('--verbose') && error instanceof Error)
+      process.stderr.write(`${error.stack ?? ''}\n`);
     void teardownAll().finally(() => process.exit(2));
   };
   process.on('uncaughtException', crash);

@@ -24,7 +24,10 @@ async function project(spec: Parameters<typeof makeProject>[0]): Promise<Alembic
   return p;
 }
 
-function expectCleanUsageError(result: { code: number; stderr: string }, ...needles: (string | RegExp)[]): void {
+function expectCleanUsageError(
+  result: { code: number; stderr: string },
+  ...needles: (string | RegExp)[]
+): void {
   expect(result.code, result.stderr).toBe(2);
   expect(result.stderr).not.toMatch(/^\s+at /m);
   expect(result.stderr).not.toContain('Traceback');
@@ -46,46 +49,71 @@ describe('the CLI on bad input', () => {
 
   it('--base naming a ref that does not exist', async () => {
     const p = await project({ revisions: [USERS] });
-    expectCleanUsageError(await review(p.dir, '--base', 'no-such-branch'), /"no-such-branch", which is not a commit/);
+    expectCleanUsageError(
+      await review(p.dir, '--base', 'no-such-branch'),
+      /"no-such-branch", which is not a commit/,
+    );
   });
 
   it('env.py raising ImportError names the module', async () => {
     const p = await project({ revisions: [USERS] });
-    p.write('app/models.py', 'import sqlalchemy_utilz\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n');
+    p.write(
+      'app/models.py',
+      'import sqlalchemy_utilz\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n',
+    );
     await p.commit('broken import');
     expectCleanUsageError(await review(p.dir, '--base', 'HEAD'), /env\.py failed/, /sqlalchemy_utilz/);
   });
 
   it('a Python without alembic', async () => {
     const p = await project({ revisions: [USERS] });
-    expectCleanUsageError(await review(p.dir, '--base', 'HEAD', '--python', '/usr/bin/python3'), /alembic/, /--python/);
+    expectCleanUsageError(
+      await review(p.dir, '--base', 'HEAD', '--python', '/usr/bin/python3'),
+      /alembic/,
+      /--python/,
+    );
   });
 
   it('a Python that does not exist', async () => {
     const p = await project({ revisions: [USERS] });
-    expectCleanUsageError(await review(p.dir, '--base', 'HEAD', '--python', '/nonexistent/python'), /Python not found/);
+    expectCleanUsageError(
+      await review(p.dir, '--base', 'HEAD', '--python', '/nonexistent/python'),
+      /Python not found/,
+    );
   });
 
   it('--database testcontainers with no Docker engine', async () => {
     const p = await project({ revisions: [USERS] });
-    const result = await runCli(['review', '--project', p.dir, '--base', 'HEAD', '--database', 'testcontainers'], {
-      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
-    });
+    const result = await runCli(
+      ['review', '--project', p.dir, '--base', 'HEAD', '--database', 'testcontainers'],
+      {
+        env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      },
+    );
     expectCleanUsageError(result, /Docker/);
   });
 
   it('a syntax error in a revision names the file and line', async () => {
     const p = await project({ revisions: [USERS] });
     await p.pullRequest((q) => {
-      q.write('migrations/versions/b2_rev.py', "revision = 'b2'\ndown_revision = 'a1a1a1a1a1a1'\ndef upgrade(:\n    pass\n");
+      q.write(
+        'migrations/versions/b2_rev.py',
+        "revision = 'b2'\ndown_revision = 'a1a1a1a1a1a1'\ndef upgrade(:\n    pass\n",
+      );
     });
-    expectCleanUsageError(await review(p.dir, '--base', 'main'), /syntax error in revision file .*b2_rev\.py, line 3/);
+    expectCleanUsageError(
+      await review(p.dir, '--base', 'main'),
+      /syntax error in revision file .*b2_rev\.py, line 3/,
+    );
   });
 
   it('a dangling down_revision names the file', async () => {
     const p = await project({ revisions: [USERS] });
     await p.pullRequest((q) => q.addRevision({ id: 'b2b2b2b2b2b2', down: 'ffffffffffff', upgrade: 'pass' }));
-    expectCleanUsageError(await review(p.dir, '--base', 'main'), /b2b2b2b2b2b2_rev\.py: down_revision 'ffffffffffff' does not exist/);
+    expectCleanUsageError(
+      await review(p.dir, '--base', 'main'),
+      /b2b2b2b2b2b2_rev\.py: down_revision 'ffffffffffff' does not exist/,
+    );
   });
 
   it('a cycle in the down_revision chain names the files', async () => {
@@ -94,26 +122,41 @@ describe('the CLI on bad input', () => {
       q.addRevision({ id: 'c1c1c1c1c1c1', down: 'c2c2c2c2c2c2', upgrade: 'pass' });
       q.addRevision({ id: 'c2c2c2c2c2c2', down: 'c1c1c1c1c1c1', upgrade: 'pass' });
     });
-    expectCleanUsageError(await review(p.dir, '--base', 'main'), /cycle/, /c1c1c1c1c1c1_rev\.py/, /c2c2c2c2c2c2_rev\.py/);
+    expectCleanUsageError(
+      await review(p.dir, '--base', 'main'),
+      /cycle/,
+      /c1c1c1c1c1c1_rev\.py/,
+      /c2c2c2c2c2c2_rev\.py/,
+    );
   });
 
   it('a duplicate revision id names both files', async () => {
     const p = await project({ revisions: [USERS] });
     await p.pullRequest((q) => {
-      q.write('migrations/versions/copy_rev.py', "revision = 'a1a1a1a1a1a1'\ndown_revision = None\ndef upgrade():\n    pass\ndef downgrade():\n    pass\n");
+      q.write(
+        'migrations/versions/copy_rev.py',
+        "revision = 'a1a1a1a1a1a1'\ndown_revision = None\ndef upgrade():\n    pass\ndef downgrade():\n    pass\n",
+      );
     });
-    expectCleanUsageError(await review(p.dir, '--base', 'main'), /declared twice/, /copy_rev\.py/, /a1a1a1a1a1a1_rev\.py/);
+    expectCleanUsageError(
+      await review(p.dir, '--base', 'main'),
+      /declared twice/,
+      /copy_rev\.py/,
+      /a1a1a1a1a1a1_rev\.py/,
+    );
   });
 
   it('an env.py that connects elsewhere is stopped before its first statement runs there', async () => {
     const table = `ar_hostile_${Date.now()}`;
     const p = await project({
       env: 'hostile',
-      revisions: [{ id: 'h1h1h1h1h1h1', upgrade: `op.create_table('${table}', sa.Column('id', sa.Integer()))` }],
+      revisions: [
+        { id: 'h1h1h1h1h1h1', upgrade: `op.create_table('${table}', sa.Column('id', sa.Integer()))` },
+      ],
     });
     const result = await review(p.dir, '--since', 'h1h1h1h1h1h1');
     expectCleanUsageError(result, /Stopped for safety/, /database 'postgres'/);
-    const leaked = await query("SELECT to_regclass($1) AS t", [table]);
+    const leaked = await query('SELECT to_regclass($1) AS t', [table]);
     expect(leaked[0]?.t).toBeNull();
   });
 
@@ -123,6 +166,9 @@ describe('the CLI on bad input', () => {
       q.addRevision({ id: 'd1d1d1d1d1d1', down: 'a1a1a1a1a1a1', upgrade: 'pass' });
       q.addRevision({ id: 'd2d2d2d2d2d2', down: 'd1d1d1d1d1d1', upgrade: 'pass' });
     });
-    expectCleanUsageError(await review(p.dir, '--base', 'main', '--max-new-revisions', '1'), /adds 2 revisions, more than max-new-revisions \(1\)/);
+    expectCleanUsageError(
+      await review(p.dir, '--base', 'main', '--max-new-revisions', '1'),
+      /adds 2 revisions, more than max-new-revisions \(1\)/,
+    );
   });
 });

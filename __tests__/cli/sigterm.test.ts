@@ -16,9 +16,11 @@ beforeAll(async () => {
   blog = path.join(work, 'blog');
   await execa(path.join(ROOT, 'examples/blog/make-repo.sh'), [blog, '--venv', VENV]);
   // A revision that keeps the replay busy long enough to be interrupted.
-  await execa('bash', [
-    '-c',
-    `cat > migrations/versions/ffff00000001_slow.py <<'PY'
+  await execa(
+    'bash',
+    [
+      '-c',
+      `cat > migrations/versions/ffff00000001_slow.py <<'PY'
 revision = 'ffff00000001'
 down_revision = '10d55bdb4f5a'
 def upgrade():
@@ -28,7 +30,9 @@ def downgrade():
     pass
 PY
 git add -A && git -c user.name=t -c user.email=t@e commit -qm slow`,
-  ], { cwd: blog });
+    ],
+    { cwd: blog },
+  );
 });
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
@@ -83,7 +87,9 @@ describe('SIGTERM to the CLI', () => {
     const result = await interruptDuringReplay(['--database', 'testcontainers', '--postgres-image', image]);
     expect(result.code, result.stderr).toBe(143);
     const after = await execa('docker', ['ps', '-aq', '--filter', 'label=alembic-review.run']);
-    const left = String(after.stdout).split('\n').filter((id) => id !== '' && !String(before.stdout).includes(id));
+    const left = String(after.stdout)
+      .split('\n')
+      .filter((id) => id !== '' && !String(before.stdout).includes(id));
     expect(left).toEqual([]);
   });
 });

@@ -121,7 +121,8 @@ else:
 
 function pyRepr(value: string | string[] | null | undefined): string {
   if (value === null || value === undefined) return 'None';
-  if (Array.isArray(value)) return `(${value.map((v) => `'${v}'`).join(', ')}${value.length === 1 ? ',' : ''})`;
+  if (Array.isArray(value))
+    return `(${value.map((v) => `'${v}'`).join(', ')}${value.length === 1 ? ',' : ''})`;
   return `'${value}'`;
 }
 

@@ -16,7 +16,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string>; cli?: string } = {}): ResultPromise {
+export function startCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; cli?: string } = {},
+): ResultPromise {
   return execa(NODE, [options.cli ?? CLI_SOURCE, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { TESTCONTAINERS_RYUK_DISABLED: 'true', NO_COLOR: '1', ...options.env },
@@ -25,7 +28,10 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
   });
 }
 
-export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; cli?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; cli?: string } = {},
+): Promise<CliResult> {
   const result = await startCli(args, options);
   return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
@@ -45,7 +51,12 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
  * with this role are owned by it, so leftovers are found without seeing the
  * databases of tests running in parallel.
  */
-export async function createTestRole(): Promise<{ url: string; role: string; databases(): Promise<string[]>; drop(): Promise<void> }> {
+export async function createTestRole(): Promise<{
+  url: string;
+  role: string;
+  databases(): Promise<string[]>;
+  drop(): Promise<void>;
+}> {
   const role = `ar_test_${randomBytes(4).toString('hex')}`;
   await admin((c) => c.query(`CREATE ROLE ${role} LOGIN CREATEDB`));
   return {

@@ -69,7 +69,13 @@ async function lintInput(report: Review): Promise<LintInput> {
 }
 
 const brief = (findings: Finding[]) =>
-  findings.map((f) => ({ ruleId: f.ruleId, severity: f.severity, file: f.file, line: f.line, revision: f.revision }));
+  findings.map((f) => ({
+    ruleId: f.ruleId,
+    severity: f.severity,
+    file: f.file,
+    line: f.line,
+    revision: f.revision,
+  }));
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'ar-lint-blog-'));
@@ -107,21 +113,49 @@ describe("examples/blog's pull request", () => {
   it('lints to exactly the NOT NULL gotcha and the rename pitfall, as errors on the op.* lines', async () => {
     const findings = lint(await lintInput(report));
     expect(brief(findings)).toEqual([
-      { ruleId: 'not-null-column-without-default', severity: 'error', file: ADD_DISPLAY_NAME, line: 24, revision: '4a8d2126b4e4' },
+      {
+        ruleId: 'not-null-column-without-default',
+        severity: 'error',
+        file: ADD_DISPLAY_NAME,
+        line: 24,
+        revision: '4a8d2126b4e4',
+      },
       // The drop is what deletes the data: the line a reviewer must look at.
-      { ruleId: 'drop-and-add-column', severity: 'error', file: RENAME_BODY, line: 25, revision: '351c640d6175' },
+      {
+        ruleId: 'drop-and-add-column',
+        severity: 'error',
+        file: RENAME_BODY,
+        line: 25,
+        revision: '351c640d6175',
+      },
     ]);
     const [notNull, rename] = findings;
-    expect(notNull?.message).toMatch(/^ALTER TABLE users ADD COLUMN display_name VARCHAR\(100\) NOT NULL fails when users has rows/);
+    expect(notNull?.message).toMatch(
+      /^ALTER TABLE users ADD COLUMN display_name VARCHAR\(100\) NOT NULL fails when users has rows/,
+    );
     expect(notNull?.suggestion?.code).toContain('op.alter_column("users", "display_name", nullable=False)');
-    expect(rename?.message).toMatch(/^posts loses column body \(line 25\) and gains content TEXT \(line 24\)/);
+    expect(rename?.message).toMatch(
+      /^posts loses column body \(line 25\) and gains content TEXT \(line 24\)/,
+    );
     expect(rename?.suggestion?.code).toContain('op.alter_column("posts", "body", new_column_name="content")');
   });
 
   it('gives the same lint findings through the whole pipeline', () => {
     expect(brief(report.findings.filter((f) => f.category === 'lint'))).toEqual([
-      { ruleId: 'not-null-column-without-default', severity: 'error', file: ADD_DISPLAY_NAME, line: 24, revision: '4a8d2126b4e4' },
-      { ruleId: 'drop-and-add-column', severity: 'error', file: RENAME_BODY, line: 25, revision: '351c640d6175' },
+      {
+        ruleId: 'not-null-column-without-default',
+        severity: 'error',
+        file: ADD_DISPLAY_NAME,
+        line: 24,
+        revision: '4a8d2126b4e4',
+      },
+      {
+        ruleId: 'drop-and-add-column',
+        severity: 'error',
+        file: RENAME_BODY,
+        line: 25,
+        revision: '351c640d6175',
+      },
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../src/lint/classify.ts';
+import { classify, leadingTable } from '../../src/lint/classify.ts';
 import { parseTexts } from '../../src/lint/parse.ts';
 
 // Every classified text must parse to the type classify() promised: the
@@ -56,5 +56,33 @@ describe('classify', () => {
     '',
   ])('%j is left to the parser', (text) => {
     expect(classify(text)).toBeUndefined();
+  });
+});
+
+describe('leadingTable', () => {
+  it.each([
+    ['ALTER TABLE users ADD COLUMN bio text', 'public.users'],
+    ['ALTER TABLE IF EXISTS ONLY audit.log ADD COLUMN x int', 'audit.log'],
+    ['ALTER TABLE Users ADD COLUMN x int', 'public.users'],
+    ['ALTER TABLE "Users" ADD COLUMN x int', 'public.Users'],
+    ['alter table "my ""quoted"" table" add x int', 'public.my "quoted" table'],
+    ['CREATE INDEX ix_posts_title ON posts (title)', 'public.posts'],
+    ['CREATE INDEX ON posts (title)', 'public.posts'],
+    [
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Ix" ON ONLY audit.log USING gin (message)',
+      'audit.log',
+    ],
+    ['CREATE TABLE IF NOT EXISTS audit.events (id int)', 'audit.events'],
+    ['CREATE UNLOGGED TABLE t(id int)', 'public.t'],
+  ])('%s names %s', (sql, key) => {
+    expect(leadingTable(sql)?.key).toBe(key);
+  });
+
+  it.each([
+    'UPDATE users SET a = 1',
+    'ALTER TABLE users ADD x int; DROP TABLE posts',
+    'CREATE INDEX "my index" ON posts (a)',
+  ])('%j names none', (sql) => {
+    expect(leadingTable(sql)).toBeUndefined();
   });
 });

@@ -36,7 +36,9 @@ describe('lint', () => {
   });
 
   it('builds findings with the catalog category and severity, the statement and the revision', async () => {
-    const input = await database.replay({ revisions: [{ id: 'a1', statements: ['ALTER TABLE users ADD COLUMN bio text NOT NULL'] }] });
+    const input = await database.replay({
+      revisions: [{ id: 'a1', statements: ['ALTER TABLE users ADD COLUMN bio text NOT NULL'] }],
+    });
     const [found] = lint(input);
     const meta = RULES.find((r) => r.id === 'not-null-column-without-default');
     expect(found).toMatchObject({
@@ -73,7 +75,11 @@ describe('lint', () => {
   it('orders findings by revision, then line', () => {
     const input: LintInput = {
       revisions: [
-        offlineRevision('r1', ['ALTER TABLE posts ADD COLUMN content TEXT', 'DROP TABLE tags', 'ALTER TABLE posts DROP COLUMN body']),
+        offlineRevision('r1', [
+          'ALTER TABLE posts ADD COLUMN content TEXT',
+          'DROP TABLE tags',
+          'ALTER TABLE posts DROP COLUMN body',
+        ]),
         offlineRevision('r2', ['ALTER TABLE users RENAME TO members']),
       ],
       baseSchema: null,
@@ -111,42 +117,86 @@ describe('lint', () => {
     const input = offlineInput({
       revisions: [
         { statements: ['CREATE TABLE tags (id serial PRIMARY KEY)'] },
-        { statements: ['ALTER TABLE tags ADD COLUMN name text NOT NULL', 'ALTER TABLE posts ADD COLUMN tag_id integer NOT NULL'] },
+        {
+          statements: [
+            'ALTER TABLE tags ADD COLUMN name text NOT NULL',
+            'ALTER TABLE posts ADD COLUMN tag_id integer NOT NULL',
+          ],
+        },
       ],
     });
-    expect(lint(input).map((f) => [f.ruleId, f.table])).toEqual([['not-null-column-without-default', 'posts']]);
+    expect(lint(input).map((f) => [f.ruleId, f.table])).toEqual([
+      ['not-null-column-without-default', 'posts'],
+    ]);
   });
 
   it('sees an UPDATE and SET NOT NULL in one op.execute() script in order', () => {
     const input = offlineInput({
-      revisions: [{ statements: ["UPDATE posts SET body = '' WHERE body IS NULL; ALTER TABLE posts ALTER COLUMN body SET NOT NULL"] }],
+      revisions: [
+        {
+          statements: [
+            "UPDATE posts SET body = '' WHERE body IS NULL; ALTER TABLE posts ALTER COLUMN body SET NOT NULL",
+          ],
+        },
+      ],
     });
     expect(lint(input)).toEqual([]);
   });
 
   it('never crashes: what the parser cannot read becomes a notice, the rest is linted', () => {
-    const garbage = ['', '   ', ';;', 'SELEC 1', "UPDATE posts SET body = 'x", '$$', '\u0000', 'ALTER TABLE', 'CREATE INDEX ON'];
+    const garbage = [
+      '',
+      '   ',
+      ';;',
+      'SELEC 1',
+      "ALTER TABLE posts DROP COLUMN 'x",
+      '$$',
+      '\u0000',
+      'ALTER TABLE',
+      'CREATE INDEX ON',
+    ];
     const input = offlineInput({ revisions: [{ statements: [...garbage, 'DROP TABLE posts'] }] });
     const findings = lint(input);
-    expect(findings.filter((f) => f.ruleId !== 'unparsed-statement').map((f) => [f.ruleId, f.line])).toEqual([['drop-table', 21 + garbage.length]]);
-    expect(findings.filter((f) => f.ruleId === 'unparsed-statement').map((f) => f.line)).toEqual([24, 25, 26, 27, 28, 29]);
+    expect(findings.filter((f) => f.ruleId !== 'unparsed-statement').map((f) => [f.ruleId, f.line])).toEqual([
+      ['drop-table', 21 + garbage.length],
+    ]);
+    expect(findings.filter((f) => f.ruleId === 'unparsed-statement').map((f) => f.line)).toEqual([
+      24, 25, 26, 27, 28, 29,
+    ]);
   });
 
-  it('parses only what some rule inspects: an INSERT no rule reads is never parsed', () => {
-    const input = offlineInput({ revisions: [{ statements: ['INSERT INTO posts VALUES (', 'LOCK TABLE posts'] }] });
-    // LOCK is not classified, so it is parsed (and reported); the INSERT is skipped.
-    expect(lint(input).map((f) => [f.ruleId, f.line])).toEqual([['unparsed-statement', 22]]);
+  it('parses only what some rule needs: an INSERT no rule reads, an UPDATE until a SET NOT NULL asks about its table', () => {
+    const input = offlineInput({
+      revisions: [
+        { statements: ['INSERT INTO posts VALUES (', "UPDATE posts SET body = 'x", 'LOCK TABLE posts'] },
+      ],
+    });
+    // LOCK is not classified, so it is parsed (and reported); the INSERT and the UPDATE are skipped.
+    expect(lint(input).map((f) => [f.ruleId, f.line])).toEqual([['unparsed-statement', 23]]);
+    const withSetNotNull = offlineInput({
+      revisions: [
+        { statements: ["UPDATE posts SET body = 'x", 'ALTER TABLE posts ALTER COLUMN body SET NOT NULL'] },
+      ],
+    });
+    // The UPDATE is parsed only when SET NOT NULL asks for backfills of posts; unreadable, it is no backfill.
+    expect(lint(withSetNotNull).map((f) => [f.ruleId, f.line])).toEqual([
+      ['set-not-null-without-backfill', 22],
+    ]);
   });
 
   it('runs only the rules it is given', () => {
-    const input = offlineInput({ revisions: [{ statements: ['DROP TABLE posts', 'ALTER TABLE users RENAME TO members'] }] });
+    const input = offlineInput({
+      revisions: [{ statements: ['DROP TABLE posts', 'ALTER TABLE users RENAME TO members'] }],
+    });
     const renameTable = LINT_RULES.find((r) => r.meta.id === 'rename-table') as LintRule;
     expect(lint(input, [renameTable]).map((f) => f.ruleId)).toEqual(['rename-table']);
   });
 
   it('lints 2,000 statements in one pass without a finding on a clean change', () => {
     const sqls = Array.from({ length: 2000 }, (_, i) =>
-      i % 2 === 0 ? `CREATE TABLE t${i} (id serial PRIMARY KEY, name text)` : `CREATE INDEX ix_t${i - 1} ON t${i - 1} (name)`,
+      i % 2 === 0
+        ? `CREATE TABLE t${i} (id serial PRIMARY KEY, name text)`
+        : `CREATE INDEX ix_t${i - 1} ON t${i - 1} (name)`,
     );
     expect(lint(offlineInput({ revisions: [{ statements: sqls }] }))).toEqual([]);
   });

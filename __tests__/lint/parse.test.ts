@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseTexts, sourceText } from '../../src/lint/parse.ts';
 
 const statementsOf = (texts: string[]) =>
-  parseTexts(texts).map((r) => (r.ok ? r.statements.map((s) => `${s.type}: ${sourceText(r.source, s)}`) : `error: ${r.error}`));
+  parseTexts(texts).map((r) =>
+    r.ok ? r.statements.map((s) => `${s.type}: ${sourceText(r.source, s)}`) : `error: ${r.error}`,
+  );
 
 describe('parseTexts', () => {
   it('parses many texts in one batch and keeps each statement with its text', () => {
@@ -17,7 +19,10 @@ describe('parseTexts', () => {
     ).toEqual([
       ['alter_table_stmt: ALTER TABLE users ADD COLUMN bio text'],
       ['create_index_stmt: CREATE INDEX ix ON posts (title)'],
-      ["update_stmt: UPDATE posts SET body = ''", 'alter_table_stmt: ALTER TABLE posts ALTER COLUMN body SET NOT NULL'],
+      [
+        "update_stmt: UPDATE posts SET body = ''",
+        'alter_table_stmt: ALTER TABLE posts ALTER COLUMN body SET NOT NULL',
+      ],
       [],
       [],
     ]);
@@ -57,7 +62,7 @@ describe('parseTexts', () => {
   });
 
   it('keeps dollar-quoted bodies whole', () => {
-    expect(statementsOf(['DO $$ BEGIN UPDATE posts SET body = \'\'; END $$', 'DROP TABLE posts'])).toEqual([
+    expect(statementsOf(["DO $$ BEGIN UPDATE posts SET body = ''; END $$", 'DROP TABLE posts'])).toEqual([
       ["do_stmt: DO $$ BEGIN UPDATE posts SET body = ''; END $$"],
       ['drop_table_stmt: DROP TABLE posts'],
     ]);

@@ -3,7 +3,13 @@
 // rewrite it (its relfilenode changes).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compatibleTypes, formatColumnType, parseColumnType, safeTypeChange, sqlalchemyType } from '../../src/lint/sql-types.ts';
+import {
+  compatibleTypes,
+  formatColumnType,
+  parseColumnType,
+  safeTypeChange,
+  sqlalchemyType,
+} from '../../src/lint/sql-types.ts';
 import { ScratchDatabase } from './helpers/replay.ts';
 
 describe('parseColumnType', () => {
@@ -91,7 +97,9 @@ describe('safeTypeChange agrees with PostgreSQL', () => {
     );
     const formatType = before.rows[0]?.type ?? '';
     await client.query(`ALTER TABLE t ALTER COLUMN c TYPE ${to}`);
-    const after = await client.query<{ filenode: string }>("SELECT relfilenode::text AS filenode FROM pg_class WHERE oid = 't'::regclass");
+    const after = await client.query<{ filenode: string }>(
+      "SELECT relfilenode::text AS filenode FROM pg_class WHERE oid = 't'::regclass",
+    );
     const rewrote = after.rows[0]?.filenode !== before.rows[0]?.filenode;
     expect(safeTypeChange(parseColumnType(formatType), parseColumnType(to))).toBe(!rewrote);
   });

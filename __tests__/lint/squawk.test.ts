@@ -51,26 +51,36 @@ const DIFFERENCES: Record<string, string> = {
   // Tables that did not exist at the base hold no rows and take no traffic.
   'add-not-null-column-to-new-table:2 not-null-column-without-default':
     'Squawk only: tags is created by the same migration, it has no rows to fail on',
-  'add-not-null-column-to-new-table:2 missing-lock-timeout': 'Squawk only: nobody else can hold a lock on a table created by the same migration',
-  'drop-table-created-in-migration:2 drop-table': 'Squawk only: scratch is created by the same migration, no data is lost',
-  'drop-table-created-in-migration:2 missing-lock-timeout': 'Squawk only: scratch is created by the same migration',
-  'create-index-on-new-table:2 missing-lock-timeout': 'Squawk only: comments is created by the same migration',
+  'add-not-null-column-to-new-table:2 missing-lock-timeout':
+    'Squawk only: nobody else can hold a lock on a table created by the same migration',
+  'drop-table-created-in-migration:2 drop-table':
+    'Squawk only: scratch is created by the same migration, no data is lost',
+  'drop-table-created-in-migration:2 missing-lock-timeout':
+    'Squawk only: scratch is created by the same migration',
+  'create-index-on-new-table:2 missing-lock-timeout':
+    'Squawk only: comments is created by the same migration',
   // What the rules are about.
   'three-step-not-null:4 set-not-null-without-backfill':
     'Squawk only: Squawk warns on every SET NOT NULL (the scan under ACCESS EXCLUSIVE); alembic-review only when no backfill precedes it, the case that fails',
-  'drop-and-add-column:2 drop-column': 'Squawk only: alembic-review reports the pair once, as drop-and-add-column (an error with the rename fix)',
+  'drop-and-add-column:2 drop-column':
+    'Squawk only: alembic-review reports the pair once, as drop-and-add-column (an error with the rename fix)',
   'create-index:1 missing-lock-timeout':
     'Squawk only: missing-lock-timeout is about ACCESS EXCLUSIVE locks; CREATE INDEX takes SHARE (create-index-non-concurrently covers it)',
-  'create-index-concurrently-in-transaction:1 missing-lock-timeout': 'Squawk only: CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, not ACCESS EXCLUSIVE',
-  'create-index-concurrently-in-autocommit-block:2 missing-lock-timeout': 'Squawk only: CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, not ACCESS EXCLUSIVE',
-  'add-unique-constraint-using-index:2 missing-lock-timeout': 'Squawk only: CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, not ACCESS EXCLUSIVE',
+  'create-index-concurrently-in-transaction:1 missing-lock-timeout':
+    'Squawk only: CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, not ACCESS EXCLUSIVE',
+  'create-index-concurrently-in-autocommit-block:2 missing-lock-timeout':
+    'Squawk only: CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, not ACCESS EXCLUSIVE',
+  'add-unique-constraint-using-index:2 missing-lock-timeout':
+    'Squawk only: CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, not ACCESS EXCLUSIVE',
   'add-foreign-key:1 missing-lock-timeout':
     'Squawk only: ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE (add-foreign-key-validates covers it), not ACCESS EXCLUSIVE',
-  'add-foreign-key-on-new-table:2 missing-lock-timeout': 'Squawk only: SHARE ROW EXCLUSIVE on posts, not ACCESS EXCLUSIVE',
+  'add-foreign-key-on-new-table:2 missing-lock-timeout':
+    'Squawk only: SHARE ROW EXCLUSIVE on posts, not ACCESS EXCLUSIVE',
   'create-index-concurrently-in-transaction:1 concurrently-in-transaction':
     'alembic-review only: Squawk lets a migration whose only statement is the CONCURRENTLY one pass; Alembic still wraps it in a transaction and the replay fails with SQLSTATE 25001',
   // Parsers.
-  'lock-table:1 unparsed-statement': 'alembic-review only: sql-parser-cst cannot read LOCK TABLE (the replay still sees its lock)',
+  'lock-table:1 unparsed-statement':
+    'alembic-review only: sql-parser-cst cannot read LOCK TABLE (the replay still sees its lock)',
 };
 
 interface CorpusCase {
@@ -122,7 +132,9 @@ describe('lint rules side by side with Squawk', () => {
       return file;
     });
     squawkVersion = (await execa(SQUAWK, ['--version'])).stdout.trim();
-    const result = await execa(SQUAWK, ['--reporter', 'json', '--assume-in-transaction', ...files], { reject: false });
+    const result = await execa(SQUAWK, ['--reporter', 'json', '--assume-in-transaction', ...files], {
+      reject: false,
+    });
     const violations = JSON.parse(result.stdout) as { file: string; line: number; rule_name: string }[];
     for (const v of violations) {
       const c = cases[Number(path.basename(v.file).slice(0, 2))];
@@ -132,7 +144,10 @@ describe('lint rules side by side with Squawk', () => {
       theirs.add(`${c.name}:${v.line + 1} ${mapping.ours}`);
     }
     for (const c of cases) {
-      const input = await database.replay({ lockTimeout: '0', revisions: [{ id: 'corpus', statements: revisionOf(c) }] });
+      const input = await database.replay({
+        lockTimeout: '0',
+        revisions: [{ id: 'corpus', statements: revisionOf(c) }],
+      });
       for (const f of lint(input)) {
         if (MAPPING.some((m) => m.ours === f.ruleId)) ours.add(`${c.name}:${f.line ?? 0} ${f.ruleId}`);
       }
@@ -160,7 +175,11 @@ describe('lint rules side by side with Squawk', () => {
   it('agrees on most of what either tool reports', () => {
     const agreed = [...ours].filter((f) => theirs.has(f));
     // Every mapped rule fires somewhere in the corpus with both tools.
-    for (const m of MAPPING) expect(agreed.some((f) => f.endsWith(` ${m.ours}`)), m.ours).toBe(true);
+    for (const m of MAPPING)
+      expect(
+        agreed.some((f) => f.endsWith(` ${m.ours}`)),
+        m.ours,
+      ).toBe(true);
     expect(agreed.length).toBeGreaterThan(Object.keys(DIFFERENCES).length);
   });
 });

@@ -51,7 +51,8 @@ describe('options', () => {
   it('reads [tool.alembic-review], flags win over it', () => {
     const dir = project({
       'alembic.ini': '[alembic]\n',
-      'pyproject.toml': '[tool.alembic-review]\nfail-on = "warning"\nseed-rows = 7\nurl-env = ["DATABASE_URL"]\n\n[tool.alembic-review.rules]\ndrop-column = "error"\nempty-revision = "off"\n',
+      'pyproject.toml':
+        '[tool.alembic-review]\nfail-on = "warning"\nseed-rows = 7\nurl-env = ["DATABASE_URL"]\n\n[tool.alembic-review.rules]\ndrop-column = "error"\nempty-revision = "off"\n',
     });
     const options = resolveOptions({ projectDir: dir, seedRows: '2' });
     expect(options.failOn).toBe('warning');
@@ -61,7 +62,10 @@ describe('options', () => {
   });
 
   it('rejects an unknown rule id in [tool.alembic-review.rules], listing the known ones', () => {
-    const dir = project({ 'alembic.ini': '[alembic]\n', 'pyproject.toml': '[tool.alembic-review.rules]\ndrop-colum = "error"\n' });
+    const dir = project({
+      'alembic.ini': '[alembic]\n',
+      'pyproject.toml': '[tool.alembic-review.rules]\ndrop-colum = "error"\n',
+    });
     const error = usageError(() => resolveOptions({ projectDir: dir }));
     expect(error.message).toContain('unknown rule id "drop-colum"');
     expect(error.message).toContain('drop-column');
@@ -69,20 +73,33 @@ describe('options', () => {
   });
 
   it('rejects unknown keys and bad values with the allowed ones', () => {
-    const dir = project({ 'alembic.ini': '[alembic]\n', 'pyproject.toml': '[tool.alembic-review]\nfail_on = "x"\n' });
+    const dir = project({
+      'alembic.ini': '[alembic]\n',
+      'pyproject.toml': '[tool.alembic-review]\nfail_on = "x"\n',
+    });
     expect(usageError(() => resolveOptions({ projectDir: dir })).message).toContain('unknown key "fail_on"');
     const ok = project({ 'alembic.ini': '[alembic]\n' });
     expect(usageError(() => resolveOptions({ projectDir: ok, failOn: 'sometimes' })).message).toContain(
       'error, warning, never',
     );
-    expect(usageError(() => resolveOptions({ projectDir: ok, database: 'url' })).message).toContain('--database-url');
-    expect(usageError(() => resolveOptions({ projectDir: ok, revisionTimeoutMs: 'soon' })).message).toContain('duration');
-    expect(usageError(() => resolveOptions({ projectDir: ok, base: 'main', since: 'abc' })).message).toContain('either');
+    expect(usageError(() => resolveOptions({ projectDir: ok, database: 'url' })).message).toContain(
+      '--database-url',
+    );
+    expect(usageError(() => resolveOptions({ projectDir: ok, revisionTimeoutMs: 'soon' })).message).toContain(
+      'duration',
+    );
+    expect(
+      usageError(() => resolveOptions({ projectDir: ok, base: 'main', since: 'abc' })).message,
+    ).toContain('either');
   });
 
   it('parses durations and implies --database url from a URL', () => {
     const dir = project({ 'alembic.ini': '[alembic]\n' });
-    const options = resolveOptions({ projectDir: dir, revisionTimeoutMs: '90s', databaseUrl: 'postgresql://x@h/db' });
+    const options = resolveOptions({
+      projectDir: dir,
+      revisionTimeoutMs: '90s',
+      databaseUrl: 'postgresql://x@h/db',
+    });
     expect(options.revisionTimeoutMs).toBe(90_000);
     expect(options.database).toBe('url');
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { BridgeRevision } from '../../src/alembic/protocol.ts';
-import { descendantsOf, headsOf, makePlan, resolveRevision, topologicalOrder } from '../../src/replay/plan.ts';
+import {
+  descendantsOf,
+  headsOf,
+  makePlan,
+  resolveRevision,
+  topologicalOrder,
+} from '../../src/replay/plan.ts';
 
 const rev = (id: string, down: string[] = [], extra: Partial<BridgeRevision> = {}): BridgeRevision => ({
   id,
@@ -45,7 +51,11 @@ describe('revision plan', () => {
   });
 
   it('resolves ids, unique prefixes and branch labels, and says when it cannot', () => {
-    const revisions = [rev('ae1027a6acf'), rev('ae2000000000'), rev('1975ea83b712', [], { branchLabels: ['shop'] })];
+    const revisions = [
+      rev('ae1027a6acf'),
+      rev('ae2000000000'),
+      rev('1975ea83b712', [], { branchLabels: ['shop'] }),
+    ];
     expect(resolveRevision(revisions, '1975').id).toBe('1975ea83b712');
     expect(resolveRevision(revisions, 'shop').id).toBe('1975ea83b712');
     expect(() => resolveRevision(revisions, 'ae')).toThrow(/ambiguous/);

@@ -115,12 +115,19 @@ describe('review of examples/blog with --database url', () => {
     expect(report.findings.some((f) => f.ruleId === 'migration-failed')).toBe(false);
     const failed = report.revisions.find((r) => r.id === '4a8d2126b4e4');
     expect(failed?.applied).toBe(false);
+    // The revisions after it ran on the base without rows, and passed there.
+    expect(report.revisions.filter((r) => r.new && r.id !== '4a8d2126b4e4').every((r) => r.applied)).toBe(
+      true,
+    );
     expect(failed?.statements[0]?.error?.sqlstate).toBe('23502');
   });
 
   it('finds both pitfalls by lint on the op lines', () => {
     const lint = report.findings.filter((f) => f.category === 'lint' && f.severity === 'error');
-    expect(lint.map((f) => f.ruleId).sort()).toEqual(['drop-and-add-column', 'not-null-column-without-default']);
+    expect(lint.map((f) => f.ruleId).sort()).toEqual([
+      'drop-and-add-column',
+      'not-null-column-without-default',
+    ]);
     expect(lint.find((f) => f.ruleId === 'not-null-column-without-default')?.line).toBe(24);
   });
 
@@ -138,10 +145,17 @@ describe('the same review from dist/cli.js with the other providers', () => {
 
   async function reviewWith(args: string[]): Promise<{ code: number; stderr: string; report: Review }> {
     const output = path.join(work, `r-${args[1] ?? 'x'}.json`);
-    const result = await runCli(['review', '--project', blog, '--base', 'main', '--format', 'json', '--output', output, ...args], {
-      cli: CLI_DIST,
-    });
-    return { code: result.code, stderr: result.stderr, report: JSON.parse(readFileSync(output, 'utf8')) as Review };
+    const result = await runCli(
+      ['review', '--project', blog, '--base', 'main', '--format', 'json', '--output', output, ...args],
+      {
+        cli: CLI_DIST,
+      },
+    );
+    return {
+      code: result.code,
+      stderr: result.stderr,
+      report: JSON.parse(readFileSync(output, 'utf8')) as Review,
+    };
   }
 
   it('testcontainers with a local image, and the container is gone afterwards', async () => {
@@ -161,5 +175,34 @@ describe('the same review from dist/cli.js with the other providers', () => {
     const dir = /cluster in (\S+) with/.exec(run.stderr)?.[1];
     expect(dir).toBeDefined();
     expect(existsSync(dir ?? '/')).toBe(false);
+  });
+});
+
+describe('offline mode (--database none)', () => {
+  it('lints the SQL of `alembic upgrade --sql` with the op.* lines, without any database', async () => {
+    const output = path.join(work, 'offline.json');
+    const result = await runCli([
+      'review',
+      '--project',
+      blog,
+      '--base',
+      'main',
+      '--database',
+      'none',
+      '--format',
+      'json',
+      '--output',
+      output,
+    ]);
+    expect(result.code, result.stderr).toBe(1);
+    const report = JSON.parse(readFileSync(output, 'utf8')) as Review;
+    expect(report.environment.database).toMatch(/offline/);
+    const statements = report.revisions.find((r) => r.id === '351c640d6175')?.statements ?? [];
+    expect(statements.map((s) => [s.line, s.sql.replace(/;$/, '')])).toEqual([
+      [24, 'ALTER TABLE posts ADD COLUMN content TEXT'],
+      [25, 'ALTER TABLE posts DROP COLUMN body'],
+    ]);
+    const errors = report.findings.filter((f) => f.severity === 'error').map((f) => f.ruleId);
+    expect(errors).toContain('drop-and-add-column');
   });
 });

@@ -5,7 +5,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding, Review } from '../../src/model.ts';
-import { makeProject, VENV_OLDEST, type AlembicProject, type ProjectSpec } from '../helpers/alembic-project.ts';
+import {
+  makeProject,
+  VENV_OLDEST,
+  type AlembicProject,
+  type ProjectSpec,
+} from '../helpers/alembic-project.ts';
 import { createTestRole, runCli } from '../helpers/cli.ts';
 
 const projects: AlembicProject[] = [];
@@ -67,7 +72,20 @@ async function reviewChange(
   try {
     const output = path.join(project.dir, 'report.json');
     const result = await runCli(
-      ['review', '--project', project.dir, '--base', 'main', '--database-url', role.url, '--format', 'json', '--output', output, ...args],
+      [
+        'review',
+        '--project',
+        project.dir,
+        '--base',
+        'main',
+        '--database-url',
+        role.url,
+        '--format',
+        'json',
+        '--output',
+        output,
+        ...args,
+      ],
       { env: { GITHUB_TOKEN: 'ghp_secret_token_value', INPUT_GITHUB_TOKEN: 'ghp_secret_token_value' } },
     );
     expect(result.stderr).not.toMatch(/internal error/);
@@ -79,7 +97,8 @@ async function reviewChange(
   }
 }
 
-const byRule = (report: Review, ruleId: string): Finding[] => report.findings.filter((f) => f.ruleId === ruleId);
+const byRule = (report: Review, ruleId: string): Finding[] =>
+  report.findings.filter((f) => f.ruleId === ruleId);
 
 describe('replay with rows', () => {
   it('proves that a NOT NULL column without default fails only because of the rows', async () => {
@@ -99,7 +118,11 @@ describe('replay with rows', () => {
 
   it('reports a migration that fails on an empty database too as migration-failed', async () => {
     const run = await reviewChange({}, (p) => {
-      p.addRevision({ id: 'b2b2b2b2b2b2', down: 'a0a0a0a0a0a0', upgrade: "op.drop_column('users', 'no_such_column')" });
+      p.addRevision({
+        id: 'b2b2b2b2b2b2',
+        down: 'a0a0a0a0a0a0',
+        upgrade: "op.drop_column('users', 'no_such_column')",
+      });
     });
     const [finding] = byRule(run.report, 'migration-failed');
     expect(finding?.message).toContain('column "no_such_column" of relation "users" does not exist');
@@ -112,8 +135,10 @@ describe('replay with rows', () => {
       p.addRevision({
         id: 'b3b3b3b3b3b3',
         down: 'a0a0a0a0a0a0',
-        upgrade: "op.alter_column('posts', 'title', type_=sa.Text(), existing_type=sa.String(200))\nop.alter_column('users', 'email', type_=sa.String(100), existing_type=sa.String(255))",
-        downgrade: "op.alter_column('posts', 'title', type_=sa.String(200))\nop.alter_column('users', 'email', type_=sa.String(255))",
+        upgrade:
+          "op.alter_column('posts', 'title', type_=sa.Text(), existing_type=sa.String(200))\nop.alter_column('users', 'email', type_=sa.String(100), existing_type=sa.String(255))",
+        downgrade:
+          "op.alter_column('posts', 'title', type_=sa.String(200))\nop.alter_column('users', 'email', type_=sa.String(255))",
       });
     });
     const revision = run.report.revisions.find((r) => r.id === 'b3b3b3b3b3b3');
@@ -123,7 +148,11 @@ describe('replay with rows', () => {
     const rewrites = byRule(run.report, 'table-rewrite');
     expect(rewrites.map((f) => f.table)).toEqual(['users']);
     expect(rewrites[0]?.line).toBe(16);
-    expect(byRule(run.report, 'access-exclusive-lock').map((f) => f.table).sort()).toEqual(['posts', 'users']);
+    expect(
+      byRule(run.report, 'access-exclusive-lock')
+        .map((f) => f.table)
+        .sort(),
+    ).toEqual(['posts', 'users']);
   });
 
   it('seeds every base column type, and says which table it could not seed', async () => {
@@ -174,11 +203,65 @@ op.create_table('picky',
   });
 });
 
+describe('options of the replay', () => {
+  it('--since REV instead of git, and seed-sql rows on top of the synthetic ones', async () => {
+    const project = await makeProject({ models: MODELS, revisions: BASE });
+    projects.push(project);
+    project.addRevision({
+      id: 'm1m1m1m1m1m1',
+      down: 'a0a0a0a0a0a0',
+      upgrade: "op.create_check_constraint('ck_users_email', 'users', \"email LIKE '%@%'\")",
+      downgrade: "op.drop_constraint('ck_users_email', 'users')",
+    });
+    project.write('seed.sql', "INSERT INTO users (email) VALUES ('not-an-email');\n");
+    const role = await createTestRole();
+    try {
+      const output = path.join(project.dir, 'report.json');
+      const result = await runCli([
+        'review',
+        '--project',
+        project.dir,
+        '--since',
+        'a0a0a0a0a0a0',
+        '--database-url',
+        role.url,
+        '--seed-sql',
+        'seed.sql',
+        '--format',
+        'json',
+        '--output',
+        output,
+      ]);
+      expect(result.code, result.stderr).toBe(1);
+      const report = JSON.parse(readFileSync(output, 'utf8')) as Review;
+      expect(report.base).toBe('revision a0a0a0a0a0a0');
+      expect(report.revisions.filter((r) => r.new).map((r) => r.id)).toEqual(['m1m1m1m1m1m1']);
+      // The synthetic emails pass the check; the realistic row from seed.sql does not.
+      const [failure] = byRule(report, 'fails-on-existing-rows');
+      expect(failure?.message).toContain('check constraint "ck_users_email"');
+      expect(await role.databases()).toEqual([]);
+    } finally {
+      await role.drop();
+    }
+  });
+});
+
 describe('models database, ORM smoke test and drift', () => {
   it('reports orm-insert-failed when a model column has no migration', async () => {
     const run = await reviewChange({}, (p) => {
-      p.write('app/models.py', MODELS.replace('    title = Column(String(200), nullable=False)\n', '    title = Column(String(200), nullable=False)\n    subtitle = Column(String(200))\n'));
-      p.addRevision({ id: 'c1c1c1c1c1c1', down: 'a0a0a0a0a0a0', upgrade: "op.create_index('ix_posts_title', 'posts', ['title'])", downgrade: "op.drop_index('ix_posts_title')" });
+      p.write(
+        'app/models.py',
+        MODELS.replace(
+          '    title = Column(String(200), nullable=False)\n',
+          '    title = Column(String(200), nullable=False)\n    subtitle = Column(String(200))\n',
+        ),
+      );
+      p.addRevision({
+        id: 'c1c1c1c1c1c1',
+        down: 'a0a0a0a0a0a0',
+        upgrade: "op.create_index('ix_posts_title', 'posts', ['title'])",
+        downgrade: "op.drop_index('ix_posts_title')",
+      });
     });
     const [orm] = byRule(run.report, 'orm-insert-failed');
     expect(orm?.message).toContain('app.models.Post');
@@ -208,16 +291,24 @@ class Hero(SQLModel, table=True):
         revisions: [
           {
             id: 'a0a0a0a0a0a0',
-            upgrade: "op.create_table('hero', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.String(), nullable=False))",
+            upgrade:
+              "op.create_table('hero', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.String(), nullable=False))",
           },
         ],
       },
       (p) => {
         p.write('app/models.py', models);
-        p.addRevision({ id: 'k1k1k1k1k1k1', down: 'a0a0a0a0a0a0', upgrade: "op.add_column('hero', sa.Column('power', sa.String()))", downgrade: "op.drop_column('hero', 'power')" });
+        p.addRevision({
+          id: 'k1k1k1k1k1k1',
+          down: 'a0a0a0a0a0a0',
+          upgrade: "op.add_column('hero', sa.Column('power', sa.String()))",
+          downgrade: "op.drop_column('hero', 'power')",
+        });
       },
     );
-    expect(run.report.findings.filter((f) => f.category === 'drift' || f.ruleId === 'orm-insert-failed')).toEqual([]);
+    expect(
+      run.report.findings.filter((f) => f.category === 'drift' || f.ruleId === 'orm-insert-failed'),
+    ).toEqual([]);
     expect(run.stderr).toMatch(/ORM smoke test done in .*: 1 mapped classes/);
   });
 
@@ -239,7 +330,8 @@ class Order(Base):
         revisions: [
           {
             id: 'a0a0a0a0a0a0',
-            upgrade: "op.execute('CREATE SCHEMA shop')\nop.create_table('orders', sa.Column('id', sa.Integer(), primary_key=True), schema='shop')\nop.create_table('legacy_stats', sa.Column('n', sa.Integer()))",
+            upgrade:
+              "op.execute('CREATE SCHEMA shop')\nop.create_table('orders', sa.Column('id', sa.Integer(), primary_key=True), schema='shop')\nop.create_table('legacy_stats', sa.Column('n', sa.Integer()))",
           },
         ],
       },
@@ -249,10 +341,22 @@ class Order(Base):
         p.write(
           'migrations/env.py',
           readFileSync(path.join(p.dir, 'migrations/env.py'), 'utf8')
-            .replace('target_metadata = Base.metadata', 'target_metadata = Base.metadata\n\n\ndef include_object(obj, name, type_, reflected, compare_to):\n    return not (type_ == "table" and name == "legacy_stats")\n')
-            .replaceAll('context.configure(connection=connection, target_metadata=target_metadata)', 'context.configure(connection=connection, target_metadata=target_metadata, include_object=include_object, include_schemas=True)'),
+            .replace(
+              'target_metadata = Base.metadata',
+              'target_metadata = Base.metadata\n\n\ndef include_object(obj, name, type_, reflected, compare_to):\n    return not (type_ == "table" and name == "legacy_stats")\n',
+            )
+            .replaceAll(
+              'context.configure(connection=connection, target_metadata=target_metadata)',
+              'context.configure(connection=connection, target_metadata=target_metadata, include_object=include_object, include_schemas=True)',
+            ),
         );
-        p.addRevision({ id: 'k2k2k2k2k2k2', down: 'a0a0a0a0a0a0', upgrade: "op.add_column('orders', sa.Column('reference', sa.String(20), nullable=False, server_default=''), schema='shop')", downgrade: "op.drop_column('orders', 'reference', schema='shop')" });
+        p.addRevision({
+          id: 'k2k2k2k2k2k2',
+          down: 'a0a0a0a0a0a0',
+          upgrade:
+            "op.add_column('orders', sa.Column('reference', sa.String(20), nullable=False, server_default=''), schema='shop')",
+          downgrade: "op.drop_column('orders', 'reference', schema='shop')",
+        });
       },
     );
     const drift = run.report.findings.filter((f) => f.category === 'drift');
@@ -262,13 +366,61 @@ class Order(Base):
   });
 });
 
+describe('a model module never imported where the metadata is built', () => {
+  it('names the file, and a foreign key to it does not stop the review', async () => {
+    const models = `from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id = Column(Integer, primary_key=True)
+    workspace_id = Column(Integer, ForeignKey("workspaces.id"))
+`;
+    const workspaces = `import sqlalchemy as sa
+from app.models import Base
+
+workspaces = sa.Table("workspaces", Base.metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(50)))
+`;
+    const run = await reviewChange(
+      {
+        models,
+        revisions: [
+          {
+            id: 'a0a0a0a0a0a0',
+            upgrade:
+              "op.create_table('workspaces', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.String(50)))\nop.create_table('projects', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('workspace_id', sa.Integer(), sa.ForeignKey('workspaces.id')))",
+          },
+        ],
+      },
+      (p) => {
+        p.write('app/workspaces.py', workspaces);
+        p.addRevision({
+          id: 'n1n1n1n1n1n1',
+          down: 'a0a0a0a0a0a0',
+          upgrade: "op.create_index('ix_projects_workspace_id', 'projects', ['workspace_id'])",
+          downgrade: "op.drop_index('ix_projects_workspace_id')",
+        });
+      },
+    );
+    expect(run.stderr).not.toMatch(/internal error/);
+    const [unexpected] = byRule(run.report, 'drift-table-unexpected');
+    expect(unexpected?.table).toBe('workspaces');
+    expect(unexpected?.file).toBe('app/workspaces.py');
+    expect(unexpected?.message).toMatch(/never imported|not imported/);
+  });
+});
+
 describe('downgrade round trip', () => {
   it('reports what a downgrade leaves behind', async () => {
     const run = await reviewChange({}, (p) => {
       p.addRevision({
         id: 'd1d1d1d1d1d1',
         down: 'a0a0a0a0a0a0',
-        upgrade: "op.create_table('audit', sa.Column('id', sa.Integer(), primary_key=True))\nop.create_index('ix_posts_title', 'posts', ['title'])",
+        upgrade:
+          "op.create_table('audit', sa.Column('id', sa.Integer(), primary_key=True))\nop.create_index('ix_posts_title', 'posts', ['title'])",
         downgrade: "op.drop_index('ix_posts_title')",
       });
     });
@@ -296,11 +448,18 @@ describe('downgrade round trip', () => {
 describe('revision graph', () => {
   it('multiple heads, empty revision, missing downgrade, modified existing revision', async () => {
     const run = await reviewChange({}, (p) => {
-      p.addRevision({ id: 'e1e1e1e1e1e1', down: 'a0a0a0a0a0a0', upgrade: "op.add_column('users', sa.Column('a', sa.Text()))" });
+      p.addRevision({
+        id: 'e1e1e1e1e1e1',
+        down: 'a0a0a0a0a0a0',
+        upgrade: "op.add_column('users', sa.Column('a', sa.Text()))",
+      });
       p.addRevision({ id: 'e2e2e2e2e2e2', down: 'a0a0a0a0a0a0', upgrade: 'pass' });
       p.write(
         'migrations/versions/a0a0a0a0a0a0_rev.py',
-        readFileSync(path.join(p.dir, 'migrations/versions/a0a0a0a0a0a0_rev.py'), 'utf8').replace('sa.String(200)', 'sa.String(300)'),
+        readFileSync(path.join(p.dir, 'migrations/versions/a0a0a0a0a0a0_rev.py'), 'utf8').replace(
+          'sa.String(200)',
+          'sa.String(300)',
+        ),
       );
     });
     expect(byRule(run.report, 'multiple-heads')[0]?.message).toMatch(/3 heads|2 heads/);
@@ -316,8 +475,22 @@ describe('revision graph', () => {
     const run = await reviewChange(
       { ini: 'version_locations = %(here)s/migrations/versions %(here)s/migrations/shop' },
       (p) => {
-        p.addRevision({ id: 'f1f1f1f1f1f1', down: null, branchLabels: ['shop'], dir: 'migrations/shop', upgrade: "op.create_table('orders', sa.Column('id', sa.Integer(), primary_key=True))", downgrade: "op.drop_table('orders')" });
-        p.addRevision({ id: 'f2f2f2f2f2f2', down: 'a0a0a0a0a0a0', dependsOn: ['f1f1f1f1f1f1'], upgrade: "op.add_column('users', sa.Column('last_order_id', sa.Integer(), sa.ForeignKey('orders.id')))", downgrade: "op.drop_column('users', 'last_order_id')" });
+        p.addRevision({
+          id: 'f1f1f1f1f1f1',
+          down: null,
+          branchLabels: ['shop'],
+          dir: 'migrations/shop',
+          upgrade: "op.create_table('orders', sa.Column('id', sa.Integer(), primary_key=True))",
+          downgrade: "op.drop_table('orders')",
+        });
+        p.addRevision({
+          id: 'f2f2f2f2f2f2',
+          down: 'a0a0a0a0a0a0',
+          dependsOn: ['f1f1f1f1f1f1'],
+          upgrade:
+            "op.add_column('users', sa.Column('last_order_id', sa.Integer(), sa.ForeignKey('orders.id')))",
+          downgrade: "op.drop_column('users', 'last_order_id')",
+        });
         p.addRevision({ id: 'f3f3f3f3f3f3', down: ['f1f1f1f1f1f1', 'f2f2f2f2f2f2'], upgrade: 'pass' });
       },
     );
@@ -333,7 +506,12 @@ describe('revision graph', () => {
 describe('env.py variants', () => {
   it('an async env.py (asyncpg)', async () => {
     const run = await reviewChange({ env: 'async' }, (p) => {
-      p.addRevision({ id: 'g1g1g1g1g1g1', down: 'a0a0a0a0a0a0', upgrade: "op.add_column('users', sa.Column('age', sa.Integer(), nullable=False))", downgrade: "op.drop_column('users', 'age')" });
+      p.addRevision({
+        id: 'g1g1g1g1g1g1',
+        down: 'a0a0a0a0a0a0',
+        upgrade: "op.add_column('users', sa.Column('age', sa.Integer(), nullable=False))",
+        downgrade: "op.drop_column('users', 'age')",
+      });
     });
     expect(run.report.environment.driver).toBe('asyncpg');
     expect(byRule(run.report, 'fails-on-existing-rows')[0]?.line).toBe(15);
@@ -345,8 +523,16 @@ describe('env.py variants', () => {
     const run = await reviewChange(
       { env: 'env-url' },
       (p) => {
-        p.write('app/models.py', MODELS.replace('    posts = relationship', '    bio = Column(Text)\n    posts = relationship'));
-        p.addRevision({ id: 'g2g2g2g2g2g2', down: 'a0a0a0a0a0a0', upgrade: "op.add_column('users', sa.Column('bio', sa.Text()))", downgrade: "op.drop_column('users', 'bio')" });
+        p.write(
+          'app/models.py',
+          MODELS.replace('    posts = relationship', '    bio = Column(Text)\n    posts = relationship'),
+        );
+        p.addRevision({
+          id: 'g2g2g2g2g2g2',
+          down: 'a0a0a0a0a0a0',
+          upgrade: "op.add_column('users', sa.Column('bio', sa.Text()))",
+          downgrade: "op.drop_column('users', 'bio')",
+        });
       },
       ['--url-env', 'DATABASE_URL'],
     );
@@ -356,7 +542,12 @@ describe('env.py variants', () => {
 
   it('works with the oldest supported pair (Alembic 1.8, SQLAlchemy 1.4, psycopg2)', async () => {
     const run = await reviewChange({ venv: VENV_OLDEST }, (p) => {
-      p.addRevision({ id: 'g3g3g3g3g3g3', down: 'a0a0a0a0a0a0', upgrade: "op.add_column('users', sa.Column('age', sa.Integer(), nullable=False))", downgrade: "op.drop_column('users', 'age')" });
+      p.addRevision({
+        id: 'g3g3g3g3g3g3',
+        down: 'a0a0a0a0a0a0',
+        upgrade: "op.add_column('users', sa.Column('age', sa.Integer(), nullable=False))",
+        downgrade: "op.drop_column('users', 'age')",
+      });
     });
     expect(run.report.environment.alembic).toBe('1.8.1');
     expect(run.report.environment.driver).toBe('psycopg2');

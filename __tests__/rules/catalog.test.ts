@@ -35,7 +35,12 @@ describe('catalog', () => {
     const lint = RULES.filter((r) => r.category === 'lint');
     expect(lint.map((r) => r.id)).toEqual(LINT_IDS);
     expect(lint).toEqual(
-      LINT_RULES.map(({ meta }) => ({ id: meta.id, category: meta.category, defaultSeverity: meta.defaultSeverity, summary: meta.summary })),
+      LINT_RULES.map(({ meta }) => ({
+        id: meta.id,
+        category: meta.category,
+        defaultSeverity: meta.defaultSeverity,
+        summary: meta.summary,
+      })),
     );
     for (const { meta } of LINT_RULES) {
       expect(meta.docs).toBe(docsPath(meta.id));
@@ -80,9 +85,15 @@ describe('docs/rules', () => {
 
   it('has an index that lists every rule as the catalog does', () => {
     const index = readFileSync(path.join(DOCS, 'README.md'), 'utf8');
-    for (const rule of RULES) {
-      expect(index).toContain(`| [${rule.id}](${rule.id}.md) | ${rule.defaultSeverity} | ${rule.summary} |`);
-    }
-    expect([...index.matchAll(/^\| \[/gm)]).toHaveLength(RULES.length);
+    const rows = index
+      .split('\n')
+      .filter((line) => line.startsWith('| ['))
+      .map((line) =>
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      );
+    expect(rows).toEqual(RULES.map((r) => [`[${r.id}](${r.id}.md)`, r.defaultSeverity, r.summary]));
   });
 });

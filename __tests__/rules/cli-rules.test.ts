@@ -15,7 +15,11 @@ describe('alembic-review rules', () => {
     for (const rule of RULES) {
       const index = lines.findIndex((l) => l.startsWith(`  ${rule.id} `));
       expect(index, rule.id).toBeGreaterThan(previous);
-      expect(lines[index]).toMatch(new RegExp(`^  ${rule.id} +${rule.defaultSeverity} +${rule.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+      expect(lines[index]).toMatch(
+        new RegExp(
+          `^  ${rule.id} +${rule.defaultSeverity} +${rule.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+        ),
+      );
       expect(lines[index + 1]?.trim()).toBe(docsUrl(rule.id));
       expect(lines.filter((l) => l.startsWith(`  ${rule.id} `))).toHaveLength(1);
       previous = index;

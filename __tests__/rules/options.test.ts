@@ -12,7 +12,10 @@ import { runCli } from '../helpers/cli.ts';
 let project: string;
 
 function pyproject(rules: string): void {
-  writeFileSync(path.join(project, 'pyproject.toml'), `[project]\nname = "x"\n\n[tool.alembic-review.rules]\n${rules}\n`);
+  writeFileSync(
+    path.join(project, 'pyproject.toml'),
+    `[project]\nname = "x"\n\n[tool.alembic-review.rules]\n${rules}\n`,
+  );
 }
 
 beforeEach(() => {
@@ -49,7 +52,9 @@ describe('[tool.alembic-review.rules]', () => {
 
   it('rejects a severity that is not error, warning, notice or off', () => {
     pyproject('drop-column = "fatal"');
-    expect(() => resolveOptions({ projectDir: project })).toThrow(/must be one of error, warning, notice, off/);
+    expect(() => resolveOptions({ projectDir: project })).toThrow(
+      /must be one of error, warning, notice, off/,
+    );
   });
 
   it('makes the CLI exit 2 with the known ids on stderr', async () => {

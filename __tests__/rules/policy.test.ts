@@ -29,7 +29,8 @@ beforeAll(() => {
   writeFileSync(path.join(dir, 'x.py'), MIGRATION);
   policy = {
     severity: {},
-    readFile: (file) => (file === 'migrations/versions/x.py' ? readFileSync(path.join(dir, 'x.py'), 'utf8') : undefined),
+    readFile: (file) =>
+      file === 'migrations/versions/x.py' ? readFileSync(path.join(dir, 'x.py'), 'utf8') : undefined,
   };
 });
 afterAll(() => {
@@ -68,7 +69,9 @@ describe('suppression comments', () => {
 
   it('report what they silenced, and comments that give no reason or name unknown rules', () => {
     const outcome = applyPolicyWithReport([at('drop-table', 8), at('drop-table', 9)], policy);
-    expect(outcome.suppressed.map((s) => [s.finding.line, s.suppression.line, s.suppression.reason])).toEqual([[8, 7, '']]);
+    expect(outcome.suppressed.map((s) => [s.finding.line, s.suppression.line, s.suppression.reason])).toEqual(
+      [[8, 7, '']],
+    );
     expect(outcome.warnings).toEqual([
       'migrations/versions/x.py:7: alembic-review: ignore[drop-table] gives no reason',
       'migrations/versions/x.py:9: alembic-review: ignore[...] names unknown rule ids: no-such-rule',
@@ -79,7 +82,10 @@ describe('suppression comments', () => {
 describe('severity overrides', () => {
   it("change a rule's severity, and 'off' removes its findings", () => {
     const findings = [at('drop-column', 5), at('drop-table', 9), at('rename-table', 1)];
-    const result = applyPolicy(findings, { ...policy, severity: { 'drop-column': 'error', 'drop-table': 'off' } });
+    const result = applyPolicy(findings, {
+      ...policy,
+      severity: { 'drop-column': 'error', 'drop-table': 'off' },
+    });
     expect(result.map((f) => [f.ruleId, f.severity])).toEqual([
       ['drop-column', 'error'],
       ['rename-table', 'warning'],
@@ -87,6 +93,8 @@ describe('severity overrides', () => {
   });
 
   it('apply after suppressions (a suppressed finding stays silenced whatever its severity)', () => {
-    expect(applyPolicy([at('drop-column', 4)], { ...policy, severity: { 'drop-column': 'error' } })).toEqual([]);
+    expect(applyPolicy([at('drop-column', 4)], { ...policy, severity: { 'drop-column': 'error' } })).toEqual(
+      [],
+    );
   });
 });

@@ -219,6 +219,12 @@ describe('introspect', () => {
     }
   });
 
+  it("rejects with the server's message when the database is not there", async () => {
+    await expect(introspect(db.url.replace(/introspect_[0-9a-f]+$/, 'absent'))).rejects.toThrow(
+      /does not exist/,
+    );
+  });
+
   it('runs the same number of catalog queries for 3 tables and for 300', async () => {
     const queriesFor = async (tables: number): Promise<number> => {
       const [scratch] = (await createScratchDatabases([`introspect_${tables}`])) as [ScratchDatabase];

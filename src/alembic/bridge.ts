@@ -62,7 +62,9 @@ export class RevisionTimeout extends Error {
   readonly revision: string;
   readonly timeoutMs: number;
   constructor(revision: string, timeoutMs: number) {
-    super(`revision ${revision} did not finish within ${Math.round(timeoutMs / 1000)} s; its process group was killed`);
+    super(
+      `revision ${revision} did not finish within ${Math.round(timeoutMs / 1000)} s; its process group was killed`,
+    );
     this.name = 'RevisionTimeout';
     this.revision = revision;
     this.timeoutMs = timeoutMs;
@@ -150,7 +152,11 @@ export class Bridge {
     this.pending.clear();
   }
 
-  private send(cmd: keyof BridgeRequestMap, args: unknown, onEvent?: (event: BridgeEvent) => void): Promise<unknown> {
+  private send(
+    cmd: keyof BridgeRequestMap,
+    args: unknown,
+    onEvent?: (event: BridgeEvent) => void,
+  ): Promise<unknown> {
     if (this.exited !== undefined) return Promise.reject(this.exited);
     const id = this.nextId++;
     const child = this.child;

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.ts';
 
 async function git(cwd: string, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const result = await execa('git', args, { cwd, reject: false, stripFinalNewline: true });
-  return { ok: result.exitCode === 0, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return { ok: result.exitCode === 0, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** The repository's top-level directory, or null when dir is not in a git work tree. */
@@ -51,7 +51,11 @@ export interface ChangedFiles {
 }
 
 /** Absolute paths of files changed under dirs between base and the work tree. */
-export async function changedFiles(root: string, base: string, dirs: readonly string[]): Promise<ChangedFiles> {
+export async function changedFiles(
+  root: string,
+  base: string,
+  dirs: readonly string[],
+): Promise<ChangedFiles> {
   const relative = dirs.map((d) => path.relative(root, d) || '.');
   const changed: ChangedFiles = { added: new Set(), modified: new Set(), deleted: new Set() };
   const diff = await git(root, ['diff', '--name-status', '--no-renames', '-z', base, '--', ...relative]);
@@ -66,7 +70,8 @@ export async function changedFiles(root: string, base: string, dirs: readonly st
   }
   const untracked = await git(root, ['ls-files', '--others', '--exclude-standard', '-z', '--', ...relative]);
   if (untracked.ok) {
-    for (const file of untracked.stdout.split('\0').filter((f) => f !== '')) changed.added.add(path.join(root, file));
+    for (const file of untracked.stdout.split('\0').filter((f) => f !== ''))
+      changed.added.add(path.join(root, file));
   }
   return changed;
 }

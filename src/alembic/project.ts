@@ -32,7 +32,9 @@ export function explainBridgeError(error: unknown, python: string): unknown {
   const where = (): string => {
     const file = error.payload.file;
     const line = error.payload.line;
-    return typeof file === 'string' ? ` (${path.basename(file)}${typeof line === 'number' ? ` line ${line}` : ''})` : '';
+    return typeof file === 'string'
+      ? ` (${path.basename(file)}${typeof line === 'number' ? ` line ${line}` : ''})`
+      : '';
   };
   switch (error.kind) {
     case 'python':

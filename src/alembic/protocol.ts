@@ -137,6 +137,8 @@ export interface OrmFailure {
 export interface OrmResult {
   checked: string[];
   failures: OrmFailure[];
+  /** Classes that could not be tried because the metadata lacks a table they reference. */
+  skipped?: { className: string; reason: string }[];
 }
 
 export interface MigrationFailure {

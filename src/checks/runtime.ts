@@ -26,7 +26,12 @@ function location(failure: MigrationFailure, relative: Relative, revisionPath: s
   };
 }
 
-export function migrationFailed(failure: MigrationFailure, relative: Relative, revisionPath: string | undefined, base = false): Finding {
+export function migrationFailed(
+  failure: MigrationFailure,
+  relative: Relative,
+  revisionPath: string | undefined,
+  base = false,
+): Finding {
   return finding({
     ruleId: 'migration-failed',
     message: `${base ? 'The base history fails to apply: revision' : 'Revision'} ${failure.revision ?? '?'} failed: ${failure.message}${sqlstateSuffix(failure.sqlstate)}`,
@@ -35,7 +40,12 @@ export function migrationFailed(failure: MigrationFailure, relative: Relative, r
   });
 }
 
-export function failsOnExistingRows(failure: MigrationFailure, relative: Relative, revisionPath: string | undefined, rows: number | undefined): Finding {
+export function failsOnExistingRows(
+  failure: MigrationFailure,
+  relative: Relative,
+  revisionPath: string | undefined,
+  rows: number | undefined,
+): Finding {
   const found = finding({
     ruleId: 'fails-on-existing-rows',
     message: `Revision ${failure.revision ?? '?'} fails on a database whose tables hold rows${rows === undefined ? '' : ` (${rows} per table here)`}: ${failure.message}${sqlstateSuffix(failure.sqlstate)}. On an empty database it passes, so it works in development and breaks the production deploy.`,
@@ -85,7 +95,9 @@ export function replayFailures(
     }
   };
   if (replay.frontier.failure !== null) {
-    findings.push(migrationFailed(replay.frontier.failure, relative, pathOf(replay.frontier.failure.revision), true));
+    findings.push(
+      migrationFailed(replay.frontier.failure, relative, pathOf(replay.frontier.failure.revision), true),
+    );
   }
   timeout(replay.frontier);
   const failure = replay.withRows.failure;
@@ -155,7 +167,9 @@ export function lockFindings(
           }),
         );
       }
-      const exclusive = statement.locks.filter((l) => l.mode === 'AccessExclusiveLock' && existed(l.relation));
+      const exclusive = statement.locks.filter(
+        (l) => l.mode === 'AccessExclusiveLock' && existed(l.relation),
+      );
       for (const lock of exclusive) {
         findings.push(
           finding({

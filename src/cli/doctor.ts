@@ -20,10 +20,16 @@ export async function doctor(flags: Record<string, unknown>): Promise<string> {
 
   lines.push('alembic-review doctor', '');
   const nodeMajor = Number(process.versions.node.split('.')[0]);
-  (nodeMajor >= 24 ? ok : missing)('node', `${process.version}${nodeMajor >= 24 ? '' : ' (Node 24 or newer is needed)'}`);
+  (nodeMajor >= 24 ? ok : missing)(
+    'node',
+    `${process.version}${nodeMajor >= 24 ? '' : ' (Node 24 or newer is needed)'}`,
+  );
 
   const configFile = path.join(projectDir, 'alembic.ini');
-  (existsSync(configFile) ? ok : missing)('alembic.ini', existsSync(configFile) ? configFile : `not in ${projectDir}`);
+  (existsSync(configFile) ? ok : missing)(
+    'alembic.ini',
+    existsSync(configFile) ? configFile : `not in ${projectDir}`,
+  );
 
   const python = resolvePython(projectDir, explicitPython);
   const bridge = new Bridge({ python, projectDir, passEnv: [], revisionTimeoutMs: 60_000 });
@@ -35,7 +41,9 @@ export async function doctor(flags: Record<string, unknown>): Promise<string> {
     const drivers = Object.entries(hello.drivers).filter(([, v]) => v !== null);
     (drivers.length > 0 ? ok : missing)(
       'postgres driver',
-      drivers.length > 0 ? drivers.map(([k, v]) => `${k} ${String(v)}`).join(', ') : 'install psycopg or psycopg2',
+      drivers.length > 0
+        ? drivers.map(([k, v]) => `${k} ${String(v)}`).join(', ')
+        : 'install psycopg or psycopg2',
     );
   } catch (error) {
     missing('python', `${python}: ${errorMessage(error)}`);

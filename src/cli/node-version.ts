@@ -13,7 +13,10 @@ export async function handOverToNewerNode(argv: readonly string[]): Promise<numb
   const major = Number(process.versions.node.split('.')[0]);
   if (major >= MINIMUM_MAJOR || process.env.ALEMBIC_REVIEW_NODE_HANDOVER === '1') return null;
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.join(here, '..', 'node_modules', '.bin', 'node'), path.join(here, '..', '..', 'node_modules', '.bin', 'node')];
+  const candidates = [
+    path.join(here, '..', 'node_modules', '.bin', 'node'),
+    path.join(here, '..', '..', 'node_modules', '.bin', 'node'),
+  ];
   const newer = candidates.find((c) => existsSync(c));
   const script = process.argv[1];
   if (newer === undefined || script === undefined) {

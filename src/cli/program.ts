@@ -27,7 +27,9 @@ const defaultIO: CliIO = {
 
 function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): Command {
   const program = new Command('alembic-review')
-    .description('Review Alembic migrations: replay them on a throwaway PostgreSQL with rows, diff against the models, lint the SQL.')
+    .description(
+      'Review Alembic migrations: replay them on a throwaway PostgreSQL with rows, diff against the models, lint the SQL.',
+    )
     .version(TOOL.version)
     .exitOverride()
     .configureOutput({
@@ -43,7 +45,10 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .command('review')
     .description('Review the new revisions of an Alembic project')
     .option('--project <dir>', 'the directory that holds alembic.ini', '.')
-    .option('--config <file>', 'the Alembic config file (default: alembic.ini, else [tool.alembic] in pyproject.toml)')
+    .option(
+      '--config <file>',
+      'the Alembic config file (default: alembic.ini, else [tool.alembic] in pyproject.toml)',
+    )
     .option('--base <ref>', 'git ref to compare with (default: merge-base with the default branch)')
     .option('--since <rev>', 'review every revision after this revision id instead of using git')
     .addOption(
@@ -58,14 +63,25 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .option('--database-url <url>', 'an existing server to create (and drop) temporary databases on')
     .option('--postgres-image <image>', 'the PostgreSQL image for testcontainers')
     .option('--python <path>', "the project's Python (default: .venv/bin/python, else python3)")
-    .addOption(new Option('--format <format>', 'report format').choices(['text', 'markdown', 'json', 'sarif']))
+    .addOption(
+      new Option('--format <format>', 'report format').choices(['text', 'markdown', 'json', 'sarif']),
+    )
     .option('--output <file>', 'write the report to a file instead of stdout')
-    .addOption(new Option('--fail-on <level>', 'exit 1 when findings of this level exist').choices(['error', 'warning', 'never']))
+    .addOption(
+      new Option('--fail-on <level>', 'exit 1 when findings of this level exist').choices([
+        'error',
+        'warning',
+        'never',
+      ]),
+    )
     .option('--seed-rows <n>', 'synthetic rows per existing table (default 3)')
     .option('--seed-sql <file>', 'SQL file with realistic rows, run after the synthetic ones')
     .option('--url-env <names>', 'environment variables env.py reads its database URL from (comma-separated)')
     .option('--pass-env <names>', 'other environment variables the project needs (comma-separated)')
-    .option('--driver <name>', 'SQLAlchemy driver for env.py (default: detected, e.g. psycopg, psycopg2, asyncpg)')
+    .option(
+      '--driver <name>',
+      'SQLAlchemy driver for env.py (default: detected, e.g. psycopg, psycopg2, asyncpg)',
+    )
     .option('--revision-timeout <duration>', 'time limit per revision (default 5m)')
     .option('--max-new-revisions <n>', 'refuse changes that add more revisions than this (default 50)')
     .option('--no-color', 'no colour in the text report')
@@ -81,7 +97,8 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .action((flags: { report: string }) => {
       run(async () => {
         const outcome = await publishReport(flags.report, process.env);
-        if (outcome.skipped !== null) io.stderr(`alembic-review: nothing posted to the pull request: ${outcome.skipped}\n`);
+        if (outcome.skipped !== null)
+          io.stderr(`alembic-review: nothing posted to the pull request: ${outcome.skipped}\n`);
         return 0;
       });
     });
@@ -142,7 +159,8 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
       if (options.verbose) io.stderr(`  python: ${line}\n`);
     },
   });
-  const color = flags.color !== false && io.isTTY && options.output === undefined && process.env.NO_COLOR === undefined;
+  const color =
+    flags.color !== false && io.isTTY && options.output === undefined && process.env.NO_COLOR === undefined;
   const text = renderReport(result, options.format, { color });
   if (options.output === undefined) io.stdout(text);
   else {

@@ -20,7 +20,7 @@ import pg from 'pg';
 import { UsageError, errorMessage } from '../errors.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
-import { createThrowawayDatabase, dropThrowawayDatabase, serverVersion } from './server.ts';
+import { OwnDatabases, serverVersion } from './server.ts';
 import type { ServerAddress } from './url.ts';
 
 const execFileAsync = promisify(execFile);
@@ -247,7 +247,7 @@ export class EmbeddedProvider implements DatabaseProvider {
   readonly #startupTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #password = randomBytes(18).toString('base64url');
-  readonly #databases = new Set<string>();
+  readonly #databases = new OwnDatabases();
   readonly #cleanup: Cleanup;
   #binaries: PostgresBinaries | undefined;
   #tempDir: string | undefined;
@@ -464,17 +464,12 @@ export class EmbeddedProvider implements DatabaseProvider {
     return this.#admin;
   }
 
-  async createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
-    const database = await createThrowawayDatabase(this.#requireAdmin(), purpose, template?.name);
-    this.#databases.add(database.name);
-    return database;
+  createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
+    return this.#databases.create(this.#requireAdmin(), purpose, template);
   }
 
-  async dropDatabase(database: ThrowawayDatabase): Promise<void> {
-    if (!this.#databases.has(database.name))
-      throw new Error(`${database.name} was not created by this provider`);
-    await dropThrowawayDatabase(this.#requireAdmin(), database.name);
-    this.#databases.delete(database.name);
+  dropDatabase(database: ThrowawayDatabase): Promise<void> {
+    return this.#databases.drop(this.#requireAdmin(), database);
   }
 
   async serverVersion(): Promise<string> {

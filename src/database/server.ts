@@ -14,11 +14,17 @@ function quoteIdent(name: string): string {
 }
 
 export function newDatabaseName(purpose: string): string {
-  const safe = purpose.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 20);
+  const safe = purpose
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 20);
   return `${DATABASE_PREFIX}${safe}_${randomBytes(5).toString('hex')}`;
 }
 
-export async function withClient<T>(address: ServerAddress, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  address: ServerAddress,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ ...address, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
@@ -40,7 +46,9 @@ export async function createThrowawayDatabase(
   const name = newDatabaseName(purpose);
   const token = randomBytes(16).toString('hex');
   await withClient(admin, async (client) => {
-    await client.query(`CREATE DATABASE ${quoteIdent(name)}${template === undefined ? '' : ` TEMPLATE ${quoteIdent(template)}`}`);
+    await client.query(
+      `CREATE DATABASE ${quoteIdent(name)}${template === undefined ? '' : ` TEMPLATE ${quoteIdent(template)}`}`,
+    );
     await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS '${TOKEN_PREFIX}${token}'`);
   });
   return { name, token, url: formatPostgresUrl({ ...admin, database: name }) };
@@ -48,7 +56,8 @@ export async function createThrowawayDatabase(
 
 /** Drops one of our databases, disconnecting whatever is still connected to it. */
 export async function dropThrowawayDatabase(admin: ServerAddress, name: string): Promise<void> {
-  if (!name.startsWith(DATABASE_PREFIX)) throw new Error(`refusing to drop ${name}: not created by alembic-review`);
+  if (!name.startsWith(DATABASE_PREFIX))
+    throw new Error(`refusing to drop ${name}: not created by alembic-review`);
   await withClient(admin, async (client) => {
     await client.query(
       'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
@@ -63,4 +72,38 @@ export async function serverVersion(admin: ServerAddress): Promise<string> {
     const result = await client.query<{ server_version: string }>('SHOW server_version');
     return result.rows[0]?.server_version ?? 'unknown';
   });
+}
+
+/** The databases one provider created on its server: it drops those and no others. */
+export class OwnDatabases {
+  readonly #databases = new Map<string, ThrowawayDatabase>();
+
+  async create(
+    admin: ServerAddress,
+    purpose: string,
+    template?: ThrowawayDatabase,
+  ): Promise<ThrowawayDatabase> {
+    const database = await createThrowawayDatabase(admin, purpose, template?.name);
+    this.#databases.set(database.name, database);
+    return database;
+  }
+
+  async drop(admin: ServerAddress, database: ThrowawayDatabase): Promise<void> {
+    if (!this.#databases.has(database.name))
+      throw new Error(`${database.name} was not created by this provider`);
+    await dropThrowawayDatabase(admin, database.name);
+    this.#databases.delete(database.name);
+  }
+
+  get names(): string[] {
+    return [...this.#databases.keys()];
+  }
+
+  forget(name: string): void {
+    this.#databases.delete(name);
+  }
+
+  clear(): void {
+    this.#databases.clear();
+  }
 }

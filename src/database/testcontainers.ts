@@ -25,7 +25,7 @@ import {
 } from './docker.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
-import { createThrowawayDatabase, dropThrowawayDatabase, serverVersion } from './server.ts';
+import { OwnDatabases, serverVersion } from './server.ts';
 import type { ServerAddress } from './url.ts';
 
 export const DEFAULT_POSTGRES_IMAGE = 'postgres:17';
@@ -64,7 +64,7 @@ export class TestcontainersProvider implements DatabaseProvider {
   readonly #startupTimeoutMs: number;
   readonly #password = randomBytes(18).toString('base64url');
   readonly #endpoint: DockerEndpoint;
-  readonly #databases = new Set<string>();
+  readonly #databases = new OwnDatabases();
   readonly #cleanup: Cleanup;
   #container: StartedContainer | undefined;
   #admin: ServerAddress | undefined;
@@ -216,17 +216,12 @@ export class TestcontainersProvider implements DatabaseProvider {
     return this.#admin;
   }
 
-  async createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
-    const database = await createThrowawayDatabase(this.#requireAdmin(), purpose, template?.name);
-    this.#databases.add(database.name);
-    return database;
+  createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
+    return this.#databases.create(this.#requireAdmin(), purpose, template);
   }
 
-  async dropDatabase(database: ThrowawayDatabase): Promise<void> {
-    if (!this.#databases.has(database.name))
-      throw new Error(`${database.name} was not created by this provider`);
-    await dropThrowawayDatabase(this.#requireAdmin(), database.name);
-    this.#databases.delete(database.name);
+  dropDatabase(database: ThrowawayDatabase): Promise<void> {
+    return this.#databases.drop(this.#requireAdmin(), database);
   }
 
   async serverVersion(): Promise<string> {

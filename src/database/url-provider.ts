@@ -6,7 +6,7 @@ import pg from 'pg';
 import { UsageError, errorMessage } from '../errors.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
-import { createThrowawayDatabase, dropThrowawayDatabase, serverVersion } from './server.ts';
+import { OwnDatabases, dropThrowawayDatabase, serverVersion } from './server.ts';
 import { formatPostgresUrl, parsePostgresUrl, redactUrl, type ServerAddress } from './url.ts';
 
 export interface UrlProviderOptions {
@@ -24,7 +24,7 @@ export class UrlProvider implements DatabaseProvider {
   readonly #url: string;
   readonly #log: Log;
   readonly #connectTimeoutMs: number;
-  readonly #databases = new Map<string, ThrowawayDatabase>();
+  readonly #databases = new OwnDatabases();
   readonly #pending = new Set<Promise<unknown>>();
   readonly #cleanup: Cleanup;
   #admin: ServerAddress | undefined;
@@ -44,7 +44,7 @@ export class UrlProvider implements DatabaseProvider {
 
   /** Names of the databases this provider created and has not dropped yet. */
   get createdDatabases(): string[] {
-    return [...this.#databases.keys()];
+    return this.#databases.names;
   }
 
   start(): Promise<void> {
@@ -109,10 +109,7 @@ export class UrlProvider implements DatabaseProvider {
     this.#cleanup.arm();
     // Tracked while in flight so that a teardown (SIGTERM) racing with it still
     // drops the database once it exists.
-    const creating = createThrowawayDatabase(admin, purpose, template?.name).then((database) => {
-      this.#databases.set(database.name, database);
-      return database;
-    });
+    const creating = this.#databases.create(admin, purpose, template);
     this.#pending.add(creating);
     try {
       return await creating;
@@ -127,11 +124,8 @@ export class UrlProvider implements DatabaseProvider {
     }
   }
 
-  async dropDatabase(database: ThrowawayDatabase): Promise<void> {
-    if (!this.#databases.has(database.name))
-      throw new Error(`${database.name} was not created by this provider`);
-    await dropThrowawayDatabase(this.#requireAdmin(), database.name);
-    this.#databases.delete(database.name);
+  dropDatabase(database: ThrowawayDatabase): Promise<void> {
+    return this.#databases.drop(this.#requireAdmin(), database);
   }
 
   async serverVersion(): Promise<string> {
@@ -141,7 +135,7 @@ export class UrlProvider implements DatabaseProvider {
   /** Drops every database this provider created. Idempotent. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (!this.#cleanup.armed && this.#databases.size === 0) return;
+    if (!this.#cleanup.armed && this.#databases.names.length === 0) return;
     await this.#cleanup.run();
   }
 
@@ -151,10 +145,10 @@ export class UrlProvider implements DatabaseProvider {
     if (admin === undefined) return;
     await Promise.allSettled([...this.#pending]);
     const failures: string[] = [];
-    for (const name of [...this.#databases.keys()]) {
+    for (const name of this.#databases.names) {
       try {
         await dropThrowawayDatabase(admin, name);
-        this.#databases.delete(name);
+        this.#databases.forget(name);
       } catch (error) {
         failures.push(`${name}: ${errorMessage(error)}`);
       }

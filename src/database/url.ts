@@ -30,7 +30,8 @@ export function parsePostgresUrl(raw: string): ServerAddress {
 
 export function formatPostgresUrl(address: ServerAddress): string {
   const auth =
-    encodeURIComponent(address.user) + (address.password === '' ? '' : `:${encodeURIComponent(address.password)}`);
+    encodeURIComponent(address.user) +
+    (address.password === '' ? '' : `:${encodeURIComponent(address.password)}`);
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   return `postgresql://${auth}@${host}:${address.port}/${encodeURIComponent(address.database)}`;
 }

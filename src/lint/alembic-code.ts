@@ -26,7 +26,11 @@ export function sqlTable(table: TableRef): string {
 }
 
 /** The op.create_index call for a CREATE INDEX statement, built CONCURRENTLY. */
-export function concurrentCreateIndex(statement: ParsedStatement, node: CreateIndexStmt, table: TableRef): string {
+export function concurrentCreateIndex(
+  statement: ParsedStatement,
+  node: CreateIndexStmt,
+  table: TableRef,
+): string {
   const columnsNode = node.columns.expr;
   const items = columnsNode.type === 'list_expr' ? columnsNode.items : [];
   const plain = plainColumns(items);
@@ -37,12 +41,15 @@ export function concurrentCreateIndex(statement: ParsedStatement, node: CreateIn
   const name =
     node.name === undefined
       ? `ix_${table.name}_${(plain ?? ['expr']).join('_')}`
-      : (identifierName(node.name.type === 'member_expr' ? node.name.property : node.name) ?? statement.text(node.name));
+      : (identifierName(node.name.type === 'member_expr' ? node.name.property : node.name) ??
+        statement.text(node.name));
   const options: string[] = [];
   if (node.indexTypeKw?.name === 'UNIQUE') options.push('unique=True');
-  if (node.using !== undefined) options.push(`postgresql_using=${py(statement.text(node.using.method).toLowerCase())}`);
+  if (node.using !== undefined)
+    options.push(`postgresql_using=${py(statement.text(node.using.method).toLowerCase())}`);
   for (const clause of node.clauses) {
-    if (clause.type === 'where_clause') options.push(`postgresql_where=sa.text(${py(statement.text(clause.expr))})`);
+    if (clause.type === 'where_clause')
+      options.push(`postgresql_where=sa.text(${py(statement.text(clause.expr))})`);
   }
   options.push('postgresql_concurrently=True');
   return [
@@ -55,10 +62,17 @@ export function concurrentCreateIndex(statement: ParsedStatement, node: CreateIn
  * `sa.Column("name", sa.String(length=100), nullable=True)`. A type without a
  * well-known SQLAlchemy spelling is left as TYPE with a comment naming it.
  */
-export function columnCode(name: string, typeText: string | undefined, options: string): { code: string; note: string } {
+export function columnCode(
+  name: string,
+  typeText: string | undefined,
+  options: string,
+): { code: string; note: string } {
   const type = typeText === undefined ? undefined : sqlalchemyType(parseColumnType(typeText));
   return {
     code: `sa.Column(${py(name)}, ${type ?? 'TYPE'}, ${options})`,
-    note: type === undefined ? `  # TYPE: the column's type${typeText === undefined ? '' : ` (${typeText})`}` : '',
+    note:
+      type === undefined
+        ? `  # TYPE: the column's type${typeText === undefined ? '' : ` (${typeText})`}`
+        : '',
   };
 }

@@ -2,7 +2,8 @@
 // will parse to, read from its leading keywords. The engine parses only texts
 // whose type some rule inspects; a text it cannot classify for sure (WITH ...,
 // several statements in one op.execute) is always parsed.
-import type { StatementType } from './types.ts';
+import { DEFAULT_SCHEMA, tableRef } from './names.ts';
+import type { StatementType, TableRef } from './types.ts';
 
 const LEADING: readonly (readonly [RegExp, StatementType])[] = [
   [/^ALTER\s+TABLE\b/i, 'alter_table_stmt'],
@@ -38,6 +39,45 @@ const LEADING: readonly (readonly [RegExp, StatementType])[] = [
 // Whitespace and semicolons a text may end with.
 const TRAILING = new Set([0x20, 0x09, 0x0a, 0x0d, 0x0c, 0x3b]);
 const LEADING_NOISE = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)+/;
+
+// A possibly schema-qualified, possibly quoted name.
+const NAME = String.raw`("(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][\w$]*))?`;
+const TARGETS: readonly (readonly [StatementType, RegExp])[] = [
+  ['alter_table_stmt', new RegExp(String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?${NAME}`, 'i')],
+  [
+    'create_index_stmt',
+    new RegExp(
+      String.raw`^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?:[\w$"]+\s+)?ON\s+(?:ONLY\s+)?${NAME}`,
+      'i',
+    ),
+  ],
+  [
+    'create_table_stmt',
+    new RegExp(
+      String.raw`^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?${NAME}`,
+      'i',
+    ),
+  ],
+];
+
+const unquote = (name: string): string =>
+  name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name.toLowerCase();
+
+/**
+ * The table an ALTER TABLE, CREATE INDEX or CREATE TABLE names, from its
+ * leading keywords (undefined when they do not settle it): for the cheap
+ * tests that skip statements on tables no rule cares about.
+ */
+export function leadingTable(sql: string): TableRef | undefined {
+  const text = sql.replace(LEADING_NOISE, '');
+  const type = classify(sql);
+  const pattern = TARGETS.find(([t]) => t === type)?.[1];
+  const match = pattern?.exec(text);
+  if (match?.[1] === undefined) return undefined;
+  return match[2] === undefined
+    ? tableRef(DEFAULT_SCHEMA, unquote(match[1]))
+    : tableRef(unquote(match[1]), unquote(match[2]));
+}
 
 /**
  * The type `sql` parses to, or undefined when the leading keywords do not

@@ -1,13 +1,15 @@
-// The lint stage: every captured statement of the new revisions, parsed once
-// (only those some rule inspects), dispatched to the rules' handlers with
-// what the replay knows (tables and rows at the base, locks, rewrites,
-// errors, lock_timeout), and turned into findings.
+// The lint stage: the captured statements of the new revisions, in order,
+// dispatched to the rules' handlers with what the replay knows (tables and
+// rows at the base, locks, rewrites, errors, lock_timeout), and turned into
+// findings. A statement is parsed once, and only when some rule needs it:
+// its leading keywords and the rules' cheap tests decide (see RuleListener).
 import type { Node } from 'sql-parser-cst';
 import { finding } from '../checks/finding.ts';
 import type { Finding, Statement } from '../model.ts';
-import { classify } from './classify.ts';
+import { classify, leadingTable } from './classify.ts';
 import { relationRef, tableOf } from './names.ts';
-import { parseTexts, sourceText, type ParseResult } from './parse.ts';
+import { sourceText, StreamingParser, type ParseResult } from './parse.ts';
+import { StatementHistory } from './history.ts';
 import { LINT_RULES } from './rules/index.ts';
 import type {
   CapturedStatement,
@@ -19,6 +21,7 @@ import type {
   RuleContext,
   RuleListener,
   SqlStatement,
+  StatementType,
   TableRef,
 } from './types.ts';
 
@@ -28,7 +31,9 @@ interface RevisionRun {
   revision: LintRevision;
   listeners: RuleListener[];
   needs: Needs;
-  /** Index into the parse batch of each statement, or -1 when it is not parsed. */
+  /** Each statement's type by its leading keywords (undefined: unknown until parsed). */
+  types: (StatementType | undefined)[];
+  /** The parser's ticket for each statement, or -1 when no rule needs it parsed. */
   parseIndex: number[];
 }
 
@@ -38,33 +43,25 @@ const EVENTS = new Set(['statement:exit', 'unparsed', 'revision:exit', 'needs'])
 /** Lints the new revisions' captured SQL with the given rules (default: every lint rule). */
 export function lint(input: LintInput, rules: readonly LintRule[] = LINT_RULES): Finding[] {
   const replayed = input.baseSchema !== null;
-  const baseTables = input.baseSchema?.tables ?? {};
+  const baseTables = new Map(Object.entries(input.baseSchema?.tables ?? {}));
   // Offline, a table "existed at the base" unless a new statement created it first.
   const createdInChange = new Set<string>();
   const environment: ParsedStatement[] = [];
   const findings: Finding[] = [];
-  const seen = new Map<string, ParsedStatement[]>();
-
-  // One scan of the change's SQL per pattern, whichever revision asks.
-  const mentions = new Map<RegExp, boolean>();
-  const changeMentions = (pattern: RegExp): boolean => {
-    let found = mentions.get(pattern);
-    if (found === undefined) {
-      found = input.revisions.some((r) => r.statements.some((s) => pattern.test(s.sql)));
-      mentions.set(pattern, found);
-    }
-    return found;
-  };
+  const history = new StatementHistory();
 
   const existedAtBase = (table: TableRef): boolean =>
-    replayed ? table.key in baseTables : !createdInChange.has(table.key);
+    replayed ? baseTables.has(table.key) : !createdInChange.has(table.key);
 
   const contextFor = (rule: LintRule, revision: LintRevision): RuleContext => ({
     revision,
     replayed,
     environment,
-    earlier: (type) => seen.get(type) ?? [],
-    changeMentions,
+    earlier: (type, test) => history.earlier(type, test),
+    mayTargetBaseTable: (statement) => {
+      const table = leadingTable(statement.sql);
+      return table === undefined || existedAtBase(table);
+    },
     table: (statement: ParsedStatement, node: Node): TableRef => {
       const table = tableOf(node);
       if (table === undefined) throw new Error(`${rule.meta.id}: not a table name: ${statement.text(node)}`);
@@ -72,8 +69,8 @@ export function lint(input: LintInput, rules: readonly LintRule[] = LINT_RULES):
     },
     relation: relationRef,
     existedAtBase,
-    baseTable: (table) => baseTables[table.key],
-    baseColumn: (table, column) => baseTables[table.key]?.columns.find((c) => c.name === column),
+    baseTable: (table) => baseTables.get(table.key),
+    baseColumn: (table, column) => baseTables.get(table.key)?.columns.find((c) => c.name === column),
     rows: (table) => input.baseRows[table.key],
     report: (at, report) => {
       findings.push(toFinding(rule.meta.id, revision, at, report));
@@ -85,35 +82,34 @@ export function lint(input: LintInput, rules: readonly LintRule[] = LINT_RULES):
   const runs: RevisionRun[] = input.revisions.map((revision) => {
     const listeners = rules.map((rule) => rule.create(contextFor(rule, revision)));
     const needs = needsOf(listeners);
-    if (!replayed) needs.set('create_table_stmt', 'all');
     // env.py's few statements: any type some rule inspects.
     for (const type of needs.keys()) everywhere.set(type, 'all');
-    return { revision, listeners, needs, parseIndex: [] };
+    return { revision, listeners, needs, types: [], parseIndex: [] };
   });
 
-  const texts: string[] = [];
-  const queue = (statement: Statement, needs: Needs): number => {
-    const type = classify(statement.sql);
+  const parser = new StreamingParser();
+  const queue = (statement: Statement, needs: Needs, type = classify(statement.sql)): number => {
     if (type !== undefined) {
       const need = needs.get(type);
       if (need === undefined) return -1;
       if (need !== 'all' && !need.some((test) => test(statement))) return -1;
     }
-    texts.push(statement.sql);
-    return texts.length - 1;
+    return parser.queue(statement.sql);
   };
   const environmentIndex = input.environmentStatements.map((s) => queue(s, everywhere));
-  for (const run of runs) run.parseIndex = run.revision.statements.map((s) => queue(s, run.needs));
-  const parsed = parseTexts(texts);
+  for (const run of runs) {
+    run.types = run.revision.statements.map((s) => classify(s.sql));
+    run.parseIndex = run.revision.statements.map((s, i) => queue(s, run.needs, run.types[i]));
+  }
 
   input.environmentStatements.forEach((statement, index) => {
-    const result = parsed[environmentIndex[index] ?? -1];
+    const result = parser.take(environmentIndex[index] ?? -1);
     environment.push(...captureOf(undefined, statement, index, statement.file ?? '', result).nodes);
   });
 
   for (const run of runs) {
     run.revision.statements.forEach((statement, index) => {
-      const result = parsed[run.parseIndex[index] ?? -1];
+      const result = parser.take(run.parseIndex[index] ?? -1);
       const captured = captureOf(run.revision, statement, index, statement.file ?? run.revision.path, result);
       if (result !== undefined && !result.ok) {
         for (const listener of run.listeners) listener.unparsed?.({ captured, error: result.error });
@@ -128,9 +124,14 @@ export function lint(input: LintInput, rules: readonly LintRule[] = LINT_RULES):
           const handler = listener[node.type] as NodeHandler | undefined;
           handler?.(node, parsedStatement);
         }
-        const ofType = seen.get(node.type);
-        if (ofType === undefined) seen.set(node.type, [parsedStatement]);
-        else ofType.push(parsedStatement);
+        history.addParsed(parsedStatement);
+      }
+      const type = run.types[index];
+      if (result === undefined && type !== undefined) {
+        history.addUnparsed(captured, type);
+        // Offline, what the change creates did not exist at the base; the leading keywords name it.
+        const created = type === 'create_table_stmt' && !replayed ? leadingTable(statement.sql) : undefined;
+        if (created !== undefined) createdInChange.add(created.key);
       }
       for (const listener of run.listeners) listener['statement:exit']?.(captured);
     });
@@ -168,7 +169,14 @@ function captureOf(
   file: string,
   result: ParseResult | undefined,
 ): CapturedStatement {
-  const captured: CapturedStatement = { revision, index, statement, file, line: statement.line ?? undefined, nodes: [] };
+  const captured: CapturedStatement = {
+    revision,
+    index,
+    statement,
+    file,
+    line: statement.line ?? undefined,
+    nodes: [],
+  };
   if (result?.ok === true) {
     const source = result.source;
     captured.nodes = result.statements.map((node) => ({
@@ -181,7 +189,12 @@ function captureOf(
   return captured;
 }
 
-function toFinding(ruleId: string, revision: LintRevision, at: ParsedStatement | CapturedStatement, report: Report): Finding {
+function toFinding(
+  ruleId: string,
+  revision: LintRevision,
+  at: ParsedStatement | CapturedStatement,
+  report: Report,
+): Finding {
   const captured = 'captured' in at ? at.captured : at;
   const sql = 'captured' in at ? at.sql : at.statement.sql.trim();
   return finding({
@@ -206,7 +219,8 @@ function withoutSuperseded(findings: Finding[], rules: readonly LintRule[]): Fin
   const superseded = new Set<string>();
   const supersedes = new Map(rules.map((r) => [r.meta.id, r.meta.supersedes ?? []]));
   for (const f of findings) {
-    for (const other of supersedes.get(f.ruleId) ?? []) superseded.add(`${other}|${f.revision}|${f.table}|${f.column}`);
+    for (const other of supersedes.get(f.ruleId) ?? [])
+      superseded.add(`${other}|${f.revision}|${f.table}|${f.column}`);
   }
   if (superseded.size === 0) return findings;
   return findings.filter((f) => !superseded.has(`${f.ruleId}|${f.revision}|${f.table}|${f.column}`));

@@ -40,5 +40,7 @@ export function tableOf(node: Node): TableRef | undefined {
 /** A relation as the replay names it in locks and rewrites: "users" (public) or "audit.log". */
 export function relationRef(relation: string): TableRef {
   const dot = relation.indexOf('.');
-  return dot === -1 ? tableRef(DEFAULT_SCHEMA, relation) : tableRef(relation.slice(0, dot), relation.slice(dot + 1));
+  return dot === -1
+    ? tableRef(DEFAULT_SCHEMA, relation)
+    : tableRef(relation.slice(0, dot), relation.slice(dot + 1));
 }

@@ -48,7 +48,8 @@ const BATCH = 256;
 /** Parses each text; results are in the order of `texts`. */
 export function parseTexts(texts: readonly string[]): ParseResult[] {
   const results: ParseResult[] = new Array<ParseResult>(texts.length);
-  for (let from = 0; from < texts.length; from += BATCH) parseRange(texts, from, Math.min(from + BATCH, texts.length), results);
+  for (let from = 0; from < texts.length; from += BATCH)
+    parseRange(texts, from, Math.min(from + BATCH, texts.length), results);
   return results;
 }
 
@@ -112,4 +113,35 @@ function group(
 /** Drops the empty statements that `;;` and trailing semicolons produce. */
 function meaningful(statements: SqlStatement[]): SqlStatement[] {
   return statements.filter((s) => s.type !== 'empty');
+}
+
+/**
+ * Texts queued in execution order and parsed a batch at a time when first
+ * taken, so that only a batch's syntax trees are alive at once (they die
+ * young, which the garbage collector handles cheaply).
+ */
+export class StreamingParser {
+  private readonly texts: string[] = [];
+  private readonly results: (ParseResult | undefined)[] = [];
+  private parsedUpTo = 0;
+
+  /** Queues a text; returns its ticket. */
+  queue(text: string): number {
+    this.texts.push(text);
+    return this.texts.length - 1;
+  }
+
+  /** The result for a ticket, once: tickets are taken in order. */
+  take(ticket: number): ParseResult | undefined {
+    while (ticket >= this.parsedUpTo && this.parsedUpTo < this.texts.length) {
+      const to = Math.min(this.parsedUpTo + BATCH, this.texts.length);
+      parseTexts(this.texts.slice(this.parsedUpTo, to)).forEach(
+        (result, i) => (this.results[this.parsedUpTo + i] = result),
+      );
+      this.parsedUpTo = to;
+    }
+    const result = this.results[ticket];
+    this.results[ticket] = undefined;
+    return result;
+  }
 }

@@ -60,7 +60,8 @@ export function parseColumnType(text: string): ColumnType {
     return '';
   });
   rest = rest.replace(/^"(.*)"$/, '$1').replace(/^pg_catalog\./, '');
-  if (rest === 'timestamp with time zone' || rest === 'timestamp without time zone') return { name: rest, args, array };
+  if (rest === 'timestamp with time zone' || rest === 'timestamp without time zone')
+    return { name: rest, args, array };
   if (rest === 'time with time zone' || rest === 'time without time zone') return { name: rest, args, array };
   return { name: ALIASES[rest] ?? rest, args, array };
 }

@@ -24,13 +24,31 @@ export function columnName(column: ColumnDefinition): string {
 }
 
 export function hasNotNull(column: ColumnDefinition): boolean {
-  return constraintsOf(column).some((c) => c.type === 'constraint_not_null' || c.type === 'constraint_primary_key');
+  return constraintsOf(column).some(
+    (c) => c.type === 'constraint_not_null' || c.type === 'constraint_primary_key',
+  );
+}
+
+/** NULL, NULL::text, CAST(NULL AS text), (NULL). */
+function isNull(expr: Expr): boolean {
+  switch (expr.type) {
+    case 'null_literal':
+      return true;
+    case 'cast_operator_expr':
+      return isNull(expr.left);
+    case 'cast_expr':
+      return isNull(expr.args.expr.expr);
+    case 'paren_expr':
+      return expr.expr.type !== 'list_expr' && isNull(expr.expr as Expr);
+    default:
+      return false;
+  }
 }
 
 /** The DEFAULT expression, unless it is absent or NULL. */
 export function defaultOf(column: ColumnDefinition): Expr | undefined {
   for (const c of constraintsOf(column)) {
-    if (c.type === 'constraint_default' && c.expr.type !== 'null_literal') return c.expr;
+    if (c.type === 'constraint_default' && !isNull(c.expr)) return c.expr;
   }
   return undefined;
 }
@@ -53,7 +71,9 @@ export function fillsExistingRows(column: ColumnDefinition, typeText: string): b
 }
 
 export function isNotValid(action: AlterActionAddConstraint): boolean {
-  return action.modifiers.some((m) => Array.isArray(m.kw) && m.kw[0].name === 'NOT' && m.kw[1].name === 'VALID');
+  return action.modifiers.some(
+    (m) => Array.isArray(m.kw) && m.kw[0].name === 'NOT' && m.kw[1].name === 'VALID',
+  );
 }
 
 /** Names of the functions an expression calls (lower case, without schema). */

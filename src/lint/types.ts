@@ -120,11 +120,19 @@ export interface RuleContext {
   readonly environment: readonly ParsedStatement[];
   /**
    * Parsed statements of the given type that ran before the current one in
-   * this change: earlier revisions first, then this revision's so far.
+   * this change (earlier revisions first, then this revision's so far), among
+   * those that pass `test`: statements no handler needed are parsed only now,
+   * and only when they pass it, so a cheap test on the SQL saves the parse.
    */
-  earlier: (type: StatementType) => readonly ParsedStatement[];
-  /** Does any statement of the change (any new revision) match? For cheap `needs` tests. */
-  changeMentions: (pattern: RegExp) => boolean;
+  earlier: (
+    type: StatementType,
+    test?: (captured: CapturedStatement) => boolean,
+  ) => readonly ParsedStatement[];
+  /**
+   * For cheap tests before parsing: could the statement touch a table that
+   * existed at the base? False only when its leading keywords name another table.
+   */
+  mayTargetBaseTable: (statement: Statement) => boolean;
   /** Resolves a table name node of a statement. */
   table: (statement: ParsedStatement, node: Node) => TableRef;
   /** Resolves a relation name as the replay reports it in locks/rewrote ("users", "audit.log"). */

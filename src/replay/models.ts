@@ -16,6 +16,8 @@ export interface ModelsState {
   excluded: Exclusions;
   modelClasses: ModelClass[];
   danglingForeignKeys: DanglingForeignKey[];
+  /** Schemas other than public that the models declare. */
+  schemas: string[];
   /** Notices about what could not be checked. */
   findings: Finding[];
 }
@@ -36,10 +38,18 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
       urlEnv: context.urlEnv,
       ...(head === null
         ? {}
-        : { headUrl: head.database.url, headExpect: { name: head.database.name, token: head.database.token } }),
+        : {
+            headUrl: head.database.url,
+            headExpect: { name: head.database.name, token: head.database.token },
+          }),
     });
     const dangling = result.danglingForeignKeys ?? [];
-    const base = { excluded: result.excluded ?? NO_EXCLUSIONS, modelClasses: result.modelClasses, danglingForeignKeys: dangling };
+    const base = {
+      excluded: result.excluded ?? NO_EXCLUSIONS,
+      modelClasses: result.modelClasses,
+      danglingForeignKeys: dangling,
+      schemas: result.schemas,
+    };
     if (!result.hasMetadata) {
       return {
         ...base,
@@ -55,7 +65,11 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
       return {
         ...base,
         schema: null,
-        findings: [incomplete(`The models database could not be built, so drift and the ORM smoke test were skipped: ${result.error}`)],
+        findings: [
+          incomplete(
+            `The models database could not be built, so drift and the ORM smoke test were skipped: ${result.error}`,
+          ),
+        ],
       };
     }
     for (const fk of dangling) {
@@ -95,6 +109,13 @@ export async function ormSmokeTest(
         },
       }),
     );
+    for (const skipped of result.skipped ?? []) {
+      findings.push(
+        incomplete(
+          `The ORM smoke test skipped ${skipped.className}: ${skipped.reason} (is that model's module imported where the metadata is built?)`,
+        ),
+      );
+    }
     return { checked: result.checked.length, findings };
   } catch (error) {
     throw explainBridgeError(error, context.python);

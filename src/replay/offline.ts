@@ -2,23 +2,25 @@
 // through Alembic's `upgrade --sql` from the base frontier, and the SQL it
 // writes is attributed to the revision lines that produced it, for lint.
 import type { Bridge } from '../alembic/bridge.ts';
-import { explainBridgeError, type ProjectInfo } from '../alembic/project.ts';
-import type { BridgeStatement } from '../alembic/protocol.ts';
+import { explainBridgeError } from '../alembic/project.ts';
+import type { BridgeStatement, MigrationFailure } from '../alembic/protocol.ts';
 import type { ReplayPlan } from './plan.ts';
 
 export interface OfflineReplay {
   statements: Map<string, BridgeStatement[]>;
   preamble: BridgeStatement[];
+  /** A revision whose Python failed while writing its SQL. */
+  failure: MigrationFailure | null;
 }
 
 export async function offlineReplay(
   bridge: Bridge,
-  project: ProjectInfo,
+  python: string,
   plan: ReplayPlan,
   urlEnv: string[],
 ): Promise<OfflineReplay> {
   const statements = new Map<string, BridgeStatement[]>();
-  if (plan.newRevisions.length === 0) return { statements, preamble: [] };
+  if (plan.newRevisions.length === 0) return { statements, preamble: [], failure: null };
   try {
     const result = await bridge.call(
       'upgrade',
@@ -27,14 +29,12 @@ export async function offlineReplay(
         if (event.event === 'step-end') statements.set(event.revision, event.statements);
       },
     );
-    if (result.failed !== null) {
-      const failure = result.failed;
-      // Offline, a failure is the revision's Python failing (no database involved).
-      const failing = statements.get(failure.revision ?? '') ?? failure.statements;
-      statements.set(failure.revision ?? '?', failing);
+    const failure = result.failed;
+    if (failure?.revision != null && !statements.has(failure.revision)) {
+      statements.set(failure.revision, failure.statements);
     }
-    return { statements, preamble: result.preamble };
+    return { statements, preamble: result.preamble, failure };
   } catch (error) {
-    throw explainBridgeError(error, project.python);
+    throw explainBridgeError(error, python);
   }
 }

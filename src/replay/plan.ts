@@ -37,7 +37,13 @@ export function topologicalOrder(revisions: readonly BridgeRevision[]): BridgeRe
   const pending = new Map<string, number>();
   const children = new Map<string, string[]>();
   for (const r of revisions) {
-    const parents = [...new Set(parentsOf(r).map(resolve).filter((p): p is string => p !== undefined))];
+    const parents = [
+      ...new Set(
+        parentsOf(r)
+          .map(resolve)
+          .filter((p): p is string => p !== undefined),
+      ),
+    ];
     pending.set(r.id, parents.length);
     for (const p of parents) children.set(p, [...(children.get(p) ?? []), r.id]);
   }

@@ -124,7 +124,11 @@ export async function migrate(
   return outcome;
 }
 
-export async function replayChange(context: ReplayContext, plan: ReplayPlan, settings: ReplaySettings): Promise<Replay> {
+export async function replayChange(
+  context: ReplayContext,
+  plan: ReplayPlan,
+  settings: ReplaySettings,
+): Promise<Replay> {
   const { provider, log } = context;
   const rows = await provider.createDatabase('rows');
   const frontier = await migrate(context, 'upgrade', rows, plan.frontier, false);
@@ -210,7 +214,10 @@ export function toStatement(statement: BridgeStatement, relative: (file: string)
 
 export interface RevisionRun {
   statements: BridgeStatement[];
-  /** Applied on the database with rows. */
+  /**
+   * Its upgrade ran without error: with rows, or — for the revisions after
+   * one that failed with rows — on the base without rows.
+   */
   applied: boolean;
   durationMs: number;
   lockTimeout: string | null;
@@ -224,21 +231,35 @@ export interface RevisionRun {
 export function revisionRun(replay: Replay, id: string): RevisionRun {
   const withRows = replay.withRows.steps.get(id);
   if (withRows !== undefined) {
-    return { statements: withRows.statements, applied: true, durationMs: withRows.durationMs, lockTimeout: withRows.lockTimeout };
+    return {
+      statements: withRows.statements,
+      applied: true,
+      durationMs: withRows.durationMs,
+      lockTimeout: withRows.lockTimeout,
+    };
   }
   const failure = replay.withRows.failure?.revision === id ? replay.withRows.failure : null;
   const withoutRows = replay.withoutRows?.steps.get(id) ?? null;
   if (withoutRows !== null) {
     const failing = failure?.statement ?? null;
     const statements = withoutRows.statements.map((s) =>
-      failing !== null && failing.error !== undefined && s.line === failing.line && s.sql.trim() === failing.sql.trim()
+      failing !== null &&
+      failing.error !== undefined &&
+      s.line === failing.line &&
+      s.sql.trim() === failing.sql.trim()
         ? { ...s, error: failing.error }
         : s,
     );
-    return { statements, applied: false, durationMs: withoutRows.durationMs, lockTimeout: withoutRows.lockTimeout };
+    return {
+      statements,
+      applied: failure === null,
+      durationMs: withoutRows.durationMs,
+      lockTimeout: withoutRows.lockTimeout,
+    };
   }
   if (failure !== null) {
-    const statements = failure.statement === null ? failure.statements : [...failure.statements, failure.statement];
+    const statements =
+      failure.statement === null ? failure.statements : [...failure.statements, failure.statement];
     return { statements, applied: false, durationMs: 0, lockTimeout: null };
   }
   return { statements: [], applied: false, durationMs: 0, lockTimeout: null };

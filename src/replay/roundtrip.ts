@@ -4,9 +4,9 @@
 import type { BridgeRevision } from '../alembic/protocol.ts';
 import { finding } from '../checks/finding.ts';
 import type { Finding } from '../model.ts';
-import { diffSchemas } from '../schema/diff.ts';
+import { compareSchemas, type Difference } from '../schema/diff.ts';
 import { introspect } from '../schema/introspect.ts';
-import type { Schema } from '../schema/types.ts';
+import { displayName, type Column, type Schema } from '../schema/types.ts';
 import type { ReplayPlan } from './plan.ts';
 import { failed, migrate, type HeadState, type ReplayContext, type UpgradeOutcome } from './replay.ts';
 
@@ -36,10 +36,10 @@ export async function roundTrip(
   }
 
   const afterDowngrade = await introspect(head.database.url);
-  const residueFindings = diffSchemas(afterDowngrade, baseSchema, {});
-  const residue = residueFindings.map((f) => f.message);
+  const residueDifferences = compareSchemas(afterDowngrade, baseSchema);
+  const residue = residueDifferences.map(describe);
   if (residue.length > 0) {
-    const culprit = attribute(residueFindings, newest, statementsOf);
+    const culprit = attribute(residueDifferences, newest, statementsOf);
     findings.push(
       finding({
         ruleId: 'downgrade-leaves-residue',
@@ -54,7 +54,9 @@ export async function roundTrip(
                 : { line: culprit.downgradeLine }),
             }),
         details: { differences: residue },
-        suggestion: { text: 'Make downgrade() undo everything upgrade() does (drop what it creates, restore what it drops).' },
+        suggestion: {
+          text: 'Make downgrade() undo everything upgrade() does (drop what it creates, restore what it drops).',
+        },
       }),
     );
   }
@@ -68,38 +70,92 @@ export async function roundTrip(
         ruleId: 'downgrade-leaves-residue',
         message: `After downgrading, upgrading again fails: ${message}. The downgrade leaves something behind that the upgrade then trips over.`,
         ...(revision === undefined ? {} : { file: relative(revision.path), revision: revision.id }),
-        ...(again.failure?.line === null || again.failure?.line === undefined ? {} : { line: again.failure.line }),
+        ...(again.failure?.line === null || again.failure?.line === undefined
+          ? {}
+          : { line: again.failure.line }),
         suggestion: { text: 'Make downgrade() undo everything upgrade() does.' },
       }),
     );
     return { findings, downgraded };
   }
   const afterUpgrade = await introspect(head.database.url);
-  const drift = diffSchemas(afterUpgrade, head.schema, {}).map((f) => f.message);
+  const drift = compareSchemas(afterUpgrade, head.schema).map(describe);
   if (drift.length > 0) {
     findings.push(
       finding({
         ruleId: 'downgrade-leaves-residue',
         message: `Upgrading again after the downgrade gives a different schema than the first upgrade: ${drift.join('; ')}.`,
         details: { differences: drift },
-        suggestion: { text: 'Make downgrade() undo everything upgrade() does, so that upgrade → downgrade → upgrade is stable.' },
+        suggestion: {
+          text: 'Make downgrade() undo everything upgrade() does, so that upgrade → downgrade → upgrade is stable.',
+        },
       }),
     );
   }
   return { findings, downgraded };
 }
 
+/** What one difference between the schema we have and the one we expected means, in a few words. */
+function describe(d: Difference): string {
+  if (d.rule === 'drift-enum') {
+    const name = d.expected?.name ?? d.actual?.name ?? '?';
+    return d.change === 'unexpected'
+      ? `enum type ${name} is still there`
+      : d.change === 'missing'
+        ? `enum type ${name} is gone`
+        : `enum type ${name} has other labels`;
+  }
+  const table = displayName(d.table.schema, d.table.name);
+  switch (d.rule) {
+    case 'drift-table-unexpected':
+      return `table ${table} is still there`;
+    case 'drift-table-missing':
+      return `table ${table} is gone`;
+    case 'drift-column-unexpected':
+      return `column ${table}.${d.actual.name} is still there`;
+    case 'drift-column-missing':
+      return `column ${table}.${d.expected.name} is gone`;
+    case 'drift-column-type':
+    case 'drift-column-nullable':
+    case 'drift-column-default':
+      return `column ${table}.${d.expected.name} differs (${describeColumnChange(d.rule, d.actual, d.expected)})`;
+    default: {
+      const kind = d.rule.replace('drift-', '').replace('-', ' ');
+      const name = objectName(d.actual) ?? objectName(d.expected) ?? '?';
+      const state =
+        d.change === 'unexpected' ? 'is still there' : d.change === 'missing' ? 'is gone' : 'differs';
+      return `${kind} ${name} on ${table} ${state}`;
+    }
+  }
+}
+
+function describeColumnChange(rule: string, actual: Column, expected: Column): string {
+  if (rule === 'drift-column-nullable')
+    return `nullable: ${actual.nullable ? 'yes' : 'no'}, was ${expected.nullable ? 'yes' : 'no'}`;
+  if (rule === 'drift-column-default')
+    return `default: ${actual.default ?? 'none'}, was ${expected.default ?? 'none'}`;
+  return `type: ${actual.type}, was ${expected.type}`;
+}
+
+function objectName(value: unknown): string | undefined {
+  return typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string'
+    ? value.name
+    : undefined;
+}
+
 /** The newest revision whose statements name the leftover column or table. */
 function attribute(
-  residue: readonly Finding[],
+  residue: readonly Difference[],
   newest: readonly BridgeRevision[],
   statementsOf: (revision: string) => readonly { sql: string }[],
 ): BridgeRevision | undefined {
   const names = residue
-    .map((f) => f.column ?? f.table?.split('.').pop())
+    .map((d) => ('table' in d ? d.table.name : (d.actual?.name ?? d.expected?.name)))
     .filter((n): n is string => n !== undefined)
     .map((n) => new RegExp(`\\b${n.replace(/[^A-Za-z0-9_]/g, '')}\\b`));
-  return newest.find((revision) => statementsOf(revision.id).some((s) => names.some((name) => name.test(s.sql))));
+  return newest.find((revision) =>
+    statementsOf(revision.id).some((s) => names.some((name) => name.test(s.sql))),
+  );
 }
 
 export function downgradeFailed(

@@ -63,7 +63,11 @@ function findEnum(type: string, enums: Record<string, EnumType>): EnumType | und
 }
 
 /** A literal (as text, cast by the INSERT) for row i (1-based), or undefined if we cannot make one. */
-export function syntheticValue(column: Column, i: number, enums: Record<string, EnumType>): string | undefined {
+export function syntheticValue(
+  column: Column,
+  i: number,
+  enums: Record<string, EnumType>,
+): string | undefined {
   const { base, array } = baseType(column.type);
   const scalar = scalarValue(column.name, base, i, enums);
   if (scalar === undefined) return undefined;
@@ -71,7 +75,12 @@ export function syntheticValue(column: Column, i: number, enums: Record<string, 
   return `{${JSON.stringify(scalar)}}`;
 }
 
-function scalarValue(name: string, type: string, i: number, enums: Record<string, EnumType>): string | undefined {
+function scalarValue(
+  name: string,
+  type: string,
+  i: number,
+  enums: Record<string, EnumType>,
+): string | undefined {
   const length = /\((\d+)(?:,\s*(\d+))?\)/.exec(type);
   const n = length === null ? undefined : Number(length[1]);
   const pad = (day: number): string => String(((day - 1) % 28) + 1).padStart(2, '0');
@@ -89,7 +98,8 @@ function scalarValue(name: string, type: string, i: number, enums: Record<string
     return n === undefined ? text : text.length <= n ? text : `${i}`.slice(0, n);
   }
   if (type === 'date') return `2024-01-${pad(i)}`;
-  if (type.startsWith('timestamp')) return `2024-01-${pad(i)} 12:00:00${type.includes('with time zone') ? '+00' : ''}`;
+  if (type.startsWith('timestamp'))
+    return `2024-01-${pad(i)} 12:00:00${type.includes('with time zone') ? '+00' : ''}`;
   if (type.startsWith('time')) return '12:00:00';
   if (type === 'interval') return `${i} days`;
   if (type === 'uuid') return `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -114,7 +124,9 @@ function scalarValue(name: string, type: string, i: number, enums: Record<string
 function textByName(column: string, i: number): string {
   const name = column.toLowerCase();
   const pad = String(((i - 1) % 28) + 1).padStart(2, '0');
-  if (/(^|_)(at|date|time|timestamp|day)$|^(created|updated|modified|deleted)|_(on|until|since)$/.test(name)) {
+  if (
+    /(^|_)(at|date|time|timestamp|day)$|^(created|updated|modified|deleted)|_(on|until|since)$/.test(name)
+  ) {
     return `2024-01-${pad}T12:00:00+00:00`;
   }
   if (/uuid|guid/.test(name)) return `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -122,8 +134,20 @@ function textByName(column: string, i: number): string {
   if (/(^|_)(url|uri|link|href)$/.test(name)) return `https://example.com/${i}`;
   if (/(^|_)(ip|ip_address|host)$/.test(name)) return `10.0.0.${(i % 250) + 1}`;
   if (/(^|_)(id|count|number|num|qty|quantity|amount|year|port|size)$/.test(name)) return String(i);
-  if (/(^|_)(json|data|payload|meta|metadata|settings|config|options)$/.test(name)) return JSON.stringify({ seed: i });
+  if (/(^|_)(json|data|payload|meta|metadata|settings|config|options)$/.test(name))
+    return JSON.stringify({ seed: i });
   return `${column} ${i}`;
+}
+
+/** A value read back from a parent row, as text for the child's INSERT. */
+function literal(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return `\\x${value.toString('hex')}`;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return value.toString();
+  return JSON.stringify(value);
 }
 
 /** Columns the database fills itself (identity, serial, generated, any default). */
@@ -146,7 +170,7 @@ function planRows(
       fkValue.set(column, (i) => {
         if (parentRows === undefined || parentRows.length === 0) return null;
         const value = parentRows[(i - 1) % parentRows.length]?.[referred];
-        return value === null || value === undefined ? null : String(value);
+        return literal(value);
       });
     });
   }
@@ -175,12 +199,18 @@ function planRows(
   return { columns, rows };
 }
 
-async function insertRows(client: pg.Client, table: Table, plan: { columns: Column[]; rows: (string | null)[][] }): Promise<Row[]> {
+async function insertRows(
+  client: pg.Client,
+  table: Table,
+  plan: { columns: Column[]; rows: (string | null)[][] },
+): Promise<Row[]> {
   const { columns, rows } = plan;
   if (columns.length === 0) {
     const inserted: Row[] = [];
     for (let i = 0; i < rows.length; i++) {
-      inserted.push(...(await client.query<Row>(`INSERT INTO ${qualified(table)} DEFAULT VALUES RETURNING *`)).rows);
+      inserted.push(
+        ...(await client.query<Row>(`INSERT INTO ${qualified(table)} DEFAULT VALUES RETURNING *`)).rows,
+      );
     }
     return inserted;
   }
@@ -211,7 +241,8 @@ export async function seedDatabase(
   const failures: SeedFailure[] = [];
   try {
     const tables = Object.values(schema.tables).filter(
-      (t) => (t.kind === 'table' || t.kind === 'partitioned table') && tableKey(t.schema, t.name) !== versionTable,
+      (t) =>
+        (t.kind === 'table' || t.kind === 'partitioned table') && tableKey(t.schema, t.name) !== versionTable,
     );
     const seeded = new Map<string, Row[]>();
     await client.query('BEGIN');
@@ -237,7 +268,8 @@ export async function seedDatabase(
             lastError = (error as Error).message;
           }
         }
-        if (lastError !== '') failures.push({ table: displayName(table.schema, table.name), message: lastError });
+        if (lastError !== '')
+          failures.push({ table: displayName(table.schema, table.name), message: lastError });
       }
     }
     await client.query('COMMIT');
@@ -251,7 +283,10 @@ export async function seedDatabase(
       try {
         await client.query(sql);
       } catch (error) {
-        throw new UsageError('usage', `seed-sql ${seedSql} failed on the base schema: ${(error as Error).message}`);
+        throw new UsageError(
+          'usage',
+          `seed-sql ${seedSql} failed on the base schema: ${(error as Error).message}`,
+        );
       }
     }
     return { rows: await countRows(client, tables), failures };
@@ -261,12 +296,13 @@ export async function seedDatabase(
 }
 
 /** Exact row counts of the given tables, in one query. */
-export async function countRows(client: pg.Client, tables: readonly Table[]): Promise<Record<string, number>> {
+export async function countRows(
+  client: pg.Client,
+  tables: readonly Table[],
+): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
   if (tables.length === 0) return rows;
-  const parts = tables.map(
-    (t, index) => `SELECT ${index} AS i, count(*)::bigint AS n FROM ${qualified(t)}`,
-  );
+  const parts = tables.map((t, index) => `SELECT ${index} AS i, count(*)::bigint AS n FROM ${qualified(t)}`);
   const result = await client.query<{ i: number; n: string }>(parts.join(' UNION ALL '));
   for (const row of result.rows) {
     const table = tables[row.i];

@@ -23,20 +23,60 @@ export const RULES: readonly RuleMeta[] = [
   // graph
   rule('multiple-heads', 'graph', 'error', 'The revision graph has more than one head after the change.'),
   rule('missing-downgrade', 'graph', 'warning', 'A schema-changing upgrade has an empty downgrade.'),
-  rule('modified-existing-revision', 'graph', 'warning', 'A revision that already exists on the base branch was edited.'),
+  rule(
+    'modified-existing-revision',
+    'graph',
+    'warning',
+    'A revision that already exists on the base branch was edited.',
+  ),
   rule('empty-revision', 'graph', 'notice', 'A new revision has no operations.'),
   // lint: each rule module's meta is the source
   ...LINT_RULES.map(({ meta }) => rule(meta.id, meta.category, meta.defaultSeverity, meta.summary)),
   // runtime
   rule('migration-failed', 'runtime', 'error', 'The revision failed when applied to the database.'),
-  rule('fails-on-existing-rows', 'runtime', 'error', 'The revision fails on a table with rows but passes on an empty one.'),
-  rule('table-rewrite', 'runtime', 'warning', 'The revision rewrote an existing table (its storage was replaced).'),
-  rule('access-exclusive-lock', 'runtime', 'notice', 'The revision took an ACCESS EXCLUSIVE lock on an existing table.'),
-  rule('orm-insert-failed', 'runtime', 'error', 'A mapped class cannot be inserted into the migrated schema.'),
-  rule('review-incomplete', 'runtime', 'notice', 'A part of the review could not run; the notice says which and why.'),
-  rule('seed-failed', 'runtime', 'notice', 'A table of the base could not be filled with synthetic rows, so the replay ran it empty.'),
+  rule(
+    'fails-on-existing-rows',
+    'runtime',
+    'error',
+    'The revision fails on a table with rows but passes on an empty one.',
+  ),
+  rule(
+    'table-rewrite',
+    'runtime',
+    'warning',
+    'The revision rewrote an existing table (its storage was replaced).',
+  ),
+  rule(
+    'access-exclusive-lock',
+    'runtime',
+    'notice',
+    'The revision took an ACCESS EXCLUSIVE lock on an existing table.',
+  ),
+  rule(
+    'orm-insert-failed',
+    'runtime',
+    'error',
+    'A mapped class cannot be inserted into the migrated schema.',
+  ),
+  rule(
+    'review-incomplete',
+    'runtime',
+    'notice',
+    'A part of the review could not run; the notice says which and why.',
+  ),
+  rule(
+    'seed-failed',
+    'runtime',
+    'notice',
+    'A table of the base could not be filled with synthetic rows, so the replay ran it empty.',
+  ),
   // drift
-  rule('drift-table-missing', 'drift', 'error', 'A table declared in the models is missing after the migrations.'),
+  rule(
+    'drift-table-missing',
+    'drift',
+    'error',
+    'A table declared in the models is missing after the migrations.',
+  ),
   rule('drift-table-unexpected', 'drift', 'error', 'The migrations create a table no model declares.'),
   rule('drift-column-missing', 'drift', 'error', 'A model column is missing after the migrations.'),
   rule('drift-column-unexpected', 'drift', 'error', 'The migrations leave a column no model declares.'),
@@ -45,13 +85,28 @@ export const RULES: readonly RuleMeta[] = [
   rule('drift-column-default', 'drift', 'error', 'The server default differs between models and migrations.'),
   rule('drift-primary-key', 'drift', 'error', 'The primary key differs between models and migrations.'),
   rule('drift-index', 'drift', 'error', 'An index differs between models and migrations.'),
-  rule('drift-unique-constraint', 'drift', 'error', 'A unique constraint differs between models and migrations.'),
+  rule(
+    'drift-unique-constraint',
+    'drift',
+    'error',
+    'A unique constraint differs between models and migrations.',
+  ),
   rule('drift-foreign-key', 'drift', 'error', 'A foreign key differs between models and migrations.'),
-  rule('drift-check-constraint', 'drift', 'error', 'A CHECK constraint differs between models and migrations.'),
+  rule(
+    'drift-check-constraint',
+    'drift',
+    'error',
+    'A CHECK constraint differs between models and migrations.',
+  ),
   rule('drift-enum', 'drift', 'error', 'An enum type differs between models and migrations.'),
   // roundtrip
   rule('downgrade-failed', 'roundtrip', 'error', 'Downgrading the new revision failed.'),
-  rule('downgrade-leaves-residue', 'roundtrip', 'warning', 'After downgrading, the schema differs from the base.'),
+  rule(
+    'downgrade-leaves-residue',
+    'roundtrip',
+    'warning',
+    'After downgrading, the schema differs from the base.',
+  ),
 ];
 
 const byId = new Map(RULES.map((r) => [r.id, r]));

@@ -60,10 +60,14 @@ function suppressionWarnings(files: ReadonlyMap<string, ReadonlyMap<number, Supp
     for (const s of suppressions.values()) {
       const unknown = s.ruleIds.filter((id) => !isRuleId(id));
       if (unknown.length > 0) {
-        warnings.push(`${file}:${s.line}: alembic-review: ignore[...] names unknown rule ids: ${unknown.join(', ')}`);
+        warnings.push(
+          `${file}:${s.line}: alembic-review: ignore[...] names unknown rule ids: ${unknown.join(', ')}`,
+        );
       }
-      if (s.ruleIds.length === 0) warnings.push(`${file}:${s.line}: alembic-review: ignore[] names no rule id`);
-      if (s.reason === '') warnings.push(`${file}:${s.line}: alembic-review: ignore[${s.ruleIds.join(', ')}] gives no reason`);
+      if (s.ruleIds.length === 0)
+        warnings.push(`${file}:${s.line}: alembic-review: ignore[] names no rule id`);
+      if (s.reason === '')
+        warnings.push(`${file}:${s.line}: alembic-review: ignore[${s.ruleIds.join(', ')}] gives no reason`);
     }
   }
   return warnings;

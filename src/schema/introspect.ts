@@ -1,6 +1,7 @@
 // Reads a database's schema from pg_catalog into a typed Schema. A fixed set
-// of catalog queries whatever the number of tables (seven; one more with
-// countRows), so a 1,000-table schema costs the same round trips as a small one.
+// of catalog queries whatever the number of tables (seven; one more per 500
+// tables with countRows), so a 1,000-table schema costs the same round trips
+// as a small one.
 // Every definition is rendered by PostgreSQL itself (format_type, pg_get_expr,
 // pg_get_indexdef, pg_get_constraintdef): two databases built from the same
 // DDL produce equal strings, which is what the drift diff compares.
@@ -80,7 +81,7 @@ ORDER BY a.attrelid, a.attnum`;
 
 const CONSTRAINTS_SQL = `
 SELECT con.conrelid AS table_oid, con.conname AS name, con.contype::text AS type,
-       pg_get_constraintdef(con.oid) AS definition, con.conkey AS columns,
+       CASE WHEN con.contype <> 'p' THEN pg_get_constraintdef(con.oid) END AS definition, con.conkey AS columns,
        con.condeferrable AS deferrable, con.condeferred AS deferred, con.convalidated AS validated,
        fn.nspname AS ref_schema, fc.relname AS ref_table,
        CASE WHEN con.contype = 'f' THEN ARRAY(
@@ -165,7 +166,8 @@ interface ConstraintRow {
   table_oid: number;
   name: string;
   type: 'p' | 'u' | 'f' | 'c';
-  definition: string;
+  /** Null for primary keys: their columns say it all. */
+  definition: string | null;
   columns: number[] | null;
   deferrable: boolean;
   deferred: boolean;
@@ -218,35 +220,58 @@ export async function introspect(
   target: string | pg.Client,
   options: IntrospectOptions = {},
 ): Promise<Schema> {
-  const client = typeof target === 'string' ? new pg.Client({ connectionString: target }) : target;
-  if (typeof target === 'string') await client.connect();
+  if (typeof target !== 'string') return readSchema([target], options);
+  // Two connections share the catalog queries: PostgreSQL runs them in
+  // parallel (a client runs one query at a time).
+  const clients = [new pg.Client({ connectionString: target }), new pg.Client({ connectionString: target })];
+  const connected = await Promise.allSettled(clients.map((c) => c.connect()));
   try {
-    const schema = await readCatalog(client);
-    if (options.countRows === true) {
-      const counts = await introspectRowCounts(client, schema);
-      for (const [key, rows] of Object.entries(counts)) {
-        const table = schema.tables[key];
-        if (table !== undefined) table.rows = rows;
-      }
-    }
-    return schema;
+    const failure = connected.find((c) => c.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+    return await readSchema(clients, options);
   } finally {
-    if (typeof target === 'string') await client.end();
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   }
 }
 
-async function readCatalog(client: pg.Client): Promise<Schema> {
-  const namespaces = (await client.query<SchemaRow>(SCHEMAS_SQL)).rows;
+async function readSchema(clients: pg.Client[], options: IntrospectOptions): Promise<Schema> {
+  const schema = await readCatalog(clients);
+  if (options.countRows === true) {
+    const counts = await introspectRowCounts(clients[0] as pg.Client, schema);
+    for (const [key, rows] of Object.entries(counts)) {
+      const table = schema.tables[key];
+      if (table !== undefined) table.rows = rows;
+    }
+  }
+  return schema;
+}
+
+async function readCatalog(clients: pg.Client[]): Promise<Schema> {
+  const [first, second = first] = clients as [pg.Client, pg.Client?];
+  const rows = async <R extends pg.QueryResultRow>(
+    client: pg.Client,
+    sql: string,
+    params: unknown[],
+  ): Promise<R[]> => (await client.query<R>(sql, params)).rows;
+  const namespaces = await rows<SchemaRow>(first, SCHEMAS_SQL, []);
   const oids = namespaces.map((n) => n.oid);
   const serverVersion = namespaces[0]?.server_version ?? 0;
-  const [tableRows, columnRows, constraintRows, indexRows, enumRows, sequenceRows] = [
-    (await client.query<TableRow>(TABLES_SQL, [oids])).rows,
-    (await client.query<ColumnRow>(COLUMNS_SQL, [oids])).rows,
-    (await client.query<ConstraintRow>(CONSTRAINTS_SQL, [oids])).rows,
-    (await client.query<IndexRow>(indexesSql(serverVersion), [oids])).rows,
-    (await client.query<EnumRow>(ENUMS_SQL, [oids])).rows,
-    (await client.query<SequenceRow>(SEQUENCES_SQL, [oids])).rows,
-  ];
+  // About half of the work on each connection (the index and constraint
+  // definitions cost the most); one query at a time per connection.
+  const onFirst = async () => {
+    const tableRows = await rows<TableRow>(first, TABLES_SQL, [oids]);
+    const columnRows = await rows<ColumnRow>(first, COLUMNS_SQL, [oids]);
+    const enumRows = await rows<EnumRow>(first, ENUMS_SQL, [oids]);
+    return { tableRows, columnRows, enumRows };
+  };
+  const onSecond = async () => {
+    const constraintRows = await rows<ConstraintRow>(second, CONSTRAINTS_SQL, [oids]);
+    const indexRows = await rows<IndexRow>(second, indexesSql(serverVersion), [oids]);
+    const sequenceRows = await rows<SequenceRow>(second, SEQUENCES_SQL, [oids]);
+    return { constraintRows, indexRows, sequenceRows };
+  };
+  const [{ tableRows, columnRows, enumRows }, { constraintRows, indexRows, sequenceRows }] =
+    first === second ? [await onFirst(), await onSecond()] : await Promise.all([onFirst(), onSecond()]);
 
   const tablesByOid = new Map<number, Table>();
   const tables: Record<string, Table> = {};
@@ -316,7 +341,7 @@ async function readCatalog(client: pg.Client): Promise<Schema> {
           deferrable: row.deferrable,
           initiallyDeferred: row.deferred,
           nullsNotDistinct: nullsNotDistinctByConstraint.get(`${row.table_oid}:${row.name}`) ?? false,
-          definition: row.definition,
+          definition: row.definition ?? '',
         } satisfies UniqueConstraint);
         break;
       case 'f':
@@ -330,13 +355,13 @@ async function readCatalog(client: pg.Client): Promise<Schema> {
           deferrable: row.deferrable,
           initiallyDeferred: row.deferred,
           validated: row.validated,
-          definition: row.definition,
+          definition: row.definition ?? '',
         } satisfies ForeignKey);
         break;
       case 'c':
         table.checkConstraints.push({
           name: row.name,
-          definition: row.definition,
+          definition: row.definition ?? '',
           validated: row.validated,
         } satisfies CheckConstraint);
         break;

@@ -75,7 +75,8 @@ function environmentStatement(lockTimeout: string): Statement {
   return statement(`SET lock_timeout = '${lockTimeout}'`, 'migrations/env.py', 77);
 }
 
-const relationName = (schema: string, name: string): string => (schema === 'public' ? name : `${schema}.${name}`);
+const relationName = (schema: string, name: string): string =>
+  schema === 'public' ? name : `${schema}.${name}`;
 
 export class ScratchDatabase {
   readonly name: string;
@@ -105,10 +106,14 @@ export class ScratchDatabase {
     const client = new pg.Client({ connectionString: this.url });
     await client.connect();
     try {
-      await client.query('DROP SCHEMA IF EXISTS public CASCADE; DROP SCHEMA IF EXISTS audit CASCADE; CREATE SCHEMA public');
+      await client.query(
+        'DROP SCHEMA IF EXISTS public CASCADE; DROP SCHEMA IF EXISTS audit CASCADE; CREATE SCHEMA public',
+      );
       await client.query(spec.base ?? BLOG_BASE);
       const baseSchema = await introspect(client, { countRows: true });
-      const baseRows = Object.fromEntries(Object.entries(baseSchema.tables).map(([key, t]) => [key, t.rows ?? 0]));
+      const baseRows = Object.fromEntries(
+        Object.entries(baseSchema.tables).map(([key, t]) => [key, t.rows ?? 0]),
+      );
       const environmentStatements: Statement[] = [];
       const setting = environmentStatement(spec.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
       await client.query(setting.sql);
@@ -153,12 +158,19 @@ interface LockRow {
 }
 
 /** Runs one revision in its own transaction; false when a statement failed (the revision is rolled back). */
-async function runRevision(client: pg.Client, revision: RevisionSpec, target: LintRevision): Promise<boolean> {
+async function runRevision(
+  client: pg.Client,
+  revision: RevisionSpec,
+  target: LintRevision,
+): Promise<boolean> {
   await client.query('BEGIN');
-  target.lockTimeout = (await client.query<{ value: string }>("SELECT current_setting('lock_timeout') AS value")).rows[0]?.value ?? null;
+  target.lockTimeout =
+    (await client.query<{ value: string }>("SELECT current_setting('lock_timeout') AS value")).rows[0]
+      ?.value ?? null;
   const held = new Set<string>();
   const filenodes = new Map<string, string>();
-  for (const row of (await client.query<{ oid: string; filenode: string }>(FILENODES_SQL)).rows) filenodes.set(row.oid, row.filenode);
+  for (const row of (await client.query<{ oid: string; filenode: string }>(FILENODES_SQL)).rows)
+    filenodes.set(row.oid, row.filenode);
   let line = 20;
   let failed = false;
   for (const spec of revision.statements) {
@@ -191,7 +203,9 @@ async function runRevision(client: pg.Client, revision: RevisionSpec, target: Li
     }
     const locks = (await client.query<LockRow>(LOCKS_SQL)).rows;
     captured.locks = newLocks(locks, held);
-    for (const row of (await client.query<{ oid: string; schema: string; name: string; filenode: string }>(FILENODES_SQL)).rows) {
+    for (const row of (
+      await client.query<{ oid: string; schema: string; name: string; filenode: string }>(FILENODES_SQL)
+    ).rows) {
       const before = filenodes.get(row.oid);
       if (before !== undefined && before !== row.filenode) {
         captured.rewrote.push(relationName(row.schema, row.name));
@@ -236,7 +250,9 @@ export function offlineInput(spec: ReplaySpec, file = defaultFile): LintInput {
         lockTimeout: null,
         statements: revision.statements.map((s) => {
           line += 1;
-          return typeof s === 'string' ? statement(s, file(id), line) : statement(s.sql, file(id), s.line ?? line);
+          return typeof s === 'string'
+            ? statement(s, file(id), line)
+            : statement(s.sql, file(id), s.line ?? line);
         }),
       };
     }),

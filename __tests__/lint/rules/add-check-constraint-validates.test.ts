@@ -11,7 +11,10 @@ ruleCases('add-check-constraint-validates', {
     },
     {
       name: 'a table created in the change',
-      statements: ['CREATE TABLE offers (id serial PRIMARY KEY, price numeric)', 'ALTER TABLE offers ADD CONSTRAINT ck_offers_price CHECK (price > 0)'],
+      statements: [
+        'CREATE TABLE offers (id serial PRIMARY KEY, price numeric)',
+        'ALTER TABLE offers ADD CONSTRAINT ck_offers_price CHECK (price > 0)',
+      ],
     },
   ],
   invalid: [
@@ -23,7 +26,8 @@ ruleCases('add-check-constraint-validates', {
           line: 21,
           table: 'posts',
           severity: 'warning',
-          message: /ADD CONSTRAINT ck_posts_price CHECK \(price > 0\) checks every row of posts under an ACCESS EXCLUSIVE lock/,
+          message:
+            /ADD CONSTRAINT ck_posts_price CHECK \(price > 0\) checks every row of posts under an ACCESS EXCLUSIVE lock/,
           code: /^op\.create_check_constraint\("ck_posts_price", "posts", "price > 0", postgresql_not_valid=True\)\n.*\nop\.execute\("ALTER TABLE posts VALIDATE CONSTRAINT ck_posts_price"\)$/,
         },
       ],
@@ -31,7 +35,12 @@ ruleCases('add-check-constraint-validates', {
     {
       name: 'a table outside public',
       statements: ["ALTER TABLE audit.log ADD CONSTRAINT ck_log_message CHECK (message <> '')"],
-      findings: [{ table: 'audit.log', code: /op\.create_check_constraint\("ck_log_message", "log", "message <> ''", schema="audit", postgresql_not_valid=True\)/ }],
+      findings: [
+        {
+          table: 'audit.log',
+          code: /op\.create_check_constraint\("ck_log_message", "log", "message <> ''", schema="audit", postgresql_not_valid=True\)/,
+        },
+      ],
     },
   ],
 });

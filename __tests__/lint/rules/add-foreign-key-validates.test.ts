@@ -5,7 +5,11 @@ ruleCases('add-foreign-key-validates', {
     {
       name: 'NOT VALID, then VALIDATE',
       revisions: [
-        { statements: ['ALTER TABLE posts ADD CONSTRAINT fk_posts_editor FOREIGN KEY (author_id) REFERENCES users (id) NOT VALID'] },
+        {
+          statements: [
+            'ALTER TABLE posts ADD CONSTRAINT fk_posts_editor FOREIGN KEY (author_id) REFERENCES users (id) NOT VALID',
+          ],
+        },
         { statements: ['ALTER TABLE posts VALIDATE CONSTRAINT fk_posts_editor'] },
       ],
     },
@@ -20,14 +24,17 @@ ruleCases('add-foreign-key-validates', {
   invalid: [
     {
       name: 'op.create_foreign_key with ondelete',
-      statements: ['ALTER TABLE posts ADD CONSTRAINT fk_posts_editor FOREIGN KEY (author_id) REFERENCES users (id) ON DELETE CASCADE'],
+      statements: [
+        'ALTER TABLE posts ADD CONSTRAINT fk_posts_editor FOREIGN KEY (author_id) REFERENCES users (id) ON DELETE CASCADE',
+      ],
       findings: [
         {
           line: 21,
           table: 'posts',
           column: 'author_id',
           severity: 'warning',
-          message: /FOREIGN KEY \(author_id\) REFERENCES users checks every row of posts while holding SHARE ROW EXCLUSIVE locks on posts and users/,
+          message:
+            /FOREIGN KEY \(author_id\) REFERENCES users checks every row of posts while holding SHARE ROW EXCLUSIVE locks on posts and users/,
           code: /^op\.create_foreign_key\("fk_posts_editor", "posts", "users", \["author_id"\], \["id"\], ondelete="CASCADE", postgresql_not_valid=True\)\n# In the next revision \(its own transaction\):\nop\.execute\("ALTER TABLE posts VALIDATE CONSTRAINT fk_posts_editor"\)$/,
         },
       ],
@@ -35,7 +42,11 @@ ruleCases('add-foreign-key-validates', {
     {
       name: 'unnamed, referencing the primary key',
       statements: ['ALTER TABLE posts ADD FOREIGN KEY (author_id) REFERENCES users'],
-      findings: [{ code: /op\.create_foreign_key\("fk_posts_author_id_users", "posts", "users", \["author_id"\], \["id"\], postgresql_not_valid=True\)/ }],
+      findings: [
+        {
+          code: /op\.create_foreign_key\("fk_posts_author_id_users", "posts", "users", \["author_id"\], \["id"\], postgresql_not_valid=True\)/,
+        },
+      ],
     },
   ],
 });

@@ -11,7 +11,10 @@ ruleCases('add-unique-constraint', {
     },
     {
       name: 'a table created in the change',
-      statements: ['CREATE TABLE tags (id serial PRIMARY KEY, name text)', 'ALTER TABLE tags ADD CONSTRAINT uq_tags_name UNIQUE (name)'],
+      statements: [
+        'CREATE TABLE tags (id serial PRIMARY KEY, name text)',
+        'ALTER TABLE tags ADD CONSTRAINT uq_tags_name UNIQUE (name)',
+      ],
     },
   ],
   invalid: [
@@ -24,7 +27,8 @@ ruleCases('add-unique-constraint', {
           table: 'posts',
           column: 'title',
           severity: 'warning',
-          message: /ADD CONSTRAINT uq_posts_title UNIQUE \(title\) builds a unique index on posts under an ACCESS EXCLUSIVE lock/,
+          message:
+            /ADD CONSTRAINT uq_posts_title UNIQUE \(title\) builds a unique index on posts under an ACCESS EXCLUSIVE lock/,
           code: /^with op\.get_context\(\)\.autocommit_block\(\):\n {4}op\.create_index\("uq_posts_title", "posts", \["title"\], unique=True, postgresql_concurrently=True\)\nop\.execute\("ALTER TABLE posts ADD CONSTRAINT uq_posts_title UNIQUE USING INDEX uq_posts_title"\)$/,
         },
       ],
@@ -32,7 +36,9 @@ ruleCases('add-unique-constraint', {
     {
       name: 'ADD COLUMN ... UNIQUE',
       statements: ['ALTER TABLE posts ADD COLUMN slug text UNIQUE'],
-      findings: [{ column: 'slug', code: /op\.create_index\("posts_slug_key", "posts", \["slug"\], unique=True/ }],
+      findings: [
+        { column: 'slug', code: /op\.create_index\("posts_slug_key", "posts", \["slug"\], unique=True/ },
+      ],
     },
   ],
 });

@@ -2,17 +2,39 @@ import { ruleCases } from '../helpers/rule-cases.ts';
 
 ruleCases('change-column-type', {
   valid: [
-    { name: 'varchar widening', statements: ['ALTER TABLE posts ALTER COLUMN title TYPE VARCHAR(300)'], modes: ['online'] },
-    { name: 'varchar to text', statements: ['ALTER TABLE users ALTER COLUMN name TYPE TEXT'], modes: ['online'] },
-    { name: 'varchar to unbounded varchar', statements: ['ALTER TABLE users ALTER COLUMN name TYPE VARCHAR'], modes: ['online'] },
-    { name: 'numeric precision at the same scale', statements: ['ALTER TABLE posts ALTER COLUMN price TYPE NUMERIC(12, 2)'], modes: ['online'] },
+    {
+      name: 'varchar widening',
+      statements: ['ALTER TABLE posts ALTER COLUMN title TYPE VARCHAR(300)'],
+      modes: ['online'],
+    },
+    {
+      name: 'varchar to text',
+      statements: ['ALTER TABLE users ALTER COLUMN name TYPE TEXT'],
+      modes: ['online'],
+    },
+    {
+      name: 'varchar to unbounded varchar',
+      statements: ['ALTER TABLE users ALTER COLUMN name TYPE VARCHAR'],
+      modes: ['online'],
+    },
+    {
+      name: 'numeric precision at the same scale',
+      statements: ['ALTER TABLE posts ALTER COLUMN price TYPE NUMERIC(12, 2)'],
+      modes: ['online'],
+    },
     {
       name: 'a table created in the change',
-      statements: ['CREATE TABLE drafts (id serial PRIMARY KEY, n integer)', 'ALTER TABLE drafts ALTER COLUMN n TYPE BIGINT'],
+      statements: [
+        'CREATE TABLE drafts (id serial PRIMARY KEY, n integer)',
+        'ALTER TABLE drafts ALTER COLUMN n TYPE BIGINT',
+      ],
     },
     {
       name: 'a column added in the change',
-      statements: ['ALTER TABLE posts ADD COLUMN views integer', 'ALTER TABLE posts ALTER COLUMN views TYPE BIGINT'],
+      statements: [
+        'ALTER TABLE posts ADD COLUMN views integer',
+        'ALTER TABLE posts ALTER COLUMN views TYPE BIGINT',
+      ],
       modes: ['online'],
     },
   ],

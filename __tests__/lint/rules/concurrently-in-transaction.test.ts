@@ -30,7 +30,10 @@ ruleCases('concurrently-in-transaction', {
     },
     {
       name: 'even on a table created in the change',
-      statements: ['CREATE TABLE tags (id serial PRIMARY KEY, name text)', 'CREATE INDEX CONCURRENTLY ix_tags_name ON tags (name)'],
+      statements: [
+        'CREATE TABLE tags (id serial PRIMARY KEY, name text)',
+        'CREATE INDEX CONCURRENTLY ix_tags_name ON tags (name)',
+      ],
       findings: [{ line: 22, table: 'tags' }],
     },
     {
@@ -41,7 +44,9 @@ ruleCases('concurrently-in-transaction', {
     {
       name: 'REINDEX CONCURRENTLY',
       statements: ['REINDEX INDEX CONCURRENTLY ix_posts_author_id'],
-      findings: [{ message: /^REINDEX INDEX CONCURRENTLY ix_posts_author_id cannot run inside a transaction block/ }],
+      findings: [
+        { message: /^REINDEX INDEX CONCURRENTLY ix_posts_author_id cannot run inside a transaction block/ },
+      ],
     },
   ],
 });

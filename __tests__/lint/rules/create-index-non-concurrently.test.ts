@@ -8,7 +8,10 @@ ruleCases('create-index-non-concurrently', {
     },
     {
       name: 'a table created in the change',
-      statements: ['CREATE TABLE comments (id serial PRIMARY KEY, post_id integer)', 'CREATE INDEX ix_comments_post_id ON comments (post_id)'],
+      statements: [
+        'CREATE TABLE comments (id serial PRIMARY KEY, post_id integer)',
+        'CREATE INDEX ix_comments_post_id ON comments (post_id)',
+      ],
     },
   ],
   invalid: [
@@ -28,12 +31,21 @@ ruleCases('create-index-non-concurrently', {
     {
       name: 'a unique expression index',
       statements: ['CREATE UNIQUE INDEX ix_users_lower_email ON users (lower(email))'],
-      findings: [{ table: 'users', code: /op\.create_index\("ix_users_lower_email", "users", \[sa\.text\("lower\(email\)"\)\], unique=True, postgresql_concurrently=True\)/ }],
+      findings: [
+        {
+          table: 'users',
+          code: /op\.create_index\("ix_users_lower_email", "users", \[sa\.text\("lower\(email\)"\)\], unique=True, postgresql_concurrently=True\)/,
+        },
+      ],
     },
     {
       name: 'a partial index with a method',
       statements: ['CREATE INDEX ix_posts_price ON posts USING btree (price) WHERE price > 0'],
-      findings: [{ code: /\["price"\], postgresql_using="btree", postgresql_where=sa\.text\("price > 0"\), postgresql_concurrently=True\)/ }],
+      findings: [
+        {
+          code: /\["price"\], postgresql_using="btree", postgresql_where=sa\.text\("price > 0"\), postgresql_concurrently=True\)/,
+        },
+      ],
     },
     {
       name: 'a table outside public',

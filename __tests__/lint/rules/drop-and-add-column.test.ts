@@ -15,7 +15,10 @@ ruleCases('drop-and-add-column', {
     },
     {
       name: 'drop and add in different revisions',
-      revisions: [{ statements: ['ALTER TABLE posts ADD COLUMN content TEXT'] }, { statements: ['ALTER TABLE posts DROP COLUMN body'] }],
+      revisions: [
+        { statements: ['ALTER TABLE posts ADD COLUMN content TEXT'] },
+        { statements: ['ALTER TABLE posts DROP COLUMN body'] },
+      ],
     },
     {
       name: 'a table created in the change',
@@ -37,7 +40,8 @@ ruleCases('drop-and-add-column', {
           table: 'posts',
           column: 'body',
           severity: 'error',
-          message: /^posts loses column body \(line 22\) and gains content TEXT \(line 21\) in the same revision/,
+          message:
+            /^posts loses column body \(line 22\) and gains content TEXT \(line 21\) in the same revision/,
           code: /^# upgrade\(\)\nop\.alter_column\("posts", "body", new_column_name="content"\)\n# downgrade\(\)\nop\.alter_column\("posts", "content", new_column_name="body"\)$/,
         },
       ],
@@ -46,13 +50,26 @@ ruleCases('drop-and-add-column', {
       name: 'varchar to text in one ALTER TABLE (online: the type changes too)',
       statements: ['ALTER TABLE users DROP COLUMN name, ADD COLUMN full_name text'],
       modes: ['online'],
-      findings: [{ line: 21, table: 'users', column: 'name', code: /new_column_name="full_name", type_=sa\.Text\(\)\)/ }],
+      findings: [
+        {
+          line: 21,
+          table: 'users',
+          column: 'name',
+          code: /new_column_name="full_name", type_=sa\.Text\(\)\)/,
+        },
+      ],
     },
     {
       name: 'varchar to text in one ALTER TABLE (offline: the old type is unknown)',
       statements: ['ALTER TABLE users DROP COLUMN name, ADD COLUMN full_name text'],
       modes: ['offline'],
-      findings: [{ line: 21, column: 'name', code: /op\.alter_column\("users", "name", new_column_name="full_name"\)\n/ }],
+      findings: [
+        {
+          line: 21,
+          column: 'name',
+          code: /op\.alter_column\("users", "name", new_column_name="full_name"\)\n/,
+        },
+      ],
     },
     {
       name: 'a table outside public',

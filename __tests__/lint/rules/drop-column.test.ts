@@ -4,7 +4,10 @@ ruleCases('drop-column', {
   valid: [
     {
       name: 'a table created in the change',
-      statements: ['CREATE TABLE drafts (id serial PRIMARY KEY, body text)', 'ALTER TABLE drafts DROP COLUMN body'],
+      statements: [
+        'CREATE TABLE drafts (id serial PRIMARY KEY, body text)',
+        'ALTER TABLE drafts DROP COLUMN body',
+      ],
     },
     {
       name: 'a column added in the change',
@@ -27,7 +30,8 @@ ruleCases('drop-column', {
           table: 'posts',
           column: 'price',
           severity: 'warning',
-          message: /DROP COLUMN price deletes every value of posts\.price, and the application code still running selects it/,
+          message:
+            /DROP COLUMN price deletes every value of posts\.price, and the application code still running selects it/,
           code: /op\.drop_column\("posts", "price"\)/,
         },
       ],
@@ -41,7 +45,13 @@ ruleCases('drop-column', {
     {
       name: 'a table outside public',
       statements: ['ALTER TABLE audit.log DROP COLUMN message'],
-      findings: [{ table: 'audit.log', column: 'message', code: /op\.drop_column\("log", "message", schema="audit"\)/ }],
+      findings: [
+        {
+          table: 'audit.log',
+          column: 'message',
+          code: /op\.drop_column\("log", "message", schema="audit"\)/,
+        },
+      ],
     },
   ],
 });

@@ -4,9 +4,16 @@ ruleCases('drop-table', {
   valid: [
     {
       name: 'a table created in the change',
-      revisions: [{ statements: ['CREATE TABLE drafts (id serial PRIMARY KEY)'] }, { statements: ['DROP TABLE drafts'] }],
+      revisions: [
+        { statements: ['CREATE TABLE drafts (id serial PRIMARY KEY)'] },
+        { statements: ['DROP TABLE drafts'] },
+      ],
     },
-    { name: 'dropping a view', base: 'CREATE VIEW recent AS SELECT 1 AS one', statements: ['DROP VIEW recent'] },
+    {
+      name: 'dropping a view',
+      base: 'CREATE VIEW recent AS SELECT 1 AS one',
+      statements: ['DROP VIEW recent'],
+    },
   ],
   invalid: [
     {

@@ -2,7 +2,11 @@ import { ruleCases } from '../helpers/rule-cases.ts';
 
 ruleCases('missing-lock-timeout', {
   valid: [
-    { name: "env.py's SET lock_timeout", lockTimeout: '5s', statements: ['ALTER TABLE users ADD COLUMN bio text'] },
+    {
+      name: "env.py's SET lock_timeout",
+      lockTimeout: '5s',
+      statements: ['ALTER TABLE users ADD COLUMN bio text'],
+    },
     {
       name: 'SET lock_timeout in the revision, before the ALTER',
       lockTimeout: '0',
@@ -18,11 +22,17 @@ ruleCases('missing-lock-timeout', {
       lockTimeout: '0',
       statements: ['CREATE TABLE tags (id serial PRIMARY KEY)', 'ALTER TABLE tags ADD COLUMN name text'],
     },
-    { name: 'CREATE INDEX takes SHARE, not ACCESS EXCLUSIVE', lockTimeout: '0', statements: ['CREATE INDEX ix_posts_title ON posts (title)'] },
+    {
+      name: 'CREATE INDEX takes SHARE, not ACCESS EXCLUSIVE',
+      lockTimeout: '0',
+      statements: ['CREATE INDEX ix_posts_title ON posts (title)'],
+    },
     {
       name: 'ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE',
       lockTimeout: '0',
-      statements: ['ALTER TABLE posts ADD CONSTRAINT fk_posts_editor FOREIGN KEY (author_id) REFERENCES users (id) NOT VALID'],
+      statements: [
+        'ALTER TABLE posts ADD CONSTRAINT fk_posts_editor FOREIGN KEY (author_id) REFERENCES users (id) NOT VALID',
+      ],
     },
     { name: 'UPDATE takes ROW EXCLUSIVE', lockTimeout: '0', statements: ["UPDATE posts SET body = ''"] },
   ],
@@ -44,8 +54,18 @@ ruleCases('missing-lock-timeout', {
     {
       name: 'one finding per revision, naming every table it locks',
       lockTimeout: '0',
-      statements: ['ALTER TABLE users ADD COLUMN bio text', 'ALTER TABLE posts ADD COLUMN summary text', 'ALTER TABLE users ADD COLUMN motto text'],
-      findings: [{ line: 21, table: 'users', message: /on users with no lock_timeout \(and the revision locks 1 more: posts\)/ }],
+      statements: [
+        'ALTER TABLE users ADD COLUMN bio text',
+        'ALTER TABLE posts ADD COLUMN summary text',
+        'ALTER TABLE users ADD COLUMN motto text',
+      ],
+      findings: [
+        {
+          line: 21,
+          table: 'users',
+          message: /on users with no lock_timeout \(and the revision locks 1 more: posts\)/,
+        },
+      ],
     },
     {
       name: 'SET lock_timeout after the ALTER is too late',
@@ -62,7 +82,10 @@ ruleCases('missing-lock-timeout', {
     {
       name: 'each revision of the change',
       lockTimeout: '0',
-      revisions: [{ statements: ['ALTER TABLE users ADD COLUMN bio text'] }, { statements: ['TRUNCATE posts'] }],
+      revisions: [
+        { statements: ['ALTER TABLE users ADD COLUMN bio text'] },
+        { statements: ['TRUNCATE posts'] },
+      ],
       findings: [
         { revision: 'rev1', table: 'users' },
         { revision: 'rev2', table: 'posts' },

@@ -6,7 +6,10 @@ ruleCases('rename-table', {
       name: 'a table created in the change',
       statements: ['CREATE TABLE drafts (id serial PRIMARY KEY)', 'ALTER TABLE drafts RENAME TO notes'],
     },
-    { name: 'renaming a column is another rule', statements: ['ALTER TABLE posts RENAME COLUMN body TO content'] },
+    {
+      name: 'renaming a column is another rule',
+      statements: ['ALTER TABLE posts RENAME COLUMN body TO content'],
+    },
   ],
   invalid: [
     {
@@ -25,7 +28,12 @@ ruleCases('rename-table', {
     {
       name: 'a table outside public',
       statements: ['ALTER TABLE audit.log RENAME TO events'],
-      findings: [{ table: 'audit.log', code: /op\.rename_table\("log", "events", schema="audit"\)\nop\.execute\("CREATE VIEW audit\.log AS SELECT \* FROM audit\.events"\)/ }],
+      findings: [
+        {
+          table: 'audit.log',
+          code: /op\.rename_table\("log", "events", schema="audit"\)\nop\.execute\("CREATE VIEW audit\.log AS SELECT \* FROM audit\.events"\)/,
+        },
+      ],
     },
   ],
 });

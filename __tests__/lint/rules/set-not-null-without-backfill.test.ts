@@ -18,19 +18,31 @@ ruleCases('set-not-null-without-backfill', {
     },
     {
       name: 'rows with NULL deleted first',
-      statements: ['DELETE FROM posts WHERE body IS NULL', 'ALTER TABLE posts ALTER COLUMN body SET NOT NULL'],
+      statements: [
+        'DELETE FROM posts WHERE body IS NULL',
+        'ALTER TABLE posts ALTER COLUMN body SET NOT NULL',
+      ],
     },
     {
       name: 'UPDATE through an alias',
-      statements: ["UPDATE posts AS p SET body = '' WHERE p.body IS NULL", 'ALTER TABLE posts ALTER COLUMN body SET NOT NULL'],
+      statements: [
+        "UPDATE posts AS p SET body = '' WHERE p.body IS NULL",
+        'ALTER TABLE posts ALTER COLUMN body SET NOT NULL',
+      ],
     },
     {
       name: 'a column added with a default in the same revision',
-      statements: ["ALTER TABLE posts ADD COLUMN slug text DEFAULT 'x'", 'ALTER TABLE posts ALTER COLUMN slug SET NOT NULL'],
+      statements: [
+        "ALTER TABLE posts ADD COLUMN slug text DEFAULT 'x'",
+        'ALTER TABLE posts ALTER COLUMN slug SET NOT NULL',
+      ],
     },
     {
       name: 'a table created in the change',
-      statements: ['CREATE TABLE tags (id serial PRIMARY KEY, name text)', 'ALTER TABLE tags ALTER COLUMN name SET NOT NULL'],
+      statements: [
+        'CREATE TABLE tags (id serial PRIMARY KEY, name text)',
+        'ALTER TABLE tags ALTER COLUMN name SET NOT NULL',
+      ],
     },
     {
       // Only the replay knows that the column is NOT NULL already.
@@ -61,12 +73,18 @@ ruleCases('set-not-null-without-backfill', {
     },
     {
       name: 'a backfill after SET NOT NULL is too late',
-      statements: ['ALTER TABLE posts ALTER COLUMN body SET NOT NULL', "UPDATE posts SET body = '' WHERE body IS NULL"],
+      statements: [
+        'ALTER TABLE posts ALTER COLUMN body SET NOT NULL',
+        "UPDATE posts SET body = '' WHERE body IS NULL",
+      ],
       findings: [{ line: 21, column: 'body' }],
     },
     {
       name: 'a column added nullable in the same revision and never backfilled',
-      statements: ['ALTER TABLE users ADD COLUMN display_name VARCHAR(100)', 'ALTER TABLE users ALTER COLUMN display_name SET NOT NULL'],
+      statements: [
+        'ALTER TABLE users ADD COLUMN display_name VARCHAR(100)',
+        'ALTER TABLE users ALTER COLUMN display_name SET NOT NULL',
+      ],
       findings: [{ line: 22, table: 'users', column: 'display_name' }],
     },
   ],

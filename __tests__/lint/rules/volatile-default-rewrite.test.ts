@@ -8,11 +8,20 @@ CREATE FUNCTION inlined_one() RETURNS integer VOLATILE LANGUAGE sql AS 'SELECT 1
 
 ruleCases('volatile-default-rewrite', {
   valid: [
-    { name: 'a constant default', statements: ["ALTER TABLE posts ADD COLUMN status text DEFAULT 'draft' NOT NULL"] },
-    { name: 'now() is stable: stored once', statements: ['ALTER TABLE posts ADD COLUMN published_at timestamptz DEFAULT now()'] },
+    {
+      name: 'a constant default',
+      statements: ["ALTER TABLE posts ADD COLUMN status text DEFAULT 'draft' NOT NULL"],
+    },
+    {
+      name: 'now() is stable: stored once',
+      statements: ['ALTER TABLE posts ADD COLUMN published_at timestamptz DEFAULT now()'],
+    },
     {
       name: 'a table created in the change',
-      statements: ['CREATE TABLE tokens (id serial PRIMARY KEY)', 'ALTER TABLE tokens ADD COLUMN value uuid DEFAULT gen_random_uuid()'],
+      statements: [
+        'CREATE TABLE tokens (id serial PRIMARY KEY)',
+        'ALTER TABLE tokens ADD COLUMN value uuid DEFAULT gen_random_uuid()',
+      ],
     },
     {
       name: 'a stable user function',
@@ -54,10 +63,20 @@ ruleCases('volatile-default-rewrite', {
       name: 'gen_random_uuid() offline',
       statements: ['ALTER TABLE posts ADD COLUMN uid uuid DEFAULT gen_random_uuid() NOT NULL'],
       modes: ['offline'],
-      findings: [{ column: 'uid', message: /rewrites posts: Postgres computes a value for every existing row/ }],
+      findings: [
+        { column: 'uid', message: /rewrites posts: Postgres computes a value for every existing row/ },
+      ],
     },
-    { name: 'clock_timestamp()', statements: ['ALTER TABLE posts ADD COLUMN seen_at timestamptz DEFAULT clock_timestamp()'], findings: [{ column: 'seen_at' }] },
-    { name: 'a serial column', statements: ['ALTER TABLE audit.log ADD COLUMN seq bigserial'], findings: [{ table: 'audit.log', column: 'seq' }] },
+    {
+      name: 'clock_timestamp()',
+      statements: ['ALTER TABLE posts ADD COLUMN seen_at timestamptz DEFAULT clock_timestamp()'],
+      findings: [{ column: 'seen_at' }],
+    },
+    {
+      name: 'a serial column',
+      statements: ['ALTER TABLE audit.log ADD COLUMN seq bigserial'],
+      findings: [{ table: 'audit.log', column: 'seq' }],
+    },
     {
       name: 'a stored generated column',
       statements: ['ALTER TABLE posts ADD COLUMN doubled numeric GENERATED ALWAYS AS (price * 2) STORED'],

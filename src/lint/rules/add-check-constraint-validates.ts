@@ -16,7 +16,7 @@ const rule: LintRule = {
   },
   create(context) {
     return {
-      needs: { alter_table_stmt: (s) => /\bCHECK\b/i.test(s.sql) },
+      needs: { alter_table_stmt: (s) => /\bCHECK\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;
@@ -25,7 +25,8 @@ const rule: LintRule = {
           const constraint = action.constraint;
           if (constraint.type !== 'constraint_check' || isNotValid(action)) continue;
           const condition = statement.text(constraint.expr.expr);
-          const name = (action.name === undefined ? undefined : identifierName(action.name.name)) ?? `ck_${table.name}`;
+          const name =
+            (action.name === undefined ? undefined : identifierName(action.name.name)) ?? `ck_${table.name}`;
           context.report(statement, {
             message: `ALTER TABLE ${table.display} ADD ${action.name === undefined ? '' : `CONSTRAINT ${name} `}CHECK (${condition}) checks every row of ${table.display} under an ACCESS EXCLUSIVE lock: reads and writes of ${table.display} wait for the whole scan.`,
             table: table.display,

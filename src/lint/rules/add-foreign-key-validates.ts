@@ -17,7 +17,7 @@ const rule: LintRule = {
   },
   create(context) {
     return {
-      needs: { alter_table_stmt: (s) => /\bREFERENCES\b/i.test(s.sql) },
+      needs: { alter_table_stmt: (s) => /\bREFERENCES\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;
@@ -28,17 +28,19 @@ const rule: LintRule = {
           const referred = tableOf(constraint.references.table);
           if (referred === undefined) continue;
           const columns = plainColumns(constraint.columns.expr.items) ?? [];
-          const referredColumns =
-            (constraint.references.columns === undefined ? undefined : plainColumns(constraint.references.columns.expr.items)) ??
-            context.baseTable(referred)?.primaryKey?.columns ??
-            ['id'];
+          const referredColumns = (constraint.references.columns === undefined
+            ? undefined
+            : plainColumns(constraint.references.columns.expr.items)) ??
+            context.baseTable(referred)?.primaryKey?.columns ?? ['id'];
           const name =
             (action.name === undefined ? undefined : identifierName(action.name.name)) ??
             `fk_${table.name}_${columns.join('_')}_${referred.name}`;
           const options = constraint.references.options
             .filter((o) => o.type === 'referential_action')
             .map((o) => {
-              const verb = Array.isArray(o.actionKw) ? o.actionKw.map((k) => k.name).join(' ') : o.actionKw.name;
+              const verb = Array.isArray(o.actionKw)
+                ? o.actionKw.map((k) => k.name).join(' ')
+                : o.actionKw.name;
               return `${o.eventKw.name === 'DELETE' ? 'ondelete' : 'onupdate'}=${py(verb)}`;
             });
           const schemas = [

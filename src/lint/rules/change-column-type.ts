@@ -20,12 +20,16 @@ const rule: LintRule = {
   },
   create(context) {
     return {
-      needs: { alter_table_stmt: (s) => /\bTYPE\b/i.test(s.sql) },
+      needs: { alter_table_stmt: (s) => /\bTYPE\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;
         for (const action of actionsOf(node)) {
-          if (action.type !== 'alter_action_alter_column' || action.action.type !== 'alter_action_set_data_type') continue;
+          if (
+            action.type !== 'alter_action_alter_column' ||
+            action.action.type !== 'alter_action_set_data_type'
+          )
+            continue;
           const column = identifierName(action.column);
           if (column === undefined) continue;
           const base = context.baseColumn(table, column);
@@ -33,8 +37,12 @@ const rule: LintRule = {
           const change = action.action;
           const newType = statement.text(change.dataType);
           const using = change.clauses.some((c) => c.type === 'set_data_type_using_clause');
-          const didRewrite = observed(context, statement.captured) && rewrote(context, statement.captured, table);
-          const safe = base !== undefined && !using && safeTypeChange(parseColumnType(base.type), parseColumnType(newType));
+          const didRewrite =
+            observed(context, statement.captured) && rewrote(context, statement.captured, table);
+          const safe =
+            base !== undefined &&
+            !using &&
+            safeTypeChange(parseColumnType(base.type), parseColumnType(newType));
           if (safe && !didRewrite) continue;
           const from = base === undefined ? '' : ` (was ${formatColumnType(parseColumnType(base.type))})`;
           const effect = didRewrite

@@ -24,7 +24,10 @@ function dropIndexCode(statement: ParsedStatement, names: readonly Node[]): stri
 function inTransaction(context: RuleContext, statement: ParsedStatement, committed: boolean): boolean {
   if (context.replayed) {
     const error = statement.captured.statement.error;
-    return error?.sqlstate === ACTIVE_SQL_TRANSACTION || /cannot run inside a transaction block/i.test(error?.message ?? '');
+    return (
+      error?.sqlstate === ACTIVE_SQL_TRANSACTION ||
+      /cannot run inside a transaction block/i.test(error?.message ?? '')
+    );
   }
   return !committed;
 }
@@ -40,7 +43,12 @@ const rule: LintRule = {
   create(context) {
     // Offline: Alembic opens the revision's transaction; autocommit_block emits COMMIT ... BEGIN.
     let committed = false;
-    const report = (statement: ParsedStatement, what: string, table: string | undefined, code: string): void => {
+    const report = (
+      statement: ParsedStatement,
+      what: string,
+      table: string | undefined,
+      code: string,
+    ): void => {
       context.report(statement, {
         message: `${what} cannot run inside a transaction block, and Alembic runs each migration in one: the revision fails (SQLSTATE ${ACTIVE_SQL_TRANSACTION}).`,
         ...(table === undefined ? {} : { table }),
@@ -63,17 +71,30 @@ const rule: LintRule = {
         if (node.concurrentlyKw === undefined || !inTransaction(context, statement, committed)) return;
         const table = context.table(statement, node.table);
         const name = node.name === undefined ? '' : ` ${statement.text(node.name)}`;
-        report(statement, `CREATE INDEX CONCURRENTLY${name} ON ${table.display}`, table.display, concurrentCreateIndex(statement, node, table));
+        report(
+          statement,
+          `CREATE INDEX CONCURRENTLY${name} ON ${table.display}`,
+          table.display,
+          concurrentCreateIndex(statement, node, table),
+        );
       },
       drop_index_stmt(node, statement) {
         if (node.concurrentlyKw === undefined || !inTransaction(context, statement, committed)) return;
         const names = node.indexes.items;
-        report(statement, `DROP INDEX CONCURRENTLY ${names.map((n) => statement.text(n)).join(', ')}`, undefined, dropIndexCode(statement, names));
+        report(
+          statement,
+          `DROP INDEX CONCURRENTLY ${names.map((n) => statement.text(n)).join(', ')}`,
+          undefined,
+          dropIndexCode(statement, names),
+        );
       },
       reindex_stmt(node, statement) {
         const concurrently =
           node.concurrentlyKw !== undefined ||
-          (node.options?.expr.items.some((o) => o.type === 'reindex_option_concurrently' && o.value?.value !== false) ?? false);
+          (node.options?.expr.items.some(
+            (o) => o.type === 'reindex_option_concurrently' && o.value?.value !== false,
+          ) ??
+            false);
         if (!concurrently || !inTransaction(context, statement, committed)) return;
         const target = node.name === undefined ? undefined : identifierName(node.name);
         report(

@@ -13,7 +13,7 @@ const rule: LintRule = {
   },
   create(context) {
     return {
-      needs: { create_index_stmt: (s) => !/\bCONCURRENTLY\b/i.test(s.sql) },
+      needs: { create_index_stmt: (s) => !/\bCONCURRENTLY\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       create_index_stmt(node, statement) {
         if (node.concurrentlyKw !== undefined) return;
         const table = context.table(statement, node.table);

@@ -2,11 +2,17 @@
 // autogenerate's drop_column + add_column for what was meant as a rename. The
 // data of the old column is deleted and the new one starts out empty.
 import { schemaArg } from '../alembic-code.ts';
+import { classify } from '../classify.ts';
 import { identifierName } from '../names.ts';
 import { py } from '../python.ts';
 import { compatibleTypes, parseColumnType, sameType, sqlalchemyType } from '../sql-types.ts';
 import { actionsOf, columnName } from '../syntax.ts';
 import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
+
+// Cheap tests before parsing: ALTER TABLE ... ADD/DROP [COLUMN] x, not a constraint, default or NOT NULL.
+const DROPS_COLUMN = /\bDROP\s+(?!NOT\b|DEFAULT\b|CONSTRAINT\b|EXPRESSION\b|IDENTITY\b|PRIMARY\b)/i;
+const ADDS_COLUMN =
+  /\bADD\s+(?!CONSTRAINT\b|CHECK\b|UNIQUE\b|PRIMARY\b|FOREIGN\b|EXCLUDE\b|GENERATED\b|VALUE\b)/i;
 
 interface ColumnChange {
   table: TableRef;
@@ -28,15 +34,23 @@ const rule: LintRule = {
   create(context) {
     const dropped: ColumnChange[] = [];
     const added: ColumnChange[] = [];
-    const dropsSomething = context.revision.statements.some((s) => /\bDROP\b/i.test(s.sql));
+    const dropsColumn = context.revision.statements.some(
+      (s) => DROPS_COLUMN.test(s.sql) && (classify(s.sql) ?? 'alter_table_stmt') === 'alter_table_stmt',
+    );
     return {
-      needs: { alter_table_stmt: (s) => dropsSomething && /\b(?:ADD|DROP)\b/i.test(s.sql) },
+      needs: {
+        alter_table_stmt: (s) =>
+          dropsColumn &&
+          (ADDS_COLUMN.test(s.sql) || DROPS_COLUMN.test(s.sql)) &&
+          context.mayTargetBaseTable(s),
+      },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;
         for (const action of actionsOf(node)) {
           if (action.type === 'alter_action_add_column') {
-            const type = action.column.dataType === undefined ? undefined : statement.text(action.column.dataType);
+            const type =
+              action.column.dataType === undefined ? undefined : statement.text(action.column.dataType);
             added.push({ table, column: columnName(action.column), type, statement });
           } else if (action.type === 'alter_action_drop_column') {
             const column = identifierName(action.column);
@@ -56,7 +70,9 @@ const rule: LintRule = {
               !paired.has(a) &&
               a.table.key === drop.table.key &&
               a.column !== drop.column &&
-              (drop.type === undefined || a.type === undefined || compatibleTypes(parseColumnType(drop.type), parseColumnType(a.type))),
+              (drop.type === undefined ||
+                a.type === undefined ||
+                compatibleTypes(parseColumnType(drop.type), parseColumnType(a.type))),
           );
           if (add === undefined) continue;
           paired.add(add);
@@ -64,7 +80,9 @@ const rule: LintRule = {
           const addedAt = add.statement.captured.line;
           const droppedAt = drop.statement.captured.line;
           const retype =
-            drop.type !== undefined && add.type !== undefined && !sameType(parseColumnType(drop.type), parseColumnType(add.type))
+            drop.type !== undefined &&
+            add.type !== undefined &&
+            !sameType(parseColumnType(drop.type), parseColumnType(add.type))
               ? sqlalchemyType(parseColumnType(add.type))
               : undefined;
           const typeArg = retype === undefined ? '' : `, type_=${retype}`;

@@ -17,7 +17,12 @@ const rule: LintRule = {
   },
   create(context) {
     return {
-      needs: { alter_table_stmt: (s) => /\bDROP\b/i.test(s.sql) },
+      // DROP [COLUMN] x, not DROP NOT NULL / DEFAULT / CONSTRAINT / ...
+      needs: {
+        alter_table_stmt: (s) =>
+          /\bDROP\s+(?!NOT\b|DEFAULT\b|CONSTRAINT\b|EXPRESSION\b|IDENTITY\b|PRIMARY\b)/i.test(s.sql) &&
+          context.mayTargetBaseTable(s),
+      },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;

@@ -10,7 +10,7 @@ import { actionsOf } from '../syntax.ts';
 import type { Statement } from '../../model.ts';
 import type { CapturedStatement, LintRule, ParsedStatement, TableRef } from '../types.ts';
 
-const SUGGESTED = "5s";
+const SUGGESTED = '5s';
 
 /** ALTER TABLE actions that take less than ACCESS EXCLUSIVE (PostgreSQL's ALTER TABLE docs). */
 function weakerThanAccessExclusive(action: AlterTableAction): boolean {
@@ -62,7 +62,11 @@ function setConfig(node: SelectStmt): string | undefined {
     for (const column of clause.columns?.items ?? []) {
       if (column.type !== 'func_call' || identifierName(column.name) !== 'set_config') continue;
       const [name, value] = column.args?.expr.args.items ?? [];
-      if (name?.type === 'string_literal' && name.value === 'lock_timeout' && value?.type === 'string_literal') {
+      if (
+        name?.type === 'string_literal' &&
+        name.value === 'lock_timeout' &&
+        value?.type === 'string_literal'
+      ) {
         return value.value;
       }
     }
@@ -86,7 +90,8 @@ const rule: LintRule = {
       if (setInRevision !== undefined) return setInRevision;
       if (context.revision.lockTimeout !== null) return context.revision.lockTimeout;
       let fromEnvironment = '0';
-      for (const statement of context.environment) fromEnvironment = setsLockTimeout(statement) ?? fromEnvironment;
+      for (const statement of context.environment)
+        fromEnvironment = setsLockTimeout(statement) ?? fromEnvironment;
       return fromEnvironment;
     };
     const held = new Set<string>();
@@ -96,7 +101,11 @@ const rule: LintRule = {
     const unnamed = new Map<CapturedStatement, TableRef[]>();
     const unguarded: { captured: CapturedStatement; tables: TableRef[] }[] = [];
 
-    const expect = (into: Map<CapturedStatement, TableRef[]>, statement: ParsedStatement, tables: TableRef[]): void => {
+    const expect = (
+      into: Map<CapturedStatement, TableRef[]>,
+      statement: ParsedStatement,
+      tables: TableRef[],
+    ): void => {
       const list = into.get(statement.captured) ?? [];
       list.push(...tables.filter((t) => context.existedAtBase(t)));
       into.set(statement.captured, list);
@@ -111,7 +120,8 @@ const rule: LintRule = {
         set_parameter_stmt: (s) => /lock_timeout/i.test(s.sql),
         reset_parameter_stmt: (s) => /lock_timeout|\bALL\b/i.test(s.sql),
         select_stmt: (s) => /set_config/i.test(s.sql),
-        alter_table_stmt: (s) => replayBlind(s) || /\bRENAME\b|\bSET\s+SCHEMA\b/i.test(s.sql),
+        alter_table_stmt: (s) =>
+          (replayBlind(s) || /\bRENAME\b|\bSET\s+SCHEMA\b/i.test(s.sql)) && context.mayTargetBaseTable(s),
         truncate_stmt: replayBlind,
       },
       set_parameter_stmt: (_node, statement) => {
@@ -138,7 +148,11 @@ const rule: LintRule = {
         expect(unnamed, statement, tables);
       },
       truncate_stmt(node, statement) {
-        expect(fromSql, statement, node.tables.items.flatMap((n) => tableOf(n) ?? []));
+        expect(
+          fromSql,
+          statement,
+          node.tables.items.flatMap((n) => tableOf(n) ?? []),
+        );
       },
       'statement:exit'(captured) {
         const acquired = observed(context, captured)

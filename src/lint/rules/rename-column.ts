@@ -17,7 +17,7 @@ const rule: LintRule = {
   },
   create(context) {
     return {
-      needs: { alter_table_stmt: (s) => /\bRENAME\b/i.test(s.sql) },
+      needs: { alter_table_stmt: (s) => /\bRENAME\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;

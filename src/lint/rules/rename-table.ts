@@ -16,13 +16,15 @@ const rule: LintRule = {
   },
   create(context) {
     return {
-      needs: { alter_table_stmt: (s) => /\bRENAME\b/i.test(s.sql) },
+      needs: { alter_table_stmt: (s) => /\bRENAME\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;
         for (const action of actionsOf(node)) {
           if (action.type !== 'alter_action_rename') continue;
-          const to = identifierName(action.newName.type === 'member_expr' ? action.newName.property : action.newName);
+          const to = identifierName(
+            action.newName.type === 'member_expr' ? action.newName.property : action.newName,
+          );
           if (to === undefined) continue;
           const renamed = tableRef(table.schema, to);
           context.report(statement, {

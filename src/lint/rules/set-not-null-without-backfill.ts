@@ -7,9 +7,11 @@ import { schemaArg, sqlIdentifier, sqlTable } from '../alembic-code.ts';
 import { identifierName, tableOf } from '../names.ts';
 import { py } from '../python.ts';
 import { actionsOf, columnName, fillsExistingRows } from '../syntax.ts';
-import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
+import type { CapturedStatement, LintRule, ParsedStatement, TableRef } from '../types.ts';
 
 const SET_NOT_NULL = /\bSET\s+NOT\s+NULL\b/i;
+/** An added column that Postgres fills: a default, a generated value, a serial. */
+const FILLS = /\bDEFAULT\b|\bGENERATED\b|SERIAL/i;
 
 const writtenBy = new WeakMap<ParsedStatement, Set<string>>();
 
@@ -28,9 +30,11 @@ function written(statement: ParsedStatement): TableRef[] {
   const items: Node[] = [];
   const node = statement.node;
   if (node.type === 'update_stmt') {
-    for (const clause of node.clauses) if (clause.type === 'update_clause') items.push(...clause.tables.items);
+    for (const clause of node.clauses)
+      if (clause.type === 'update_clause') items.push(...clause.tables.items);
   } else if (node.type === 'delete_stmt') {
-    for (const clause of node.clauses) if (clause.type === 'delete_clause') items.push(...clause.tables.items);
+    for (const clause of node.clauses)
+      if (clause.type === 'delete_clause') items.push(...clause.tables.items);
   }
   const tables: TableRef[] = [];
   for (const item of items) {
@@ -49,34 +53,42 @@ const rule: LintRule = {
     docs: 'docs/rules/set-not-null-without-backfill.md',
   },
   create(context) {
-    const backfilled = (table: TableRef): boolean =>
-      context.earlier('update_stmt').some((s) => writtenKeys(s).has(table.key)) ||
-      context.earlier('delete_stmt').some((s) => writtenKeys(s).has(table.key));
+    // An UPDATE or DELETE of the table names it: only those are parsed and looked at.
+    const backfilled = (table: TableRef): boolean => {
+      const name = new RegExp(table.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+      const names = (c: CapturedStatement): boolean => name.test(c.statement.sql);
+      return (
+        context.earlier('update_stmt', names).some((s) => writtenKeys(s).has(table.key)) ||
+        context.earlier('delete_stmt', names).some((s) => writtenKeys(s).has(table.key))
+      );
+    };
     // Columns added in this revision with a default: Postgres filled their rows.
     const filled = new Set<string>();
     const setsNotNull = context.revision.statements.some((s) => SET_NOT_NULL.test(s.sql));
-    const changeSetsNotNull = context.changeMentions(SET_NOT_NULL);
     return {
       needs: {
-        alter_table_stmt: () => setsNotNull,
-        update_stmt: () => changeSetsNotNull,
-        delete_stmt: () => changeSetsNotNull,
+        alter_table_stmt: (s) =>
+          setsNotNull && (SET_NOT_NULL.test(s.sql) || FILLS.test(s.sql)) && context.mayTargetBaseTable(s),
       },
-      // Registered so that backfills are parsed and show up in context.earlier().
-      update_stmt() {},
-      delete_stmt() {},
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         for (const action of actionsOf(node)) {
           if (action.type === 'alter_action_add_column') {
-            const typeText = action.column.dataType === undefined ? '' : statement.text(action.column.dataType);
-            if (fillsExistingRows(action.column, typeText)) filled.add(`${table.key}.${columnName(action.column)}`);
+            const typeText =
+              action.column.dataType === undefined ? '' : statement.text(action.column.dataType);
+            if (fillsExistingRows(action.column, typeText))
+              filled.add(`${table.key}.${columnName(action.column)}`);
             continue;
           }
-          if (action.type !== 'alter_action_alter_column' || action.action.type !== 'alter_action_set_not_null') continue;
+          if (
+            action.type !== 'alter_action_alter_column' ||
+            action.action.type !== 'alter_action_set_not_null'
+          )
+            continue;
           const column = identifierName(action.column);
           if (column === undefined || !context.existedAtBase(table)) continue;
-          if (filled.has(`${table.key}.${column}`) || context.baseColumn(table, column)?.nullable === false) continue;
+          if (filled.has(`${table.key}.${column}`) || context.baseColumn(table, column)?.nullable === false)
+            continue;
           if (backfilled(table)) continue;
           context.report(statement, {
             message: `ALTER TABLE ${table.display} ALTER COLUMN ${column} SET NOT NULL with no backfill of ${table.display} before it: it fails if any row holds NULL in ${column}, and it scans all of ${table.display} under an ACCESS EXCLUSIVE lock.`,

@@ -16,7 +16,7 @@ const rule: LintRule = {
         context.report(captured, {
           message: `The SQL parser could not read this statement, so no lint rule checked it (${error}).`,
           suggestion: {
-            text: 'Review this statement by hand. If it is valid PostgreSQL, the parser (sql-parser-cst) does not support it yet; the replay still ran it.',
+            text: `Review this statement by hand. If it is valid PostgreSQL, the parser (sql-parser-cst) does not support it yet${context.replayed ? '; the replay still ran it, so runtime findings cover it' : ''}.`,
           },
           details: { parserError: error },
         });

@@ -33,7 +33,13 @@ const rule: LintRule = {
   },
   create(context) {
     return {
-      needs: { alter_table_stmt: (s) => /\bDEFAULT\b|\bGENERATED\b|SERIAL/i.test(s.sql) },
+      // With the replay, only a statement that rewrote a table (or failed) can be one.
+      needs: {
+        alter_table_stmt: (s) =>
+          /\bDEFAULT\b|\bGENERATED\b|SERIAL/i.test(s.sql) &&
+          (!context.replayed || s.error !== undefined || s.rewrote.length > 0) &&
+          context.mayTargetBaseTable(s),
+      },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;
@@ -46,10 +52,13 @@ const rule: LintRule = {
           if (expression === undefined && !computed) continue;
           // The replay knows; without it, the SQL says.
           const known = observed(context, statement.captured);
-          const volatileCall = expression === undefined ? undefined : calledFunctions(expression).find((f) => VOLATILE.has(f));
-          if (known ? !rewrote(context, statement.captured, table) : volatileCall === undefined && !computed) continue;
+          const volatileCall =
+            expression === undefined ? undefined : calledFunctions(expression).find((f) => VOLATILE.has(f));
+          if (known ? !rewrote(context, statement.captured, table) : volatileCall === undefined && !computed)
+            continue;
           const column = columnName(definition);
-          const what = expression === undefined ? 'a computed value' : `DEFAULT ${statement.text(expression)}`;
+          const what =
+            expression === undefined ? 'a computed value' : `DEFAULT ${statement.text(expression)}`;
           const defaultSql = expression === undefined ? undefined : statement.text(expression);
           const added = columnCode(column, typeText === '' ? undefined : typeText, 'nullable=True');
           context.report(statement, {
