@@ -155,6 +155,31 @@ describe('replay with rows', () => {
     ).toEqual(['posts', 'users']);
   });
 
+  it('names the locks on tables a statement drops or renames by their names at the base', async () => {
+    const run = await reviewChange(
+      { models: 'from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n' },
+      (p) => {
+        p.addRevision({
+          id: 'b5b5b5b5b5b5',
+          down: 'a0a0a0a0a0a0',
+          upgrade: "op.drop_table('posts')\nop.rename_table('users', 'accounts')",
+        });
+      },
+    );
+    const statements = run.report.revisions.find((r) => r.id === 'b5b5b5b5b5b5')?.statements ?? [];
+    expect(statements[0]?.locks).toContainEqual({ relation: 'posts', mode: 'AccessExclusiveLock' });
+    // Dropping posts also locks users (its foreign key's trigger goes), before the rename.
+    expect(statements.flatMap((s) => s.locks)).toContainEqual({
+      relation: 'users',
+      mode: 'AccessExclusiveLock',
+    });
+    expect(
+      byRule(run.report, 'access-exclusive-lock')
+        .map((f) => f.table)
+        .sort(),
+    ).toEqual(['posts', 'users']);
+  });
+
   it('seeds every base column type, and says which table it could not seed', async () => {
     const run = await reviewChange(
       {

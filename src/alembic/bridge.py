@@ -72,12 +72,29 @@ def _import_stack():
         )
 
 
+_DISTRIBUTIONS = {"psycopg2": ("psycopg2", "psycopg2-binary"), "psycopg": ("psycopg",)}
+
+
 def _version_of(module_name):
+    """The installed version of a module's package, without importing it
+    (importing asyncpg alone costs a fifth of a second)."""
+    import importlib.util
+
     try:
-        module = __import__(module_name)
-        return getattr(module, "__version__", "unknown")
-    except Exception:
+        if importlib.util.find_spec(module_name) is None:
+            return None
+    except (ImportError, ValueError):
         return None
+    try:
+        import importlib.metadata as metadata
+    except ImportError:  # Python < 3.8
+        return "unknown"
+    for distribution in _DISTRIBUTIONS.get(module_name, (module_name,)):
+        try:
+            return metadata.version(distribution)
+        except Exception:
+            continue
+    return "unknown"
 
 
 def cmd_hello(_args, _emit):
@@ -415,26 +432,17 @@ class Capture(object):
     # Only relations that existed when the revisions started running (oid at
     # most the ceiling taken then) matter: locks on what the change itself
     # creates block nobody, and in one long transaction they would pile up.
-    # Their names are read once; after a statement only pg_locks is asked.
+    # Their names and storage are read once, when the first revision starts.
     RELATIONS_SQL = (
-        "SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
     )
     LOCKS_SQL = (
         "SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' "
         "AND granted AND relation <= {ceiling}"
     )
-    # ... and, in the same round trip, the storage of the tables it names.
-    FILENODE_SQL = " UNION ALL SELECT oid, 'relfilenode:' || relfilenode::text FROM pg_class WHERE oid IN ({oids})"
-    # At a revision's first statement, in one round trip: the tables' storage
-    # (to see rewrites), the locks already held, and the lock_timeout in force.
-    START_SQL = (
-        "SELECT 'f', c.oid, c.relfilenode::text FROM pg_class c "
-        "WHERE c.relkind IN ('r', 'm', 'p') AND c.oid <= {ceiling} AND c.oid >= 16384 "
-        "UNION ALL SELECT 'l', l.relation, l.mode FROM pg_locks l "
-        "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.relation <= {ceiling} "
-        "UNION ALL SELECT 't', NULL, current_setting('lock_timeout')"
-    )
+    FILENODES_SQL = "SELECT oid, relfilenode FROM pg_class WHERE oid IN ({oids})"
 
     def __init__(self, expect, emit, capture, version_table):
         self.expect = expect  # {"name", "token"} or None (no database use allowed)
@@ -445,13 +453,16 @@ class Capture(object):
         self.step_statements = []
         self.preamble = []
         self.pending = None  # (start time, origin) of the statement running now
-        self.filenodes = None  # oid -> relfilenode at the step's start
-        self.held = {}  # (oid, mode) held so far in this step
+        self.filenodes = None  # oid -> relfilenode of the existing tables, as last seen
+        self.held = {}  # (oid, mode) held by the current transaction
         self.oid_ceiling = None  # highest relation oid before the first revision ran
         self.existing_names = set()  # names of the relations that existed then
         self.relations = {}  # oid -> (display name, relkind, name) of those relations
         self.tables_by_name = {}  # lower-case name -> oids of those that are tables
-        self.lock_timeout = None
+        self.oids_by_name = {}  # lower-case name -> oids of all of them
+        self.lock_timeout = None  # in force now, once read
+        self.lock_timeout_stale = True
+        self.revision_lock_timeout = None  # in force when the current revision started
         self.failed_statement = None
         self.unsafe = None
 
@@ -527,20 +538,14 @@ class Capture(object):
         self.verify(dbapi_connection, conn.connection.info)
         if not self.capture:
             return
-        if self.step is not None and self.filenodes is None:
-            # First statement of a revision: what the transaction holds and
-            # looks like before the revision's own work.
+        if self.step is not None:
             if self.oid_ceiling is None:
-                self._take_ceiling(dbapi_connection)
-            self.filenodes = {}
-            start_sql = self.START_SQL.replace("{ceiling}", str(self.oid_ceiling))
-            for kind, oid, value in self._query(dbapi_connection, start_sql):
-                if kind == "f":
-                    self.filenodes[oid] = int(value)
-                elif kind == "l":
-                    self.held[(oid, value)] = True
-                else:
-                    self.lock_timeout = value
+                self._read_database(dbapi_connection)
+            if self.lock_timeout_stale:
+                self.lock_timeout = self._query(dbapi_connection, "SELECT current_setting('lock_timeout')")[0][0]
+                self.lock_timeout_stale = False
+            if self.revision_lock_timeout is None:
+                self.revision_lock_timeout = self.lock_timeout
         self.pending = (time.time(), self.locate())
 
     def after(self, conn, cursor, statement, parameters, context, executemany):
@@ -608,74 +613,96 @@ class Capture(object):
         finally:
             cursor.close()
 
-    def _take_ceiling(self, dbapi_connection):
-        """Highest relation oid, and the relations that exist before the first
-        revision runs."""
+    def _read_database(self, dbapi_connection):
+        """When the first revision starts: the highest relation oid, the
+        relations that exist (names, kinds, storage), the locks the
+        transaction already holds on them."""
         self.oid_ceiling = int(self._query(dbapi_connection, "SELECT max(oid)::bigint FROM pg_class")[0][0])
         self.relations = {}
-        for oid, schema, name, kind in self._query(dbapi_connection, self.RELATIONS_SQL):
+        self.filenodes = {}
+        self.tables_by_name = {}
+        self.oids_by_name = {}
+        for oid, schema, name, kind, filenode in self._query(dbapi_connection, self.RELATIONS_SQL):
             self.relations[oid] = (name if schema == "public" else "%s.%s" % (schema, name), kind, name)
-        self.existing_names = set(entry[2].lower() for entry in self.relations.values())
-        for oid, (_display, kind, name) in self.relations.items():
+            self.oids_by_name.setdefault(name.lower(), []).append(oid)
             if kind in ("r", "m", "p"):
+                self.filenodes[oid] = int(filenode)
                 self.tables_by_name.setdefault(name.lower(), []).append(oid)
+        self.existing_names = set(entry[2].lower() for entry in self.relations.values())
+        self._read_locks(dbapi_connection)
 
-    def _may_lock_existing(self, statement):
-        """Whether a statement can take a lock on a relation that existed
-        before the revisions ran: it names one, or it may reach tables it does
-        not name (DML firing triggers, CASCADE, functions)."""
-        text = statement.lower()
-        if _INDIRECT.search(text):
-            return True
-        return not self.existing_names.isdisjoint(_IDENTIFIER.findall(text))
+    def _read_locks(self, dbapi_connection):
+        acquired = []
+        for oid, mode in self._query(dbapi_connection, self.LOCKS_SQL.replace("{ceiling}", str(self.oid_ceiling))):
+            entry = self.relations.get(oid)
+            if entry is None or entry[2] in (self.version_table, self.version_table + "_pkc"):
+                continue
+            if (oid, mode) not in self.held:
+                self.held[(oid, mode)] = True
+                acquired.append({"relation": entry[0], "mode": mode})
+        return acquired
+
+    def transaction_ended(self, rolled_back):
+        """Locks go with the transaction, SET LOCAL values too; a rollback
+        also undoes rewrites (the storage is read again when needed)."""
+        self.held = {}
+        self.lock_timeout_stale = True
+        if rolled_back:
+            self.oid_ceiling = None
 
     def _locks(self, conn, statement):
-        if not self._may_lock_existing(statement):
+        """The locks on existing relations this statement acquired, and the
+        existing tables it rewrote. pg_locks is asked only when the statement
+        can have taken a new lock: it names an existing relation the
+        transaction does not yet hold ACCESS EXCLUSIVE, or it may reach tables
+        it does not name (DML firing triggers, CASCADE, functions)."""
+        text = statement.lower()
+        if _SETS_LOCK_TIMEOUT.search(text):
+            self.lock_timeout_stale = True
+        names = set(_IDENTIFIER.findall(text))
+        indirect = _INDIRECT.search(text) is not None
+        if not indirect and self.existing_names.isdisjoint(names):
             return [], []
         dbapi_connection = conn.connection.dbapi_connection if hasattr(
             conn.connection, "dbapi_connection"
         ) else conn.connection.connection
-        tables = [
+        named = [oid for name in names for oid in self.oids_by_name.get(name, ())]
+        fully_held = bool(named) and all((oid, "AccessExclusiveLock") in self.held for oid in named)
+        acquired = [] if fully_held and not indirect else self._read_locks(dbapi_connection)
+        return acquired, self._rewritten(dbapi_connection, text, names)
+
+    def _rewritten(self, dbapi_connection, text, names):
+        """Existing tables whose storage this statement replaced (only ALTER
+        TABLE, CLUSTER, VACUUM FULL and REFRESH can; all need ACCESS EXCLUSIVE)."""
+        if _REWRITES.search(text) is None:
+            return []
+        oids = [
             oid
-            for name in set(_IDENTIFIER.findall(statement.lower()))
+            for name in names
             for oid in self.tables_by_name.get(name, ())
-            if oid in (self.filenodes or {})
+            if (oid, "AccessExclusiveLock") in self.held
         ]
-        sql = self.LOCKS_SQL.replace("{ceiling}", str(self.oid_ceiling or 0))
-        if tables:
-            sql += self.FILENODE_SQL.replace("{oids}", ", ".join(str(int(o)) for o in tables))
-        acquired = []
-        filenodes = {}
-        for oid, mode in self._query(dbapi_connection, sql):
-            if mode.startswith("relfilenode:"):
-                filenodes[oid] = int(mode.split(":", 1)[1])
-                continue
-            entry = self.relations.get(oid)
-            if entry is None or entry[2] in (self.version_table, self.version_table + "_pkc"):
-                continue
-            key = (oid, mode)
-            if key not in self.held:
-                self.held[key] = True
-                acquired.append({"relation": entry[0], "mode": mode})
-        # A rewrite gives the table new storage; it needs ACCESS EXCLUSIVE.
+        if not oids:
+            return []
         rewrote = []
-        for oid, filenode in filenodes.items():
-            if self.filenodes.get(oid) != filenode and (oid, "AccessExclusiveLock") in self.held:
+        sql = self.FILENODES_SQL.replace("{oids}", ", ".join(str(int(o)) for o in oids))
+        for oid, filenode in self._query(dbapi_connection, sql):
+            if self.filenodes.get(oid) != filenode:
                 rewrote.append(self.relations[oid][0])
                 self.filenodes[oid] = filenode
-        return acquired, rewrote
+        return rewrote
 
     def start_step(self, revision):
         self.step = revision
         self.step_statements = []
-        self.filenodes = None
-        self.held = {}
-        self.lock_timeout = None
+        self.revision_lock_timeout = None
         self.failed_statement = None
 
 
 _REALPATHS = {}
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
+_REWRITES = re.compile(r"^\s*(alter\s+table|cluster|vacuum|refresh)\b")
+_SETS_LOCK_TIMEOUT = re.compile(r"\block_timeout\b|^\s*reset\s+all\b")
 _INDIRECT = re.compile(r"^\s*(insert|update|delete|merge|select|with|do|call|copy|truncate)\b|\bcascade\b")
 _SQLALCHEMY_DIR = os.sep + "sqlalchemy" + os.sep
 _ALEMBIC_DIR = os.sep + "alembic" + os.sep
@@ -693,6 +720,15 @@ def _dispatch(method):
     return handler
 
 
+def _transaction_ended(rolled_back):
+    def handler(conn):
+        capture = CURRENT["capture"]
+        if capture is not None:
+            capture.transaction_ended(rolled_back)
+
+    return handler
+
+
 _HOOKS_INSTALLED = []
 
 
@@ -705,6 +741,8 @@ def _install_hooks():
     event.listen(Engine, "before_cursor_execute", _dispatch("before"))
     event.listen(Engine, "after_cursor_execute", _dispatch("after"))
     event.listen(Engine, "handle_error", _dispatch("error"))
+    event.listen(Engine, "commit", _transaction_ended(False))
+    event.listen(Engine, "rollback", _transaction_ended(True))
     _HOOKS_INSTALLED.append(True)
 
 
@@ -892,7 +930,7 @@ def _run_env(args, emit, direction):
                 "event": "step-end",
                 "revision": last[0],
                 "durationMs": round((time.time() - last[1]) * 1000.0, 3),
-                "lockTimeout": capture.lock_timeout,
+                "lockTimeout": capture.revision_lock_timeout,
                 "statements": capture.step_statements,
             }
         )
@@ -1628,3 +1666,8 @@ def main():
 
 if __name__ == "__main__":
     main()
+    # Every reply is written and every engine disposed: skip the interpreter's
+    # slow teardown of the project's modules.
+    _PROTOCOL.flush()
+    sys.stderr.flush()
+    os._exit(0)

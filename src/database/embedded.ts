@@ -19,8 +19,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { UsageError, errorMessage } from '../errors.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
-import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
-import { OwnDatabases, serverVersion } from './server.ts';
+import type { DatabaseProvider } from './provider.ts';
+import { ServerProvider, serverVersion } from './server.ts';
 import type { ServerAddress } from './url.ts';
 
 const execFileAsync = promisify(execFile);
@@ -239,7 +239,8 @@ const SERVER_SETTINGS = [
   'logging_collector=off',
 ];
 
-export class EmbeddedProvider implements DatabaseProvider {
+export class EmbeddedProvider extends ServerProvider implements DatabaseProvider {
+  protected readonly label = 'embedded';
   readonly kind = 'embedded' as const;
   readonly #log: Log;
   readonly #binDir: string | undefined;
@@ -247,7 +248,6 @@ export class EmbeddedProvider implements DatabaseProvider {
   readonly #startupTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #password = randomBytes(18).toString('base64url');
-  readonly #databases = new OwnDatabases();
   readonly #cleanup: Cleanup;
   #binaries: PostgresBinaries | undefined;
   #tempDir: string | undefined;
@@ -255,12 +255,12 @@ export class EmbeddedProvider implements DatabaseProvider {
   /** initdb while it runs. */
   #helper: ChildProcess | undefined;
   #stderr = '';
-  #admin: ServerAddress | undefined;
   #version: string | undefined;
   #starting: Promise<void> | undefined;
   #stopped = false;
 
   constructor(options: EmbeddedOptions = {}) {
+    super();
     this.#log = options.log ?? (() => undefined);
     this.#binDir = options.binDir;
     this.#tempRoot = options.tempRoot;
@@ -358,7 +358,7 @@ export class EmbeddedProvider implements DatabaseProvider {
         if (!portTaken || attempt >= 3) throw error;
       }
     }
-    this.#admin = admin;
+    this.admin = admin;
     this.#version = await serverVersion(admin);
     this.#log(
       `embedded PostgreSQL ${this.#version} on 127.0.0.1:${admin.port} (${seconds(performance.now() - began)})`,
@@ -459,23 +459,6 @@ export class EmbeddedProvider implements DatabaseProvider {
     return admin;
   }
 
-  #requireAdmin(): ServerAddress {
-    if (this.#admin === undefined) throw new Error('embedded provider not started');
-    return this.#admin;
-  }
-
-  createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
-    return this.#databases.create(this.#requireAdmin(), purpose, template);
-  }
-
-  dropDatabase(database: ThrowawayDatabase): Promise<void> {
-    return this.#databases.drop(this.#requireAdmin(), database);
-  }
-
-  async serverVersion(): Promise<string> {
-    return serverVersion(this.#requireAdmin());
-  }
-
   /** Shuts the cluster down and deletes its directory. Idempotent. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -485,8 +468,8 @@ export class EmbeddedProvider implements DatabaseProvider {
 
   async #destroy(): Promise<void> {
     this.#stopped = true;
-    this.#admin = undefined;
-    this.#databases.clear();
+    this.admin = undefined;
+    this.databases.clear();
     const helper = this.#helper;
     if (helper !== undefined && !exited(helper)) {
       helper.kill('SIGKILL');

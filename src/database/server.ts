@@ -107,3 +107,30 @@ export class OwnDatabases {
     this.#databases.clear();
   }
 }
+
+/**
+ * What a provider does once its server runs, whatever started it: create,
+ * copy and drop its own databases through an admin connection.
+ */
+export abstract class ServerProvider {
+  protected admin: ServerAddress | undefined;
+  protected readonly databases = new OwnDatabases();
+  protected abstract readonly label: string;
+
+  protected requireAdmin(): ServerAddress {
+    if (this.admin === undefined) throw new Error(`${this.label} provider not started`);
+    return this.admin;
+  }
+
+  createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
+    return this.databases.create(this.requireAdmin(), purpose, template);
+  }
+
+  dropDatabase(database: ThrowawayDatabase): Promise<void> {
+    return this.databases.drop(this.requireAdmin(), database);
+  }
+
+  serverVersion(): Promise<string> {
+    return serverVersion(this.requireAdmin());
+  }
+}

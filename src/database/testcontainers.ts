@@ -24,9 +24,8 @@ import {
   type DockerEndpoint,
 } from './docker.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
-import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
-import { OwnDatabases, serverVersion } from './server.ts';
-import type { ServerAddress } from './url.ts';
+import type { DatabaseProvider } from './provider.ts';
+import { ServerProvider } from './server.ts';
 
 export const DEFAULT_POSTGRES_IMAGE = 'postgres:17';
 const TMPFS_PATH = '/alembic-review-pgdata';
@@ -55,7 +54,8 @@ function imageHelp(image: string): string {
   );
 }
 
-export class TestcontainersProvider implements DatabaseProvider {
+export class TestcontainersProvider extends ServerProvider implements DatabaseProvider {
+  protected readonly label = 'testcontainers';
   readonly kind = 'testcontainers' as const;
   readonly image: string;
   /** Value of the alembic-review.run label on the container. */
@@ -64,15 +64,14 @@ export class TestcontainersProvider implements DatabaseProvider {
   readonly #startupTimeoutMs: number;
   readonly #password = randomBytes(18).toString('base64url');
   readonly #endpoint: DockerEndpoint;
-  readonly #databases = new OwnDatabases();
   readonly #cleanup: Cleanup;
   #container: StartedContainer | undefined;
-  #admin: ServerAddress | undefined;
   #starting: Promise<void> | undefined;
   #pendingStart: Promise<StartedContainer> | undefined;
   #stopped = false;
 
   constructor(options: TestcontainersOptions = {}) {
+    super();
     this.image = options.image ?? DEFAULT_POSTGRES_IMAGE;
     this.#log = options.log ?? (() => undefined);
     this.#startupTimeoutMs = options.startupTimeoutMs ?? 120_000;
@@ -164,7 +163,7 @@ export class TestcontainersProvider implements DatabaseProvider {
       await this.#cleanup.run();
       throw new Error('provider stopped while starting');
     }
-    this.#admin = {
+    this.admin = {
       host: started.getHost(),
       port: started.getPort(),
       user: 'postgres',
@@ -172,7 +171,7 @@ export class TestcontainersProvider implements DatabaseProvider {
       database: 'postgres',
     };
     this.#log(
-      `container ${this.containerId?.slice(0, 12) ?? '?'} (${this.image}) ready on ${this.#admin.host}:${this.#admin.port} (${seconds(performance.now() - began)})`,
+      `container ${this.containerId?.slice(0, 12) ?? '?'} (${this.image}) ready on ${this.admin.host}:${this.admin.port} (${seconds(performance.now() - began)})`,
     );
   }
 
@@ -211,23 +210,6 @@ export class TestcontainersProvider implements DatabaseProvider {
     return this.#stopped;
   }
 
-  #requireAdmin(): ServerAddress {
-    if (this.#admin === undefined) throw new Error('testcontainers provider not started');
-    return this.#admin;
-  }
-
-  createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
-    return this.#databases.create(this.#requireAdmin(), purpose, template);
-  }
-
-  dropDatabase(database: ThrowawayDatabase): Promise<void> {
-    return this.#databases.drop(this.#requireAdmin(), database);
-  }
-
-  async serverVersion(): Promise<string> {
-    return serverVersion(this.#requireAdmin());
-  }
-
   /** Removes the container (and with it every database in it). Idempotent. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -255,8 +237,8 @@ export class TestcontainersProvider implements DatabaseProvider {
     }
     const container = this.#container;
     this.#container = undefined;
-    this.#admin = undefined;
-    this.#databases.clear();
+    this.admin = undefined;
+    this.databases.clear();
     if (container !== undefined) {
       await container.stop({ remove: true, removeVolumes: true, timeout: 0 }).catch(() => undefined);
     }

@@ -84,8 +84,8 @@ function describe(d: Difference, context: FixContext): Described {
         message:
           model === null
             ? `Table ${tableName(d.table)} exists after the migrations but no model declares it.`
-            : `Table ${tableName(d.table)} exists after the migrations, and class ${model.className} in ${model.file}:${model.line} declares it, ` +
-              `but that module is never imported where the metadata is built, so Base.metadata does not know the model ` +
+            : `Table ${tableName(d.table)} exists after the migrations, and ${model.className.startsWith('Table(') ? model.className : `class ${model.className}`} in ${model.file}:${model.line} declares it, ` +
+              `but that module is never imported where the metadata is built, so target_metadata does not know the model ` +
               `(and \`alembic revision --autogenerate\` would generate a drop_table for it). Import it in the models package's __init__.py.`,
         details: { expected: null, actual: tableSummary(d.table) },
       };
