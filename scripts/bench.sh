@@ -14,6 +14,12 @@ fi
 status=0
 for name in "${names[@]}"; do
   echo "== bench/$name.ts" >&2
-  node "bench/$name.ts" || { echo "bench/$name.ts failed" >&2; status=1; }
+  node "bench/$name.ts"
+  code=$?
+  # Exit code 2: an input it needs is missing (the real-history corpus): it said how to get it.
+  if [[ $code -eq 2 ]]; then echo "bench/$name.ts skipped" >&2; elif [[ $code -ne 0 ]]; then
+    echo "bench/$name.ts failed" >&2
+    status=1
+  fi
 done
 exit $status

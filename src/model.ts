@@ -46,7 +46,7 @@ export interface Statement {
   /** Repository-relative file of that frame (normally the revision's path). */
   file: string | null;
   durationMs: number;
-  /** Relation locks acquired by this statement (held until the revision commits). */
+  /** Locks on relations that existed before the change, acquired by this statement (held until its transaction commits). */
   locks: Lock[];
   /** Tables whose storage was rewritten by this statement (relfilenode changed). */
   rewrote: string[];

@@ -2,7 +2,7 @@
 // PR's NOT NULL column fails on the replay with rows (and passes without),
 // every statement carries the file:line of its op.* call, the report matches
 // the JSON contract, and nothing is left on the server afterwards.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -204,5 +204,54 @@ describe('offline mode (--database none)', () => {
     ]);
     const errors = report.findings.filter((f) => f.severity === 'error').map((f) => f.ruleId);
     expect(errors).toContain('drop-and-add-column');
+  });
+});
+
+describe('a model change with no migration (on the PR branch of examples/blog)', () => {
+  it('fails the ORM smoke test and reports the drift with the fix', async () => {
+    const copy = path.join(work, 'blog-model-change');
+    await execa(path.join(ROOT, 'examples/blog/make-repo.sh'), [copy, '--venv', VENV]);
+    const user = path.join(copy, 'app/models/user.py');
+    writeFileSync(
+      user,
+      readFileSync(user, 'utf8').replace('    name = Column(', '    bio = Column(Text)\n    name = Column('),
+    );
+    writeFileSync(
+      user,
+      readFileSync(user, 'utf8').replace(
+        'from sqlalchemy import Column,',
+        'from sqlalchemy import Column, Text,',
+      ),
+    );
+    const output = path.join(work, 'model-change.json');
+    const role = await createTestRole();
+    try {
+      const result = await runCli([
+        'review',
+        '--project',
+        copy,
+        '--base',
+        'main',
+        '--database-url',
+        role.url,
+        '--format',
+        'json',
+        '--output',
+        output,
+      ]);
+      expect(result.code, result.stderr).toBe(1);
+    } finally {
+      await role.drop();
+    }
+    const report = JSON.parse(readFileSync(output, 'utf8')) as Review;
+    const orm = report.findings.find((f) => f.ruleId === 'orm-insert-failed');
+    expect(orm?.message).toContain('app.models.user.User');
+    expect(orm?.message).toContain('bio');
+    expect(orm?.file).toBe('app/models/user.py');
+    const drift = report.findings.find((f) => f.ruleId === 'drift-column-missing');
+    expect(drift).toMatchObject({ table: 'users', column: 'bio' });
+    expect(drift?.suggestion?.code).toContain(
+      "op.add_column('users', sa.Column('bio', sa.Text(), nullable=True))",
+    );
   });
 });

@@ -174,7 +174,7 @@ export function lockFindings(
         findings.push(
           finding({
             ruleId: 'access-exclusive-lock',
-            message: `Takes an ACCESS EXCLUSIVE lock on ${lock.relation}, held until the revision commits: every query on the table waits, and while it waits for running transactions, new queries queue behind it.`,
+            message: `Takes an ACCESS EXCLUSIVE lock on ${lock.relation}, held until the migration's transaction commits: every query on the table waits, and while it waits for running transactions, new queries queue behind it.`,
             table: lock.relation,
             ...where,
             details: { mode: lock.mode },
