@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { DatabaseKind } from './database/provider.ts';
+import { DEFAULT_POSTGRES_IMAGE } from './database/testcontainers.ts';
 import { UsageError } from './errors.ts';
 import type { FailOn, Severity } from './model.ts';
 import { RULES, isRuleId } from './rules/catalog.ts';
@@ -45,8 +46,6 @@ export interface Options {
 
 /** Raw values as they come from flags, inputs or TOML (strings, mostly). */
 export type RawOptions = Partial<Record<keyof Options | 'config', unknown>>;
-
-export const DEFAULT_POSTGRES_IMAGE = 'postgres:17';
 
 const FORMATS: readonly Format[] = ['text', 'markdown', 'json', 'sarif'];
 const DATABASES: readonly DatabaseKind[] = ['auto', 'testcontainers', 'embedded', 'url', 'none'];
@@ -143,23 +142,32 @@ function severityOverrides(value: unknown, where: string): Record<string, Severi
   return result;
 }
 
+interface Pyproject {
+  file: string;
+  /** The [tool] table, empty when there is no pyproject.toml. */
+  tool: Record<string, unknown>;
+}
+
+/** The project's pyproject.toml, read and parsed once. */
+function readPyproject(projectDir: string): Pyproject {
+  const file = path.join(projectDir, 'pyproject.toml');
+  if (!existsSync(file)) return { file, tool: {} };
+  try {
+    const document = parseToml(readFileSync(file, 'utf8'));
+    return { file, tool: (document.tool as Record<string, unknown> | undefined) ?? {} };
+  } catch (error) {
+    throw new UsageError('project', `${file} is not valid TOML: ${(error as Error).message}`);
+  }
+}
+
 /** [tool.alembic-review] of the project's pyproject.toml, with keys mapped to Options names. */
-export function readProjectSettings(projectDir: string): {
+function readProjectSettings(pyproject: Pyproject): {
   settings: RawOptions;
   rules: unknown;
   where: string;
 } {
-  const file = path.join(projectDir, 'pyproject.toml');
-  const where = file;
-  if (!existsSync(file)) return { settings: {}, rules: undefined, where };
-  let document: Record<string, unknown>;
-  try {
-    document = parseToml(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new UsageError('project', `${file} is not valid TOML: ${(error as Error).message}`);
-  }
-  const tool = document.tool as Record<string, unknown> | undefined;
-  const table = tool?.['alembic-review'];
+  const where = pyproject.file;
+  const table = pyproject.tool['alembic-review'];
   if (table === undefined) return { settings: {}, rules: undefined, where };
   if (typeof table !== 'object' || table === null)
     throw usage(`${where}: [tool.alembic-review] must be a table.`);
@@ -178,23 +186,13 @@ export function readProjectSettings(projectDir: string): {
   return { settings, rules, where: `${where} [tool.alembic-review]` };
 }
 
-function hasToolAlembic(pyproject: string): boolean {
-  if (!existsSync(pyproject)) return false;
-  try {
-    const document = parseToml(readFileSync(pyproject, 'utf8')) as { tool?: Record<string, unknown> };
-    return document.tool?.alembic !== undefined;
-  } catch {
-    return false;
-  }
-}
-
 /** Finds the Alembic configuration: --config, alembic.ini, or [tool.alembic] in pyproject.toml. */
 function locateConfig(
   projectDir: string,
   explicit: string | undefined,
+  pyproject: Pyproject,
 ): { configFile: string | null; tomlFile: string | null } {
-  const pyproject = path.join(projectDir, 'pyproject.toml');
-  const tomlFile = hasToolAlembic(pyproject) ? pyproject : null;
+  const tomlFile = pyproject.tool.alembic === undefined ? null : pyproject.file;
   if (explicit !== undefined) {
     const file = path.resolve(projectDir, explicit);
     if (!existsSync(file)) throw new UsageError('project', `The Alembic config file ${file} does not exist.`);
@@ -215,10 +213,11 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
   const projectDir = path.resolve(cwd, optionalString(raw.projectDir) ?? '.');
   if (!existsSync(projectDir))
     throw new UsageError('project', `The project directory ${projectDir} does not exist.`);
-  const project = readProjectSettings(projectDir);
+  const pyproject = readPyproject(projectDir);
+  const project = readProjectSettings(pyproject);
   const pick = (key: keyof RawOptions): unknown => raw[key] ?? project.settings[key];
 
-  const { configFile, tomlFile } = locateConfig(projectDir, optionalString(pick('config')));
+  const { configFile, tomlFile } = locateConfig(projectDir, optionalString(pick('config')), pyproject);
   const database = oneOf('--database', pick('database'), DATABASES, 'auto');
   const databaseUrl = optionalString(pick('databaseUrl'));
   if (database === 'url' && databaseUrl === undefined) {

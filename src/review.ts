@@ -5,19 +5,24 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bridge } from './alembic/bridge.ts';
 import { inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
-import type { BridgeStatement } from './alembic/protocol.ts';
 import { checkGraph } from './checks/graph.ts';
-import { lockFindings, migrationFailed, replayFailures, seedFindings } from './checks/runtime.ts';
+import {
+  lockFindings,
+  migrationFailed,
+  replayFailures,
+  reviewIncomplete,
+  seedFindings,
+} from './checks/runtime.ts';
 import { resolveProvider } from './database/auto.ts';
 import type { DatabaseProvider } from './database/provider.ts';
 import { UsageError } from './errors.ts';
 import { lint } from './lint/engine.ts';
 import type { Schema } from './schema/types.ts';
-import { summarize, type Finding, type Review, type Revision } from './model.ts';
+import { summarize, type Finding, type Review, type Revision, type Statement } from './model.ts';
 import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
 import { findChanges, type Changes } from './replay/changes.ts';
-import { buildModels, incomplete, ormSmokeTest } from './replay/models.ts';
+import { buildModels, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
 import {
   replayChange,
@@ -122,7 +127,7 @@ async function reviewOnDatabase(
 
   if (replay.head === null) {
     findings.push(
-      incomplete(
+      reviewIncomplete(
         'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',
       ),
     );
@@ -130,9 +135,11 @@ async function reviewOnDatabase(
     findings.push(...(await checkHead(run, context, replay, replay.head, runs)));
   }
 
+  const statements = reportStatements(changes, runs);
+  const environment = replay.withRows.preamble.map((s) => toStatement(s, changes.relative));
   findings.push(
     ...(await progress.stage('lint', () =>
-      lint(lintInput(changes, runs, replay.baseSchema, replay.baseRows, replay.withRows.preamble)),
+      lint(lintInput(changes, runs, statements, replay.baseSchema, replay.baseRows, environment)),
     )),
   );
 
@@ -142,13 +149,13 @@ async function reviewOnDatabase(
       ...reportRevision(project, changes, r.id),
       applied: ran === undefined ? replay.frontier.failure === null : ran.applied,
       durationMs: ran?.durationMs ?? 0,
-      statements: (ran?.statements ?? []).map((s) => toStatement(s, changes.relative)),
+      statements: statements.get(r.id) ?? [],
     };
   });
   return assemble(run, findings, revisions, {
     database: server.description,
     postgres: await server.serverVersion(),
-    environmentStatements: replay.withRows.preamble.map((s) => toStatement(s, changes.relative)),
+    environmentStatements: environment,
   });
 }
 
@@ -228,17 +235,21 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
       { statements: offline.statements.get(r.id) ?? [], applied: false, durationMs: 0, lockTimeout: null },
     ]),
   );
+  const statements = reportStatements(changes, runs);
+  const environment = offline.preamble.map((s) => toStatement(s, changes.relative));
   findings.push(
-    ...(await progress.stage('lint', () => lint(lintInput(changes, runs, null, {}, offline.preamble)))),
+    ...(await progress.stage('lint', () =>
+      lint(lintInput(changes, runs, statements, null, {}, environment)),
+    )),
   );
   const revisions = project.load.revisions.map((r) => ({
     ...reportRevision(project, changes, r.id),
-    statements: (runs.get(r.id)?.statements ?? []).map((s) => toStatement(s, changes.relative)),
+    statements: statements.get(r.id) ?? [],
   }));
   return assemble(run, findings, revisions, {
     database: 'none (offline: upgrade --sql)',
     postgres: 'n/a',
-    environmentStatements: offline.preamble.map((s) => toStatement(s, changes.relative)),
+    environmentStatements: environment,
   });
 }
 
@@ -264,23 +275,34 @@ function refuseHugeChange(changes: Changes, options: Options): void {
   }
 }
 
+/** The new revisions' statements as the report shows them (repository-relative files). */
+function reportStatements(
+  changes: Changes,
+  runs: ReadonlyMap<string, RevisionRun>,
+): Map<string, Statement[]> {
+  return new Map(
+    [...runs].map(([id, ran]) => [id, ran.statements.map((s) => toStatement(s, changes.relative))]),
+  );
+}
+
 function lintInput(
   changes: Changes,
   runs: ReadonlyMap<string, RevisionRun>,
+  statements: ReadonlyMap<string, Statement[]>,
   baseSchema: Schema | null,
   baseRows: Record<string, number>,
-  preamble: readonly BridgeStatement[],
+  environmentStatements: Statement[],
 ) {
   return {
     revisions: changes.plan.newRevisions.map((r) => ({
       id: r.id,
       path: changes.relative(r.path),
-      statements: (runs.get(r.id)?.statements ?? []).map((s) => toStatement(s, changes.relative)),
+      statements: statements.get(r.id) ?? [],
       lockTimeout: runs.get(r.id)?.lockTimeout ?? null,
     })),
     baseSchema,
     baseRows,
-    environmentStatements: preamble.map((s) => toStatement(s, changes.relative)),
+    environmentStatements,
   };
 }
 

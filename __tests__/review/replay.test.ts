@@ -337,6 +337,47 @@ class Hero(SQLModel, table=True):
     expect(run.stderr).toMatch(/ORM smoke test done in .*: 1 mapped classes/);
   });
 
+  it('a TypeDecorator column gets a value of its underlying type', async () => {
+    const models = `from sqlalchemy import Column, Integer, types
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Cents(types.TypeDecorator):
+    impl = Integer
+    cache_ok = True
+
+
+class Price(Base):
+    __tablename__ = "prices"
+    id = Column(Integer, primary_key=True)
+    amount = Column(Cents, nullable=False, unique=True)
+`;
+    const run = await reviewChange(
+      {
+        models,
+        revisions: [
+          {
+            id: 'a0a0a0a0a0a0',
+            upgrade:
+              "op.create_table('prices', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('amount', sa.Integer(), nullable=False, unique=True))",
+          },
+        ],
+      },
+      (p) => {
+        p.addRevision({
+          id: 'k3k3k3k3k3k3',
+          down: 'a0a0a0a0a0a0',
+          upgrade: "op.create_index('ix_prices_id', 'prices', ['id'])",
+          downgrade: "op.drop_index('ix_prices_id')",
+        });
+      },
+    );
+    expect(byRule(run.report, 'orm-insert-failed')).toEqual([]);
+    expect(run.stderr).toMatch(/ORM smoke test done in .*: 1 mapped classes/);
+  });
+
   it('tables in a schema other than public, and env.py filters (include_object)', async () => {
     const models = `from sqlalchemy import Column, Integer, MetaData, String
 from sqlalchemy.orm import declarative_base

@@ -169,15 +169,8 @@ export interface RunResult {
   configure: ConfigureSummary | null;
 }
 
-export interface CurrentArgs {
-  url: string;
-  expect: ExpectedDatabase;
-  versionTable?: string;
-}
-
 export type BridgeEvent =
   | { event: 'step-start'; revision: string; direction: 'up' | 'down' }
-  | { event: 'statement'; revision: string; statement: BridgeStatement }
   | {
       event: 'step-end';
       revision: string;
@@ -191,7 +184,6 @@ export interface BridgeRequestMap {
   load: { args: LoadArgs; result: LoadResult };
   upgrade: { args: RunArgs; result: RunResult };
   downgrade: { args: RunArgs; result: RunResult };
-  current: { args: CurrentArgs; result: { heads: string[] } };
   models: { args: ModelsArgs; result: ModelsResult };
   orm: { args: { url: string; expect: ExpectedDatabase }; result: OrmResult };
 }

@@ -3,6 +3,7 @@
 // ACCESS EXCLUSIVE locks on tables that existed at the base.
 import type { RevisionTimeout } from '../alembic/bridge.ts';
 import type { BridgeRevision, BridgeStatement, MigrationFailure } from '../alembic/protocol.ts';
+import { relationRef } from '../lint/names.ts';
 import type { Finding } from '../model.ts';
 import type { Replay, UpgradeOutcome } from '../replay/replay.ts';
 import type { SeedFailure } from '../replay/seed.ts';
@@ -74,11 +75,6 @@ export function revisionTimedOut(timeout: RevisionTimeout, revisionPath: string 
   });
 }
 
-/** "users" → "public.users"; "audit.log" stays. */
-export function relationKey(relation: string): string {
-  return relation.includes('.') ? relation : `public.${relation}`;
-}
-
 /** Failures of the replay, with the proof from the empty replay when there is one. */
 export function replayFailures(
   replay: Replay,
@@ -119,6 +115,11 @@ export function replayFailures(
   return findings;
 }
 
+/** A notice that a stage of the review was skipped, and why. */
+export function reviewIncomplete(message: string): Finding {
+  return finding({ ruleId: 'review-incomplete', message });
+}
+
 /** Base tables the replay could not fill: what ran on them ran on an empty table. */
 export function seedFindings(failures: readonly SeedFailure[], seedRows: number): Finding[] {
   return failures.map((failure) =>
@@ -143,7 +144,7 @@ export function lockFindings(
 ): Finding[] {
   if (baseSchema === null) return [];
   const findings: Finding[] = [];
-  const existed = (relation: string): boolean => baseSchema.tables[relationKey(relation)] !== undefined;
+  const existed = (relation: string): boolean => baseSchema.tables[relationRef(relation).key] !== undefined;
   for (const revision of revisions) {
     for (const statement of statementsByRevision.get(revision.id) ?? []) {
       const where = {
@@ -153,7 +154,7 @@ export function lockFindings(
         sql: statement.sql.trim(),
       };
       for (const table of statement.rewrote.filter(existed)) {
-        const rows = baseRows[relationKey(table)];
+        const rows = baseRows[relationRef(table).key];
         findings.push(
           finding({
             ruleId: 'table-rewrite',

@@ -3,15 +3,12 @@
 // differs.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { sqlIdent } from '../schema/literals.ts';
 import type { ThrowawayDatabase } from './provider.ts';
 import { formatPostgresUrl, type ServerAddress } from './url.ts';
 
 export const DATABASE_PREFIX = 'alembic_review_';
 export const TOKEN_PREFIX = 'alembic-review:';
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 export function newDatabaseName(purpose: string): string {
   const safe = purpose
@@ -47,9 +44,9 @@ export async function createThrowawayDatabase(
   const token = randomBytes(16).toString('hex');
   await withClient(admin, async (client) => {
     await client.query(
-      `CREATE DATABASE ${quoteIdent(name)}${template === undefined ? '' : ` TEMPLATE ${quoteIdent(template)}`}`,
+      `CREATE DATABASE ${sqlIdent(name)}${template === undefined ? '' : ` TEMPLATE ${sqlIdent(template)}`}`,
     );
-    await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS '${TOKEN_PREFIX}${token}'`);
+    await client.query(`COMMENT ON DATABASE ${sqlIdent(name)} IS '${TOKEN_PREFIX}${token}'`);
   });
   return { name, token, url: formatPostgresUrl({ ...admin, database: name }) };
 }
@@ -63,7 +60,7 @@ export async function dropThrowawayDatabase(admin: ServerAddress, name: string):
       'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
       [name],
     );
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+    await client.query(`DROP DATABASE IF EXISTS ${sqlIdent(name)}`);
   });
 }
 

@@ -1,6 +1,7 @@
 // Pieces of suggested Alembic code that several rules write: how a table is
 // named in op.* calls and in raw SQL, and CREATE INDEX as op.create_index.
 import type { CreateIndexStmt } from 'sql-parser-cst';
+import { sqlIdent, sqlName } from '../schema/literals.ts';
 import { DEFAULT_SCHEMA, identifierName } from './names.ts';
 import { py, pyList } from './python.ts';
 import { parseColumnType, sqlalchemyType } from './sql-types.ts';
@@ -12,17 +13,12 @@ export function schemaArg(table: TableRef, keyword = 'schema'): string {
   return table.schema === DEFAULT_SCHEMA ? '' : `, ${keyword}=${py(table.schema)}`;
 }
 
-const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
-
-/** An identifier for raw SQL: bare when Postgres would read it back unchanged. */
-export function sqlIdentifier(name: string): string {
-  return PLAIN_IDENTIFIER.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
-}
+/** An identifier for raw SQL: bare when Postgres would read it back unchanged (not for `user`, `order`, …). */
+export const sqlIdentifier = sqlIdent;
 
 /** A table for raw SQL: `users`, `audit.log`. */
 export function sqlTable(table: TableRef): string {
-  const name = sqlIdentifier(table.name);
-  return table.schema === DEFAULT_SCHEMA ? name : `${sqlIdentifier(table.schema)}.${name}`;
+  return sqlName(table.schema, table.name);
 }
 
 /** The op.create_index call for a CREATE INDEX statement, built CONCURRENTLY. */

@@ -5,6 +5,7 @@
 import { explainBridgeError } from '../alembic/project.ts';
 import type { DanglingForeignKey, Exclusions, ModelClass } from '../alembic/protocol.ts';
 import { finding } from '../checks/finding.ts';
+import { reviewIncomplete } from '../checks/runtime.ts';
 import type { Finding } from '../model.ts';
 import { introspect } from '../schema/introspect.ts';
 import type { Schema } from '../schema/types.ts';
@@ -20,11 +21,6 @@ export interface ModelsState {
   schemas: string[];
   /** Notices about what could not be checked. */
   findings: Finding[];
-}
-
-/** A notice that a stage of the review was skipped, and why. */
-export function incomplete(message: string): Finding {
-  return finding({ ruleId: 'review-incomplete', message });
 }
 
 const NO_EXCLUSIONS: Exclusions = { tables: [], columns: [], indexes: [], constraints: [] };
@@ -55,7 +51,7 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
         ...base,
         schema: null,
         findings: [
-          incomplete(
+          reviewIncomplete(
             'env.py passes no target_metadata to context.configure(), so the migrated schema was not compared with the models and no ORM smoke test ran. Set target_metadata = Base.metadata in env.py.',
           ),
         ],
@@ -66,7 +62,7 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
         ...base,
         schema: null,
         findings: [
-          incomplete(
+          reviewIncomplete(
             `The models database could not be built, so drift and the ORM smoke test were skipped: ${result.error}`,
           ),
         ],
@@ -111,7 +107,7 @@ export async function ormSmokeTest(
     );
     for (const skipped of result.skipped ?? []) {
       findings.push(
-        incomplete(
+        reviewIncomplete(
           `The ORM smoke test skipped ${skipped.className}: ${skipped.reason} (is that model's module imported where the metadata is built?)`,
         ),
       );

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { UsageError } from '../errors.ts';
+import { sqlIdent } from '../schema/literals.ts';
 import type { Column, EnumType, Schema, Table } from '../schema/types.ts';
 import { displayName, tableKey } from '../schema/types.ts';
 
@@ -22,12 +23,8 @@ export interface SeedResult {
 
 type Row = Record<string, unknown>;
 
-function quote(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}
-
 function qualified(table: Table): string {
-  return `${quote(table.schema)}.${quote(table.name)}`;
+  return `${sqlIdent(table.schema)}.${sqlIdent(table.name)}`;
 }
 
 /** Tables ordered parents first; self-references and cycles do not block. */
@@ -224,7 +221,7 @@ async function insertRows(
         })
         .join(', ')})`,
   );
-  const sql = `INSERT INTO ${qualified(table)} (${columns.map((c) => quote(c.name)).join(', ')}) VALUES ${tuples.join(', ')} RETURNING *`;
+  const sql = `INSERT INTO ${qualified(table)} (${columns.map((c) => sqlIdent(c.name)).join(', ')}) VALUES ${tuples.join(', ')} RETURNING *`;
   return (await client.query<Row>(sql, params)).rows;
 }
 
