@@ -1,9 +1,9 @@
 // Bundles the action (dist/index.js) and the CLI (dist/cli.js) with esbuild and
-// copies the Python bridge next to them. The two entry points share one chunk
+// copies the Python bridge package next to them. The two entry points share one chunk
 // of common code. The output is committed and checked for freshness in CI, so
 // the build must be deterministic.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const banner = [
   // Bundled CommonJS dependencies use require(), __filename and __dirname;
@@ -42,5 +42,9 @@ await build({
 const cliPath = `${outdir}/cli.js`;
 writeFileSync(cliPath, `#!/usr/bin/env node\n${readFileSync(cliPath, 'utf8')}`);
 chmodSync(cliPath, 0o755);
-copyFileSync('src/alembic/bridge.py', `${outdir}/bridge.py`);
-console.log(`built ${outdir}/index.js, ${outdir}/cli.js, ${outdir}/bridge.py`);
+// The Python bridge package, without caches a local run may have left.
+cpSync('src/bridge', `${outdir}/bridge`, {
+  recursive: true,
+  filter: (source) => !source.includes('__pycache__') && !source.endsWith('.pyc'),
+});
+console.log(`built ${outdir}/index.js, ${outdir}/cli.js, ${outdir}/bridge/`);

@@ -42,7 +42,7 @@ async function pythonChildren(marker: string): Promise<string> {
   const ps = await execa('ps', ['-eo', 'pid,args'], { reject: false });
   return String(ps.stdout)
     .split('\n')
-    .filter((l) => l.includes('bridge.py') && l.includes(marker))
+    .filter((l) => l.includes('alembic-review-bridge.py') && l.includes(marker))
     .join('\n');
 }
 

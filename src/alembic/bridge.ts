@@ -1,4 +1,5 @@
-// The Python bridge: one child process running bridge.py with the project's
+// The Python bridge: one child process running the alembic_review_bridge
+// package (src/bridge, shipped as dist/bridge) with the project's
 // Python, in the project directory, with a minimal environment. Requests and
 // replies are JSON lines; long commands stream events (statements, step
 // boundaries). A per-revision watchdog kills the child's whole process group
@@ -17,11 +18,14 @@ const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR',
 /** Never passed on, even when a user asks for them by name. */
 const SECRET = /(TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|_KEY$|^INPUT_|^ACTIONS_|^GITHUB_|^RUNNER_)/i;
 
+const LAUNCHER = 'alembic-review-bridge.py';
+
+/** The bridge's launcher script, next to the alembic_review_bridge package. */
 export function bridgeScriptPath(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // From source: src/alembic/bridge.py. Bundled: dist/bridge.py, and this code
-  // may sit in dist/ or in a shared chunk under dist/chunks/.
-  const candidates = [path.join(here, 'bridge.py'), path.join(here, '..', 'bridge.py')];
+  // From source: src/bridge/ (this file is src/alembic/bridge.ts). Bundled:
+  // dist/bridge/, and this code may sit in dist/ or in dist/chunks/.
+  const candidates = [path.join(here, '..', 'bridge', LAUNCHER), path.join(here, 'bridge', LAUNCHER)];
   return candidates.find((c) => existsSync(c)) ?? (candidates[0] as string);
 }
 

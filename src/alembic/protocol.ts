@@ -1,4 +1,4 @@
-// The JSON-lines protocol spoken with bridge.py: request arguments, results
+// The JSON-lines protocol spoken with the Python bridge (src/bridge): request arguments, results
 // and streamed events. Paths coming back are absolute real paths.
 
 export interface ExpectedDatabase {

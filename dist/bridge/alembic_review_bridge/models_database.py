@@ -1,0 +1,306 @@
+"""The declared side: target_metadata create_all()'d into a throwaway database,
+env.py's include_object / include_name exclusions, and the model classes
+declared in the project's source."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import os
+
+from .capture import db_error, gated_engine
+from .project import PROJECT, require_project
+from .protocol import BridgeError, UnsafeDatabase
+from .runner import run_env
+
+def _metadatas(kwargs):
+    metadata = (kwargs or {}).get("target_metadata")
+    if metadata is None:
+        return []
+    if isinstance(metadata, (list, tuple)):
+        return [m for m in metadata if m is not None]
+    return [metadata]
+
+
+def table_key(table):
+    return "%s.%s" % (table.schema or "public", table.name)
+
+def _exclusions(kwargs, metadatas, head_url, expect):
+    """What env.py's include_object / include_name leave out, on both sides:
+    the models' objects and the head database's reflected objects."""
+    include_object = kwargs.get("include_object")
+    include_name = kwargs.get("include_name")
+    excluded = {"tables": [], "columns": [], "indexes": [], "constraints": []}
+    if include_object is None and include_name is None:
+        return excluded
+
+    def keep_name(name, type_, parents):
+        if include_name is None:
+            return True
+        try:
+            return bool(include_name(name, type_, parents))
+        except TypeError:
+            return True
+
+    def keep_object(obj, name, type_, reflected):
+        if include_object is None:
+            return True
+        return bool(include_object(obj, name, type_, reflected, None))
+
+    def visit(table, reflected):
+        key = table_key(table)
+        parents = {"schema_name": table.schema}
+        if not keep_name(table.name, "table", parents) or not keep_object(table, table.name, "table", reflected):
+            excluded["tables"].append(key)
+            return
+        tparents = {"schema_name": table.schema, "table_name": table.name, "schema_qualified_table_name": key}
+        for column in table.columns:
+            if not keep_name(column.name, "column", tparents) or not keep_object(
+                column, column.name, "column", reflected
+            ):
+                excluded["columns"].append("%s.%s" % (key, column.name))
+        for index in table.indexes:
+            if index.name and (
+                not keep_name(index.name, "index", tparents) or not keep_object(index, index.name, "index", reflected)
+            ):
+                excluded["indexes"].append("%s.%s" % (key, index.name))
+        for constraint in table.constraints:
+            kind = type(constraint).__name__
+            type_ = {
+                "UniqueConstraint": "unique_constraint",
+                "ForeignKeyConstraint": "foreign_key_constraint",
+            }.get(kind)
+            if type_ is None or not constraint.name:
+                continue
+            if not keep_name(constraint.name, type_, tparents) or not keep_object(
+                constraint, constraint.name, type_, reflected
+            ):
+                excluded["constraints"].append("%s.%s" % (key, constraint.name))
+
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            visit(table, False)
+    if head_url:
+        from sqlalchemy import MetaData, inspect
+
+        with gated_engine(head_url, expect) as engine, engine.connect() as connection:
+            schemas = [s for s in inspect(connection).get_schema_names() if not s.startswith("pg_")]
+            for schema in schemas:
+                if schema == "information_schema":
+                    continue
+                reflected = MetaData()
+                reflected.reflect(connection, schema=None if schema == "public" else schema)
+                for table in reflected.tables.values():
+                    visit(table, True)
+    for key in excluded:
+        excluded[key] = sorted(set(excluded[key]))
+    return excluded
+
+
+def cmd_models(args, emit):
+    """Runs env.py (no migrations) to obtain target_metadata and its filters,
+    then create_all()s the models into the given throwaway database."""
+    project = require_project()
+    run = run_env(dict(args, targets=[], capture=False), emit, "none")
+    if run["failed"]:
+        failure = run["failed"]
+        raise BridgeError("env", failure["message"], file=failure.get("file"), line=failure.get("line"))
+    kwargs = project.configure or {}
+    metadatas = _metadatas(kwargs)
+    project.metadatas = metadatas
+    if not metadatas:
+        return {"hasMetadata": False, "tables": [], "schemas": [], "excluded": None, "modelClasses": _scan_models([])}
+    from sqlalchemy import text
+
+    tables = sorted(table_key(t) for m in metadatas for t in m.tables.values())
+    schemas = sorted(set(t.schema for m in metadatas for t in m.tables.values() if t.schema))
+    dangling = _dangling_foreign_keys(metadatas)
+    error = None
+    with gated_engine(args["url"], args.get("expect")) as engine:
+        try:
+            with engine.begin() as connection, _without(dangling):
+                for schema in schemas:
+                    connection.execute(text('CREATE SCHEMA IF NOT EXISTS "%s"' % schema.replace('"', '""')))
+                for metadata in metadatas:
+                    metadata.create_all(connection)
+        except UnsafeDatabase:
+            raise
+        except Exception as failure:  # the models themselves are broken: say so, review the rest
+            error = "metadata.create_all() fails on an empty database: %s" % db_error(failure)["message"]
+    excluded = _exclusions(kwargs, metadatas, args.get("headUrl"), args.get("headExpect"))
+    return {
+        "hasMetadata": True,
+        "error": error,
+        "tables": tables,
+        "schemas": schemas,
+        "excluded": excluded,
+        "danglingForeignKeys": [entry["report"] for entry in dangling],
+        "modelClasses": _scan_models(tables),
+    }
+
+
+def _dangling_foreign_keys(metadatas):
+    """Foreign keys of the models whose referenced table is not in
+    target_metadata (typically: its model module is never imported where the
+    metadata is built). create_all() cannot create them."""
+    known = set()
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            known.add(table.key)
+            known.add(table.name)
+    found = []
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            for constraint in list(table.foreign_key_constraints):
+                elements = list(constraint.elements)
+                if not elements:
+                    continue
+                target = elements[0].target_fullname.rsplit(".", 1)[0]
+                if target in known:
+                    continue
+                found.append(
+                    {
+                        "table": table,
+                        "constraint": constraint,
+                        "report": {
+                            "table": table_key(table),
+                            "columns": [e.parent.name for e in elements],
+                            "referredTable": target if "." in target else "public." + target,
+                        },
+                    }
+                )
+    return found
+
+
+@contextlib.contextmanager
+def _without(dangling):
+    """Takes the dangling foreign keys off their tables while create_all()
+    runs, and puts them back for the ORM smoke test."""
+    removed = []
+    for entry in dangling:
+        table, constraint = entry["table"], entry["constraint"]
+        table.constraints.discard(constraint)
+        fks = list(constraint.elements)
+        for fk in fks:
+            fk.parent.foreign_keys.discard(fk)
+            table.foreign_keys.discard(fk)
+        removed.append((table, constraint, fks))
+    try:
+        yield
+    finally:
+        for table, constraint, fks in removed:
+            table.constraints.add(constraint)
+            for fk in fks:
+                fk.parent.foreign_keys.add(fk)
+                table.foreign_keys.add(fk)
+
+
+_SKIP_DIRS = set(
+    [".git", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox", ".nox", "build", "dist",
+     ".mypy_cache", ".pytest_cache", ".ruff_cache"]
+)
+
+
+def _scan_models(metadata_tables):
+    """Model classes declared in the project's source (found by reading the
+    files, not importing them), and whether the metadata knows their table."""
+    known = set(metadata_tables)
+    found = []
+    root = os.getcwd()
+    version_dirs = PROJECT.version_dirs
+    seen_files = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")]
+        real_dir = os.path.realpath(dirpath)
+        if any(real_dir == d or real_dir.startswith(d + os.sep) for d in version_dirs):
+            dirnames[:] = []
+            continue
+        for filename in filenames:
+            if not filename.endswith(".py"):
+                continue
+            seen_files += 1
+            if seen_files > 5000:
+                return found
+            path = os.path.join(dirpath, filename)
+            try:
+                with io.open(path, encoding="utf-8") as handle:
+                    source = handle.read()
+                if "__tablename__" not in source and "table=True" not in source and "Table(" not in source:
+                    continue
+                tree = ast.parse(source, filename=path)
+            except (SyntaxError, UnicodeDecodeError, OSError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef):
+                    name = _declared_table(node)
+                elif isinstance(node, ast.Call):
+                    name = _core_table(node)
+                else:
+                    continue
+                if name is None:
+                    continue
+                table, schema = name
+                key = "%s.%s" % (schema or "public", table)
+                found.append(
+                    {
+                        "table": key,
+                        "className": node.name if isinstance(node, ast.ClassDef) else 'Table("%s")' % table,
+                        "file": os.path.realpath(path),
+                        "line": node.lineno,
+                        "inMetadata": key in known,
+                    }
+                )
+    return found
+
+
+def _core_table(node):
+    """(table, schema) of a Core `Table("name", metadata, ...)` call."""
+    func = node.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if called != "Table" or len(node.args) < 2:
+        return None
+    first = node.args[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return None
+    schema = None
+    for keyword in node.keywords:
+        if keyword.arg == "schema" and isinstance(keyword.value, ast.Constant):
+            schema = keyword.value.value
+    return first.value, schema
+
+
+def _declared_table(node):
+    """(table, schema) a class body declares via __tablename__ (or SQLModel's table=True)."""
+    table = None
+    schema = None
+    for stmt in node.body:
+        targets = []
+        value = None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        for target in targets:
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "__tablename__" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                table = value.value
+            elif target.id == "__table_args__":
+                schema = _schema_from_table_args(value) or schema
+    if table is None:
+        for keyword in node.keywords:
+            if keyword.arg == "table" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True:
+                table = node.name.lower()
+    return (table, schema) if table else None
+
+
+def _schema_from_table_args(value):
+    dicts = [value] if isinstance(value, ast.Dict) else []
+    if isinstance(value, ast.Tuple) and value.elts and isinstance(value.elts[-1], ast.Dict):
+        dicts.append(value.elts[-1])
+    for d in dicts:
+        for key, val in zip(d.keys, d.values):
+            if isinstance(key, ast.Constant) and key.value == "schema" and isinstance(val, ast.Constant):
+                return val.value
+    return None

@@ -1,0 +1,234 @@
+"""ORM smoke test: one object per mapped class through a Session, rolled back."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .capture import describe_error, gated_engine
+from .models_database import table_key
+from .project import require_project
+from .protocol import UnsafeDatabase
+
+def _mapped_classes(metadatas):
+    """Mappers whose table belongs to target_metadata, parents before children."""
+    from sqlalchemy.orm.mapper import _mapper_registries  # SQLAlchemy 1.4 and 2.x
+
+    order = {}  # id(table) -> position, parents first
+    for metadata in metadatas:
+        try:
+            ordered = metadata.sorted_tables
+        except Exception:  # a foreign key to a table the metadata lacks
+            ordered = list(metadata.tables.values())
+        for index, table in enumerate(ordered):
+            order[id(table)] = index
+    mappers = []
+    for registry in list(_mapper_registries):
+        for mapper in list(registry.mappers):
+            table = mapper.local_table
+            if mapper.concrete or table is None or id(table) not in order:
+                continue
+            mappers.append(mapper)
+    mappers.sort(key=lambda m: (order.get(id(m.local_table), 0), m.class_.__name__))
+    return mappers
+
+
+class _ColumnOfType(object):
+    """A column seen as another type (a TypeDecorator's implementation, an
+    array's element), for ValueMaker."""
+
+    def __init__(self, column, type_, element=False):
+        self.name = column.name
+        self.type = type_
+        # Elements of an array need not be unique on their own.
+        self.unique = False if element else column.unique
+        self.primary_key = False if element else column.primary_key
+
+
+class ValueMaker(object):
+    """Synthetic Python values for SQLAlchemy column types, unique per call."""
+
+    def __init__(self, token):
+        self.token = token
+        self.counter = 0
+
+    def next(self):
+        self.counter += 1
+        return self.counter
+
+    def value(self, column):
+        import datetime
+        import decimal
+        import uuid
+
+        from sqlalchemy import types as sqltypes
+
+        n = self.next()
+        type_ = column.type
+        impl = getattr(type_, "impl", None)
+        if impl is not None and not isinstance(type_, sqltypes.Enum):
+            # TypeDecorator: build a value for its underlying type.
+            impl_type = impl if isinstance(impl, sqltypes.TypeEngine) else impl()
+            return self.value(_ColumnOfType(column, impl_type))
+        if isinstance(type_, sqltypes.Enum):
+            if type_.enum_class is not None:
+                return list(type_.enum_class)[0]
+            return type_.enums[0] if type_.enums else None
+        if isinstance(type_, sqltypes.Boolean):
+            return True
+        if isinstance(type_, (sqltypes.Integer,)):
+            return 900000 + (int(self.token[:4], 16) * 10 + n) % 900000 if column.unique or column.primary_key else n
+        if isinstance(type_, sqltypes.Numeric):
+            return decimal.Decimal(n) if not isinstance(type_, sqltypes.Float) else float(n) + 0.5
+        if isinstance(type_, sqltypes.DateTime):
+            if getattr(type_, "timezone", False):
+                return datetime.datetime.now(datetime.timezone.utc)
+            return datetime.datetime.now()
+        if isinstance(type_, sqltypes.Date):
+            return datetime.date.today()
+        if isinstance(type_, sqltypes.Time):
+            return datetime.time(12, 0)
+        if isinstance(type_, sqltypes.Interval):
+            return datetime.timedelta(minutes=n)
+        if isinstance(type_, sqltypes.LargeBinary):
+            return b"\x00\x01"
+        if isinstance(type_, sqltypes.ARRAY):
+            return [self.value(_ColumnOfType(column, type_.item_type, element=True))]
+        if isinstance(type_, sqltypes.JSON):
+            return {"alembic_review": n}
+        type_name = type(type_).__name__.upper()
+        if "UUID" in type_name:
+            value = uuid.uuid4()
+            return value if getattr(type_, "as_uuid", True) else str(value)
+        if isinstance(type_, sqltypes.String):
+            length = getattr(type_, "length", None)
+            text = "ar%s%d" % (self.token[:6], n)
+            if "email" in column.name.lower():
+                text = "ar%s%d@example.com" % (self.token[:6], n)
+            return text[:length] if length else text
+        try:
+            python_type = type_.python_type
+        except (NotImplementedError, AttributeError):
+            return None
+        if python_type is int:
+            return n
+        if python_type is str:
+            return "ar%d" % n
+        return None
+
+
+def _needs_value(column):
+    if column.primary_key and column.autoincrement in (True, "auto") and _is_integer(column):
+        return False
+    if column.default is not None or column.server_default is not None:
+        return False
+    if getattr(column, "identity", None) is not None or getattr(column, "computed", None) is not None:
+        return False
+    return not column.nullable or column.primary_key
+
+
+def _is_integer(column):
+    from sqlalchemy import types as sqltypes
+
+    return isinstance(column.type, sqltypes.Integer)
+
+
+def cmd_orm(args, _emit):
+    """For every mapped class: build an instance with synthetic values, add it
+    through a Session, flush, read it back; everything is rolled back."""
+    project = require_project()
+    if not project.metadatas:
+        return {"checked": [], "failures": [], "skipped": []}
+    from sqlalchemy.orm import Session
+
+    maker = ValueMaker("%08x" % (os.getpid() * 7919 % 0xFFFFFFFF))
+    checked = []
+    failures = []
+    skipped = []
+    created = {}  # table key -> {column name: value} of the inserted row
+    with gated_engine(args["url"], args.get("expect")) as engine, engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(bind=connection)
+        try:
+            for mapper in _mapped_classes(project.metadatas):
+                cls = mapper.class_
+                name = "%s.%s" % (cls.__module__, cls.__name__)
+                checked.append(name)
+                try:
+                    # A SAVEPOINT per class: one failure does not hide the others.
+                    with session.begin_nested():
+                        instance = _build_instance(mapper, maker, created)
+                        session.add(instance)
+                        session.flush()
+                        session.expire(instance)
+                        # Reading it back loads every mapped column from the table.
+                        for prop in mapper.column_attrs:
+                            for column in prop.columns:
+                                value = getattr(instance, prop.key)
+                                if getattr(column, "table", None) is not None:
+                                    created.setdefault(table_key(column.table), {})[column.name] = value
+                    session.expunge_all()
+                except UnsafeDatabase:
+                    raise
+                except Exception as error:
+                    session.expunge_all()
+                    if type(error).__name__ in ("NoReferencedTableError", "NoReferencedColumnError"):
+                        # The models are incomplete here (a module never imported), not
+                        # the schema: the application, importing everything, may be fine.
+                        skipped.append({"className": name, "reason": str(error)})
+                        continue
+                    db = describe_error(error)
+                    failures.append(
+                        {
+                            "className": name,
+                            "table": table_key(mapper.local_table),
+                            "message": db["message"],
+                            "sqlstate": db.get("sqlstate"),
+                            "file": _class_file(cls),
+                            "line": _class_line(cls),
+                        }
+                    )
+        finally:
+            session.close()
+            transaction.rollback()
+    return {"checked": checked, "failures": failures, "skipped": skipped}
+
+
+def _class_file(cls):
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    return os.path.realpath(path) if path else None
+
+
+def _class_line(cls):
+    try:
+        import inspect
+
+        return inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        return None
+
+
+def _build_instance(mapper, maker, created):
+    """An instance with a value for every required column; foreign keys point
+    at the rows inserted for their parents earlier in this transaction."""
+    instance = mapper.class_manager.new_instance()
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if not hasattr(column, "table") or column.table is None:
+            continue
+        value = None
+        for fk in column.foreign_keys:
+            parent = created.get(table_key(fk.column.table), {})
+            if fk.column.name in parent:
+                value = parent[fk.column.name]
+                break
+        if value is None and column.foreign_keys and not column.nullable:
+            continue  # no parent row: the insert will say why
+        if value is None and not _needs_value(column):
+            continue
+        if value is None:
+            value = maker.value(column)
+        if value is not None:
+            setattr(instance, prop.key, value)
+    return instance

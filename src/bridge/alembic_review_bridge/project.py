@@ -1,0 +1,264 @@
+"""Opening the project: the Alembic configuration, its scripts and the revision graph."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import sys
+import warnings
+
+from .frames import innermost_frame
+from .protocol import BridgeError
+from .stack import choose_driver, import_stack
+
+VERSION_TABLE_DEFAULT = "alembic_version"
+
+
+class Project(object):
+    def __init__(self):
+        self.config = None
+        self.script = None
+        self.version_dirs = []
+        self.env_py = None
+        self.driver = None
+        self.configure = None  # the kwargs env.py last passed to context.configure()
+        self.metadatas = []  # target_metadata, once the models command ran
+
+
+PROJECT = Project()
+
+def _make_config(args):
+    from alembic.config import Config
+
+    config_file = args.get("configFile")
+    toml_file = args.get("tomlFile")
+    section = args.get("iniSection") or "alembic"
+    if toml_file:
+        try:
+            config = Config(config_file or None, toml_file=toml_file, ini_section=section)
+        except TypeError:
+            raise BridgeError(
+                "project",
+                "pyproject.toml has [tool.alembic] but Alembic %s does not read it (needs Alembic >= 1.16)"
+                % __import__("alembic").__version__,
+            )
+    else:
+        config = Config(config_file, ini_section=section)
+    # env.py checks this to decide between online and offline mode.
+    config.attributes["alembic_review"] = True
+    return config
+
+
+def _script_option(config, name):
+    getter = getattr(config, "get_alembic_option", None)
+    if getter is not None:
+        return getter(name)
+    return config.get_main_option(name)
+
+
+def _version_locations(script):
+    locations = getattr(script, "_version_locations", None) or [os.path.join(script.dir, "versions")]
+    return [os.path.realpath(str(p)) for p in locations]
+
+
+def as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    return [value]
+
+
+def _function_ops(tree, name):
+    """(called op names, body is only pass/docstring) of a module-level function."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            ops = []
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Call):
+                    func = sub.func
+                    if isinstance(func, ast.Attribute):
+                        base = func.value
+                        if isinstance(base, ast.Name) and base.id == "op":
+                            ops.append({"op": func.attr, "line": sub.lineno})
+                        elif isinstance(base, ast.Name) and base.id == "batch_op":
+                            ops.append({"op": "batch." + func.attr, "line": sub.lineno})
+            trivial = all(
+                isinstance(stmt, ast.Pass)
+                or (isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant))
+                for stmt in node.body
+            )
+            return ops, trivial, node.lineno
+    return [], True, None
+
+
+def _static_facts(path):
+    try:
+        with io.open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read(), filename=path)
+    except SyntaxError:
+        return {}
+    up_ops, up_trivial, up_line = _function_ops(tree, "upgrade")
+    down_ops, down_trivial, down_line = _function_ops(tree, "downgrade")
+    return {
+        "upgradeOps": up_ops,
+        "upgradeEmpty": up_trivial,
+        "upgradeLine": up_line,
+        "downgradeOps": down_ops,
+        "downgradeEmpty": down_trivial,
+        "downgradeLine": down_line,
+    }
+
+
+def _graph_problems(scripts):
+    """Duplicate ids, dangling down_revisions and cycles, named by file."""
+    by_id = {}
+    problems = []
+    for s in scripts:
+        if s.revision in by_id:
+            problems.append(
+                "revision id %s is declared twice: %s and %s" % (s.revision, by_id[s.revision].path, s.path)
+            )
+        else:
+            by_id[s.revision] = s
+    labels = set()
+    for s in scripts:
+        labels.update(as_list(s.branch_labels))
+
+    def resolvable(ref):
+        if ref in by_id or ref in labels:
+            return True
+        return len([r for r in by_id if r.startswith(ref)]) == 1
+
+    for s in scripts:
+        for parent in as_list(s.down_revision):
+            if parent not in by_id:
+                problems.append(
+                    "%s: down_revision %r does not exist (no revision file declares it)" % (s.path, parent)
+                )
+        for dep in as_list(getattr(s, "dependencies", None)):
+            if not resolvable(dep):
+                problems.append("%s: depends_on %r does not exist" % (s.path, dep))
+    # Cycle detection over down_revision edges (iterative DFS).
+    state = {}
+    for start in by_id:
+        if state.get(start):
+            continue
+        stack = [(start, iter(as_list(by_id[start].down_revision)))]
+        state[start] = 1
+        path = [start]
+        while stack:
+            node, children = stack[-1]
+            advanced = False
+            for child in children:
+                if child not in by_id:
+                    continue
+                if state.get(child) == 1:
+                    cycle = path[path.index(child):] + [child]
+                    problems.append(
+                        "the down_revision chain has a cycle: %s"
+                        % " -> ".join("%s (%s)" % (r, by_id[r].path) for r in cycle)
+                    )
+                    continue
+                if not state.get(child):
+                    state[child] = 1
+                    path.append(child)
+                    stack.append((child, iter(as_list(by_id[child].down_revision))))
+                    advanced = True
+                    break
+            if not advanced:
+                state[node] = 2
+                path.pop()
+                stack.pop()
+    return problems
+
+
+def cmd_load(args, _emit):
+    import_stack()
+    from alembic.script import ScriptDirectory
+
+    config = _make_config(args)
+    script_location = _script_option(config, "script_location")
+    if not script_location:
+        raise BridgeError("project", "the Alembic configuration has no script_location")
+    try:
+        script = ScriptDirectory.from_config(config)
+    except Exception as error:
+        raise BridgeError("project", "cannot open the migration scripts: %s" % error)
+    env_py = os.path.join(script.dir, "env.py")
+    if not os.path.exists(env_py):
+        raise BridgeError("project", "%s does not exist: the script_location has no env.py" % env_py)
+
+    scripts = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for s in script._load_revisions():
+                scripts.append(s)
+    except SyntaxError as error:
+        raise BridgeError(
+            "graph",
+            "syntax error in revision file %s, line %s: %s" % (error.filename, error.lineno, error.msg),
+            file=error.filename,
+            line=error.lineno,
+        )
+    except Exception as error:
+        frame = innermost_frame(sys.exc_info()[2], _version_locations(script))
+        where = "%s, line %s: " % frame if frame else ""
+        raise BridgeError(
+            "graph",
+            "cannot load a revision file: %s%s: %s" % (where, type(error).__name__, error),
+            file=frame[0] if frame else None,
+            line=frame[1] if frame else None,
+        )
+    problems = _graph_problems(scripts)
+    if problems:
+        raise BridgeError("graph", "the revision graph is broken: " + "; ".join(problems))
+    # Alembic's revision map from the scripts already loaded: importing every
+    # revision file twice costs seconds on a long history.
+    from alembic.script.revision import RevisionMap
+
+    script.revision_map = RevisionMap(lambda: iter(scripts))
+    try:
+        heads = list(script.get_heads())
+    except Exception as error:
+        raise BridgeError("graph", "the revision graph is broken: %s" % error)
+
+    with io.open(env_py, encoding="utf-8", errors="replace") as handle:
+        env_text = handle.read()
+    configured_url = config.get_main_option("sqlalchemy.url")
+    driver = choose_driver(configured_url, env_text, args.get("driver"))
+
+    PROJECT.config = config
+    PROJECT.script = script
+    PROJECT.version_dirs = _version_locations(script)
+    PROJECT.env_py = os.path.realpath(env_py)
+    PROJECT.driver = driver
+
+    revisions = []
+    for s in scripts:
+        entry = {
+            "id": s.revision,
+            "path": os.path.realpath(s.path),
+            "downRevisions": as_list(s.down_revision),
+            "dependsOn": as_list(getattr(s, "dependencies", None)),
+            "branchLabels": as_list(s.branch_labels),
+            "message": (s.doc or "").strip(),
+        }
+        entry.update(_static_facts(s.path))
+        revisions.append(entry)
+    return {
+        "scriptLocation": os.path.realpath(script.dir),
+        "versionLocations": PROJECT.version_dirs,
+        "envPy": PROJECT.env_py,
+        "heads": heads,
+        "driver": driver,
+        "revisions": revisions,
+    }
+
+
+def require_project():
+    if PROJECT.script is None:
+        raise BridgeError("protocol", "load must come before this command")
+    return PROJECT

@@ -1,0 +1,244 @@
+"""Running env.py: upgrade, downgrade, or only to obtain target_metadata."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+import traceback
+
+from .capture import CURRENT, Capture, describe_error, install_hooks
+from .frames import innermost_frame
+from .project import PROJECT, VERSION_TABLE_DEFAULT, require_project
+from .protocol import BridgeError, UnsafeDatabase
+from .stack import with_driver
+
+@contextlib.contextmanager
+def _environment(env):
+    saved = {}
+    for key, value in (env or {}).items():
+        saved[key] = os.environ.get(key)
+        os.environ[key] = value
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class ConfigureSpy(object):
+    """Wraps EnvironmentContext.configure to keep what env.py passed
+    (target_metadata and its filters). The transaction layout stays env.py's
+    own: by default the whole upgrade is one transaction, as in production."""
+
+    def __init__(self):
+        self.kwargs = None
+        self.original = None
+
+    def __enter__(self):
+        from alembic.runtime.environment import EnvironmentContext
+
+        self.original = EnvironmentContext.configure
+        spy = self
+
+        def configure(ctx, *args, **kwargs):
+            spy.kwargs = dict(kwargs)
+            return spy.original(ctx, *args, **kwargs)
+
+        EnvironmentContext.configure = configure
+        return self
+
+    def __exit__(self, *exc):
+        from alembic.runtime.environment import EnvironmentContext
+
+        EnvironmentContext.configure = self.original
+        return False
+
+
+def _step_revision(step):
+    revision = getattr(step, "revision", None)
+    if revision is not None and hasattr(revision, "revision"):
+        return revision.revision
+    for attr in ("up_revision_id", "down_revision_ids"):
+        value = getattr(step, attr, None)
+        if value:
+            return value if isinstance(value, str) else value[0]
+    return None
+
+
+class OfflineOutput(object):
+    """The output buffer of `upgrade --sql`: every chunk Alembic writes is a
+    statement, attributed to the revision line that produced it."""
+
+    def __init__(self, capture):
+        self.capture = capture
+
+    def write(self, text):
+        body = text.strip()
+        if not body or all(line.startswith("--") for line in body.splitlines()):
+            return
+        file_, line, from_env, internal = self.capture.locate()
+        if internal or self.capture.version_table in body:
+            return
+        record = {"sql": body, "file": file_, "line": line, "durationMs": 0, "locks": [], "rewrote": []}
+        if self.capture.step is not None and not from_env:
+            self.capture.step_statements.append(record)
+        else:
+            self.capture.preamble.append(record)
+
+    def flush(self):
+        pass
+
+
+def _plan_steps(script, direction, targets, heads):
+    """The migration steps for a command: Alembic's own planner for upgrades,
+    exactly one downgrade step per named revision for the round trip."""
+    from alembic.runtime.migration import MigrationStep
+
+    if direction == "up":
+        if not targets:
+            return []
+        destination = targets[0] if len(targets) == 1 else tuple(targets)
+        return list(script._upgrade_revs(destination, heads))
+    if direction == "down":
+        return [MigrationStep.downgrade_from_script(script.revision_map, script.get_revision(rev)) for rev in targets]
+    return []
+
+
+def run_env(args, emit, direction):
+    """Runs env.py once with a step plan; direction is up, down or none (env.py
+    runs, nothing migrates: used to obtain target_metadata)."""
+    project = require_project()
+    from alembic.runtime.environment import EnvironmentContext
+
+    install_hooks()
+    script = project.script
+    config = project.config
+    offline = bool(args.get("offline"))
+    url = with_driver(args.get("url") or "postgresql://offline@localhost/offline", project.driver)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    env = dict((name, url) for name in args.get("urlEnv") or [])
+    capture = Capture(args.get("expect"), args.get("capture", True))
+    targets = args.get("targets") or []
+    start_from = tuple(args.get("startFrom") or ())
+    applied = []
+    steps_seen = []
+    if offline:
+        config.output_buffer = OfflineOutput(capture)
+
+    def steps(heads, context):
+        capture.version_table = context.opts.get("version_table") or VERSION_TABLE_DEFAULT
+        planned = _plan_steps(script, direction, targets, start_from if offline else heads)
+        last = [None, None]
+        for step in planned:
+            if last[0] is not None:
+                _finish(last)
+            revision = _step_revision(step)
+            capture.start_step(revision)
+            steps_seen.append(revision)
+            emit({"event": "step-start", "revision": revision, "direction": direction})
+            last[0], last[1] = revision, time.time()
+            yield step
+        if last[0] is not None:
+            _finish(last)
+
+    def _finish(last):
+        applied.append(last[0])
+        emit(
+            {
+                "event": "step-end",
+                "revision": last[0],
+                "durationMs": round((time.time() - last[1]) * 1000.0, 3),
+                "lockTimeout": capture.revision_lock_timeout,
+                "statements": capture.step_statements,
+            }
+        )
+        capture.step = None
+        last[0] = None
+
+    failure = None
+    spy = ConfigureSpy()
+    CURRENT["capture"] = capture
+    try:
+        with _environment(env), spy:
+            with EnvironmentContext(
+                config,
+                script,
+                fn=steps,
+                as_sql=offline,
+                starting_rev=(start_from[0] if start_from else None) if offline else None,
+                destination_rev=targets[-1] if targets else None,
+            ):
+                script.run_env()
+    except UnsafeDatabase as error:
+        raise BridgeError("unsafe-database", capture.unsafe or str(error))
+    except (Exception, SystemExit) as error:  # migration code may raise anything
+        if capture.unsafe:
+            raise BridgeError("unsafe-database", capture.unsafe)
+        failure = _failure(error, capture)
+        if capture.step is None and not steps_seen:
+            # Nothing ran yet: env.py itself is broken.
+            raise BridgeError(
+                "env",
+                failure["message"],
+                file=failure.get("file"),
+                line=failure.get("line"),
+                traceback=failure.get("traceback"),
+            )
+    finally:
+        CURRENT["capture"] = None
+        config.output_buffer = None
+    PROJECT.configure = spy.kwargs
+
+    return {
+        "applied": applied,
+        "failed": failure,
+        "preamble": capture.preamble,
+        "configure": _configure_summary(spy.kwargs),
+    }
+
+
+def _failure(error, capture):
+    tb = sys.exc_info()[2]
+    frame = innermost_frame(tb, PROJECT.version_dirs) or innermost_frame(
+        tb, [os.path.dirname(PROJECT.env_py)]
+    )
+    failed = capture.failed_statement
+    db = describe_error(error) if failed is None else failed["error"]
+    result = {
+        "revision": capture.step,
+        "message": db.get("message"),
+        "sqlstate": db.get("sqlstate"),
+        "exception": type(error).__name__,
+        "file": failed["file"] if failed and failed.get("file") else (frame[0] if frame else None),
+        "line": failed["line"] if failed and failed.get("line") else (frame[1] if frame else None),
+        "statement": failed,
+        "statements": capture.step_statements,
+        "traceback": "".join(traceback.format_exception(type(error), error, tb)),
+    }
+    return result
+
+def _configure_summary(kwargs):
+    if not kwargs:
+        return None
+    metadata = kwargs.get("target_metadata")
+    return {
+        "hasTargetMetadata": metadata is not None,
+        "includeSchemas": bool(kwargs.get("include_schemas")),
+        "hasIncludeObject": kwargs.get("include_object") is not None,
+        "hasIncludeName": kwargs.get("include_name") is not None,
+        "versionTable": kwargs.get("version_table") or VERSION_TABLE_DEFAULT,
+        "versionTableSchema": kwargs.get("version_table_schema"),
+    }
+
+
+def cmd_upgrade(args, emit):
+    return run_env(args, emit, "up")
+
+
+def cmd_downgrade(args, emit):
+    return run_env(args, emit, "down")

@@ -1,0 +1,100 @@
+"""The project's Python stack: Alembic, SQLAlchemy and the PostgreSQL drivers."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+from .protocol import BridgeError
+
+def import_stack():
+    try:
+        import alembic  # noqa: F401
+        import sqlalchemy  # noqa: F401
+    except ImportError as error:
+        raise BridgeError(
+            "python",
+            "%s: the Python at %s cannot import it (%s)"
+            % (getattr(error, "name", None) or "alembic", sys.executable, error),
+        )
+
+
+_DISTRIBUTIONS = {"psycopg2": ("psycopg2", "psycopg2-binary"), "psycopg": ("psycopg",)}
+
+
+def version_of(module_name):
+    """The installed version of a module's package, without importing it
+    (importing asyncpg alone costs a fifth of a second)."""
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec(module_name) is None:
+            return None
+    except (ImportError, ValueError):
+        return None
+    try:
+        import importlib.metadata as metadata
+    except ImportError:  # Python < 3.8
+        return "unknown"
+    for distribution in _DISTRIBUTIONS.get(module_name, (module_name,)):
+        try:
+            return metadata.version(distribution)
+        except Exception:
+            continue
+    return "unknown"
+
+
+def cmd_hello(_args, _emit):
+    import_stack()
+    import alembic
+    import sqlalchemy
+
+    return {
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "alembic": alembic.__version__,
+        "sqlalchemy": sqlalchemy.__version__,
+        "drivers": {
+            "psycopg": version_of("psycopg"),
+            "psycopg2": version_of("psycopg2"),
+            "asyncpg": version_of("asyncpg"),
+        },
+        "cwd": os.getcwd(),
+    }
+
+def sync_driver():
+    import sqlalchemy
+
+    major = int(sqlalchemy.__version__.split(".")[0])
+    if major >= 2 and version_of("psycopg"):
+        return "psycopg"
+    if version_of("psycopg2"):
+        return "psycopg2"
+    if version_of("psycopg"):
+        return "psycopg"
+    raise BridgeError(
+        "python",
+        "no PostgreSQL driver: the Python at %s has neither psycopg (3) nor psycopg2 installed" % sys.executable,
+    )
+
+
+def choose_driver(configured_url, env_py_text, requested):
+    """The SQLAlchemy driver env.py expects: an explicit option, the driver of
+    the configured URL, asyncpg for async env.py files, else a sync one."""
+    if requested:
+        return requested
+    if configured_url:
+        match = re.match(r"^postgres(?:ql)?\+(\w+)://", configured_url)
+        if match:
+            return match.group(1)
+    if env_py_text and re.search(r"async_engine_from_config|create_async_engine|AsyncEngine", env_py_text):
+        if version_of("asyncpg"):
+            return "asyncpg"
+        return "psycopg_async" if version_of("psycopg") else "asyncpg"
+    return sync_driver()
+
+
+def with_driver(url, driver):
+    rest = url.split("://", 1)[1]
+    return "postgresql+%s://%s" % (driver, rest)
