@@ -21,6 +21,7 @@ import type { Schema } from './schema/types.ts';
 import { summarize, type Finding, type Review, type Revision, type Statement } from './model.ts';
 import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
+import { isBaseTree, openBaseTree, type BaseTree, type BaseTreeUnavailable } from './replay/base-tree.ts';
 import { findChanges, type Changes } from './replay/changes.ts';
 import { buildModels, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
@@ -52,12 +53,15 @@ interface Run {
   progress: Progress;
   project: ProjectInfo;
   changes: Changes;
+  /** The base commit's own code (its models, its graph), opened while the database starts. */
+  baseTree: Promise<BaseTree | BaseTreeUnavailable>;
 }
 
 export async function review(options: Options, io: ReviewIO): Promise<Review> {
   const progress = new Progress(io.log);
   const bridge = openBridge(options, io.pythonOutput);
   let provider: DatabaseProvider | undefined;
+  let baseTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
   try {
     const project = await progress.stage(
       'open project',
@@ -71,11 +75,14 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
       (c) => `${c.plan.newRevisions.length} new since ${c.base}`,
     );
     refuseHugeChange(changes, options);
-    const run: Run = { options, progress, project, changes };
     const graph = checkGraph(changes.plan, changes.relative);
+    if (options.database === 'none') {
+      const offline: Run = { options, progress, project, changes, baseTree: Promise.resolve(NO_BASE_TREE) };
+      return await reviewOffline(offline, bridge, graph);
+    }
 
-    if (options.database === 'none') return await reviewOffline(run, bridge, graph);
-
+    baseTree = openBaseTree(options, changes, project.python, io.pythonOutput);
+    const run: Run = { options, progress, project, changes, baseTree };
     provider = await progress.stage(
       'provision database',
       () => startProvider(options, progress),
@@ -84,9 +91,13 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
     return await reviewOnDatabase(run, bridge, provider, graph);
   } finally {
     await bridge.close();
+    const opened = await baseTree?.catch(() => NO_BASE_TREE);
+    if (opened !== undefined && isBaseTree(opened)) await opened.close();
     await provider?.stop();
   }
 }
+
+const NO_BASE_TREE: BaseTreeUnavailable = { unavailable: 'offline review' };
 
 /** The replay on a throwaway PostgreSQL and everything computed from it. */
 async function reviewOnDatabase(

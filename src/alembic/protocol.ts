@@ -20,6 +20,8 @@ export interface LoadArgs {
   tomlFile: string | null;
   iniSection?: string;
   driver?: string;
+  /** Import the project's code from `to` wherever its import path points into `from` (the base commit's tree). */
+  rebase?: { from: string; to: string };
 }
 
 export interface OpCall {

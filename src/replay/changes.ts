@@ -13,6 +13,8 @@ export interface Changes {
   plan: ReplayPlan;
   /** What the review compares against, for the report ("main (3f2a9c1)" or "since abc123"). */
   base: string;
+  /** The base commit (full sha), or null with --since (no commit to compare with). */
+  baseCommit: string | null;
   /** Repository root (or the project directory outside git). */
   root: string;
   /** Absolute path → repository-relative POSIX path. */
@@ -34,6 +36,7 @@ export async function findChanges(options: Options, load: LoadResult): Promise<C
     return {
       plan: makePlan(load.revisions, (r) => descendants.has(r.id), new Set()),
       base: `revision ${since.id}`,
+      baseCommit: null,
       root,
       relative,
     };
@@ -63,6 +66,7 @@ export async function findChanges(options: Options, load: LoadResult): Promise<C
   return {
     plan: makePlan(load.revisions, (r) => changed.added.has(r.path), changed.modified),
     base: `${baseRef} (${sha.slice(0, 7)})`,
+    baseCommit: sha,
     root,
     relative,
   };

@@ -10,6 +10,7 @@ import warnings
 
 from .frames import innermost_frame
 from .protocol import BridgeError
+from .rebase import rebase_imports
 from .stack import choose_driver, import_stack
 
 VERSION_TABLE_DEFAULT = "alembic_version"
@@ -175,6 +176,9 @@ def _graph_problems(scripts):
 
 
 def cmd_load(args, _emit):
+    rebase = args.get("rebase")
+    if rebase:
+        rebase_imports(rebase["from"], rebase["to"])
     import_stack()
     from alembic.script import ScriptDirectory
 

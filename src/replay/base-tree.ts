@@ -1,0 +1,132 @@
+// The project as it was at the base commit, for what must come from the base
+// commit's own code rather than the pull request's: its models (the drift
+// `main` already has, a base built from models, the release still running
+// during a deploy) and its revision graph. Its files come from `git archive`
+// into a temporary directory (no work tree, nothing changed in the
+// repository), and a bridge process of its own opens it, so that no module of
+// the pull request's tree is imported there.
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { Bridge } from '../alembic/bridge.ts';
+import type { LoadResult } from '../alembic/protocol.ts';
+import { errorMessage } from '../errors.ts';
+import type { Options } from '../options.ts';
+import { onTeardown } from '../teardown.ts';
+import type { Changes } from './changes.ts';
+
+export interface BaseTree {
+  /** The base commit (full sha). */
+  commit: string;
+  /** Temporary directory holding the base commit's files. */
+  root: string;
+  /** The project's directory inside it. */
+  projectDir: string;
+  /** A bridge process of its own, with the base commit's project loaded. */
+  bridge: Bridge;
+  load: LoadResult;
+  /** A path inside the base tree → the repository-relative path of the same file. */
+  relative: (file: string) => string;
+  close: () => Promise<void>;
+}
+
+/** Why the base commit's code could not be opened (the review goes on without it). */
+export interface BaseTreeUnavailable {
+  unavailable: string;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `git archive` of the commit, unpacked into a fresh temporary directory. */
+async function extractCommit(repositoryRoot: string, commit: string): Promise<string> {
+  const root = await mkdtemp(path.join(tmpdir(), 'alembic-review-base-'));
+  // The bridge may run as an unprivileged user: it must be able to read the tree.
+  await chmod(root, 0o755);
+  await execa('git', ['archive', '--format=tar', commit], { cwd: repositoryRoot, buffer: false }).pipe(
+    'tar',
+    ['-x', '-C', root],
+  );
+  return root;
+}
+
+/** The base-tree equivalent of a file of the pull request's tree. */
+function inBase(changes: Changes, root: string, file: string): string {
+  return path.join(root, path.relative(changes.root, file));
+}
+
+export async function openBaseTree(
+  options: Options,
+  changes: Changes,
+  python: string,
+  onStderr: (line: string) => void,
+): Promise<BaseTree | BaseTreeUnavailable> {
+  const commit = changes.baseCommit;
+  if (commit === null) return { unavailable: 'there is no base commit (--since names a revision)' };
+  let root: string;
+  try {
+    root = await extractCommit(changes.root, commit);
+  } catch (error) {
+    return { unavailable: `git archive ${commit.slice(0, 7)} failed: ${errorMessage(error)}` };
+  }
+  const removeTree = onTeardown('base commit tree', () => rm(root, { recursive: true, force: true }));
+  const projectDir = inBase(changes, root, options.projectDir);
+  const configFile = options.configFile === null ? null : inBase(changes, root, options.configFile);
+  const tomlFile = options.tomlFile === null ? null : inBase(changes, root, options.tomlFile);
+  for (const [what, file] of [
+    ['the project directory', projectDir],
+    ['the Alembic configuration', configFile],
+  ] as const) {
+    if (file !== null && !(await exists(file))) {
+      await removeTree();
+      return { unavailable: `${what} does not exist at the base commit ${commit.slice(0, 7)}` };
+    }
+  }
+
+  const bridge = new Bridge({
+    python,
+    projectDir,
+    passEnv: options.passEnv,
+    revisionTimeoutMs: options.revisionTimeoutMs,
+    onStderr,
+  });
+  const close = async (): Promise<void> => {
+    await bridge.close();
+    await removeTree();
+  };
+  try {
+    await bridge.call('hello', {});
+    const load = await bridge.call('load', {
+      configFile,
+      tomlFile: tomlFile !== null && (await exists(tomlFile)) ? tomlFile : null,
+      iniSection: options.iniSection,
+      ...(options.driver === undefined ? {} : { driver: options.driver }),
+      rebase: { from: changes.root, to: root },
+    });
+    return {
+      commit,
+      root,
+      projectDir,
+      bridge,
+      load,
+      relative: (file) => path.relative(root, file).split(path.sep).join('/'),
+      close,
+    };
+  } catch (error) {
+    await close();
+    return {
+      unavailable: `the project at the base commit ${commit.slice(0, 7)} cannot be opened: ${errorMessage(error)}`,
+    };
+  }
+}
+
+export function isBaseTree(value: BaseTree | BaseTreeUnavailable): value is BaseTree {
+  return !('unavailable' in value);
+}
