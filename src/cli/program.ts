@@ -112,7 +112,8 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .option(
       '--rule <ids>',
       'only fix findings of these rules (comma-separated, repeatable)',
-      (value: string, previous: string[] = []) => [...previous, ...value.split(',')],
+      (value: string, previous: string[]) => [...previous, ...value.split(',')],
+      [],
     )
     .option('--dry-run', 'print the edits as a diff, change no file')
     .action((flags: Record<string, unknown>) => {

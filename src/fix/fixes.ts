@@ -43,11 +43,6 @@ interface OpStatement {
   call: Call;
 }
 
-/** The statement's physical lines, as they are in the file. */
-function original(op: OpStatement): string[] {
-  return `${op.statement.indent}${op.statement.text}`.split('\n');
-}
-
 /** The call's text with more keyword arguments before its closing parenthesis. */
 function withArguments(op: OpStatement, extra: string): string {
   const text = op.statement.text;
