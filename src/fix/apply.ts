@@ -6,6 +6,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { repositoryRoot } from '../alembic/git.ts';
 import type { Edit, Finding, Review } from '../model.ts';
+import { overlaps, sameEdit } from './edit.ts';
 import { editsFor, fixText } from './fixes.ts';
 import { parseSource, type SourceFile } from './python-source.ts';
 
@@ -31,19 +32,6 @@ export async function attachFixes(review: Review, root: string): Promise<Review>
     }),
   );
   return { ...review, findings };
-}
-
-function sameEdit(a: Edit, b: Edit): boolean {
-  return (
-    a.file === b.file &&
-    a.startLine === b.startLine &&
-    a.endLine === b.endLine &&
-    a.replacement === b.replacement
-  );
-}
-
-function overlaps(a: Edit, b: Edit): boolean {
-  return a.file === b.file && a.startLine <= b.endLine && b.startLine <= a.endLine;
 }
 
 export interface FixPlan {

@@ -19,10 +19,11 @@ import { commentMarker } from './markers.ts';
 import { readPullRequestRecord, readReport } from './report-file.ts';
 import {
   MAX_INLINE_COMMENTS,
-  commentedFindings,
+  commentedKeys,
   planInlineComments,
   postInlineComments,
 } from './review-comments.ts';
+import { closeStaleThreads, ourReviewComments } from './stale-threads.ts';
 
 export const DOCS_FORKS =
   'https://github.com/alembic-review/alembic-review/blob/main/docs/github-action.md#fork-pull-requests';
@@ -51,6 +52,8 @@ export interface PublishOutcome {
   commentUrl: string | null;
   commentCreated: boolean;
   inlineComments: number;
+  /** Threads of inline comments whose findings are gone, resolved or answered as fixed. */
+  resolvedThreads: number;
   annotations: number;
   jobSummary: boolean;
   /** The token could not write to the pull request. */
@@ -135,7 +138,8 @@ async function postToPullRequest(
   }
   if (settings.inlineComments) {
     const diff = await fetchDiffLines(client, target);
-    const commented = await commentedFindings(client, target, identity);
+    const ours = await ourReviewComments(client, target, identity);
+    const commented = commentedKeys(ours);
     const plan = planInlineComments(
       review,
       diff,
@@ -159,6 +163,13 @@ async function postToPullRequest(
         `alembic-review: GitHub refused the inline comments (${(error as Error).message}); the findings are in the review comment.`,
       );
     }
+    const stale = await closeStaleThreads(client, target, review, ours);
+    outcome.resolvedThreads = stale.resolved + stale.replied;
+    if (stale.resolved + stale.replied > 0) {
+      log.info(
+        `alembic-review: ${stale.resolved} review threads of fixed findings resolved${stale.replied > 0 ? `, ${stale.replied} answered as fixed (the token may not resolve threads)` : ''}`,
+      );
+    }
   }
 }
 
@@ -173,6 +184,7 @@ export async function publishReview(
     commentUrl: null,
     commentCreated: false,
     inlineComments: 0,
+    resolvedThreads: 0,
     annotations: annotate(review),
     jobSummary: await writeJobSummary(review, {
       fileUrl: sha === undefined ? undefined : (file, line) => blobUrl(context, sha, file, line),
