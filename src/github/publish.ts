@@ -41,6 +41,8 @@ export interface PublishSettings {
   maxInlineComments?: number;
   /** Directory of the report, where pull-request.json is looked for (workflow_run events). */
   reportDir?: string;
+  /** The gate's failure message, shown as the step's first annotation. */
+  gateMessage?: string;
 }
 
 export interface PublishTarget extends PullTarget {
@@ -185,7 +187,11 @@ export async function publishReview(
     commentCreated: false,
     inlineComments: 0,
     resolvedThreads: 0,
-    annotations: annotate(review),
+    annotations: annotate(
+      review,
+      core,
+      settings.gateMessage === undefined ? {} : { gateMessage: settings.gateMessage },
+    ),
     jobSummary: await writeJobSummary(review, {
       fileUrl: sha === undefined ? undefined : (file, line) => blobUrl(context, sha, file, line),
     }),

@@ -13,6 +13,7 @@ const CODE_LIMIT = 6000;
 /** A GitHub suggestion block: "Commit suggestion" replaces the commented lines with exactly these. */
 export function suggestionBlock(edit: Edit): string {
   // Not through codeBlock: the lines must stay byte for byte (trailing whitespace included).
+  // eslint-disable-next-line no-control-regex
   const body = edit.replacement.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
   const fence = '`'.repeat(Math.max(3, longestBacktickRun(body) + 1));
   return `${fence}suggestion\n${body}\n${fence}`;
