@@ -3,7 +3,7 @@
 // GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, and GITHUB_API_URL pointing to
 // the fake GitHub API. The checkout is a one-commit-deep clone of the blog
 // example's PR branch, like actions/checkout makes.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -42,9 +42,15 @@ export async function blogCheckout(): Promise<BlogCheckout> {
   const temp = await mkdtemp(path.join(tmpdir(), 'alembic-review-action-'));
   const origin = path.join(temp, 'origin');
   await execa(path.join(ROOT, 'examples/blog/make-repo.sh'), [origin]);
+  return checkoutOf(temp, origin);
+}
+
+/** A fresh one-commit-deep clone of origin's pr branch (what actions/checkout makes), with the PR's files. */
+async function checkoutOf(temp: string, origin: string): Promise<BlogCheckout> {
   const baseSha = (await git(origin, ['rev-parse', 'main'])).trim();
   const headSha = (await git(origin, ['rev-parse', 'pr'])).trim();
-  const workspace = path.join(temp, 'workspace');
+  const workspace = path.join(temp, `workspace-${headSha.slice(0, 8)}`);
+  await rm(workspace, { recursive: true, force: true });
   await git(temp, ['clone', '-q', '--depth=1', '--branch', 'pr', `file://${origin}`, workspace]);
   const files: ChangedFile[] = [];
   const status = (await git(origin, ['diff', '--name-status', '--no-renames', baseSha, headSha]))
@@ -58,6 +64,32 @@ export async function blogCheckout(): Promise<BlogCheckout> {
     files.push({ filename, status: code === 'A' ? 'added' : code === 'D' ? 'removed' : 'modified', patch });
   }
   return { workspace, origin, baseSha, headSha, files, temp };
+}
+
+/** A push to the pull request: `change` edits origin's pr branch (repository-relative paths), then a new checkout. */
+export async function pushToPullRequest(
+  checkout: BlogCheckout,
+  message: string,
+  change: (file: (relative: string, edit: (text: string) => string) => Promise<void>) => Promise<void>,
+): Promise<BlogCheckout> {
+  const { origin } = checkout;
+  await git(origin, ['checkout', '-q', 'pr']);
+  await change(async (relative, edit) => {
+    const file = path.join(origin, relative);
+    await writeFile(file, edit(await readFile(file, 'utf8')));
+  });
+  await git(origin, ['add', '-A']);
+  await git(origin, [
+    '-c',
+    'user.name=Blog Team',
+    '-c',
+    'user.email=team@blog.example',
+    'commit',
+    '-q',
+    '-m',
+    message,
+  ]);
+  return checkoutOf(checkout.temp, origin);
 }
 
 export function pullRequestEvent(checkout: BlogCheckout, fork = false): Record<string, unknown> {
@@ -75,6 +107,16 @@ export function pullRequestEvent(checkout: BlogCheckout, fork = false): Record<s
       base: { sha: checkout.baseSha, ref: 'main', repo: repository },
     },
     repository,
+  };
+}
+
+/** A push to a branch (not a pull request event), as GitHub describes it. */
+export function pushEvent(checkout: BlogCheckout, branch = 'pr'): Record<string, unknown> {
+  return {
+    ref: `refs/heads/${branch}`,
+    before: checkout.baseSha,
+    after: checkout.headSha,
+    repository: { full_name: `${OWNER}/${REPO}`, name: REPO, default_branch: 'main' },
   };
 }
 
@@ -122,6 +164,9 @@ export async function runAction(options: {
   apiUrl: string;
   inputs: Record<string, string>;
   runId?: number;
+  /** GITHUB_REF (default: the pull request's merge ref). */
+  ref?: string;
+  env?: Record<string, string>;
 }): Promise<ActionRun> {
   const { checkout } = options;
   const dir = await mkdtemp(path.join(checkout.temp, 'run-'));
@@ -149,7 +194,9 @@ export async function runAction(options: {
     GITHUB_SHA: checkout.headSha,
     GITHUB_OUTPUT: outputPath,
     GITHUB_STEP_SUMMARY: summaryPath,
+    GITHUB_REF: options.ref ?? `refs/pull/${PULL_NUMBER}/merge`,
     RUNNER_TEMP: dir,
+    ...options.env,
   });
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const result = await execa(process.execPath, [path.join(BUNDLE, 'index.js')], {
@@ -157,7 +204,7 @@ export async function runAction(options: {
     env,
     extendEnv: false,
     reject: false,
-    timeout: 180_000,
+    timeout: 600_000,
   });
   return {
     exitCode: result.exitCode ?? -1,
