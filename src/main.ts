@@ -92,17 +92,10 @@ async function projectPython(options: Options, context: GitHubContext): Promise<
 }
 
 async function analyze(context: GitHubContext): Promise<Review> {
-  const raw = actionOptions();
-  const projectDir = path.resolve(
-    context.workspace,
-    typeof raw.projectDir === 'string' ? raw.projectDir : '.',
-  );
-  const found = await findEventBase(projectDir, context, input('base-ref'));
+  const resolved = resolveOptions(actionOptions(), context.workspace);
+  const found = await findEventBase(resolved.projectDir, context, resolved.base);
   core.info(`alembic-review: comparing with ${found.how}`);
-  const options = await projectPython(
-    resolveOptions({ ...raw, base: found.base }, context.workspace),
-    context,
-  );
+  const options = await projectPython({ ...resolved, base: found.base }, context);
   const result = await review(options, {
     log: (line) => {
       core.info(line);

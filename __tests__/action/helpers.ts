@@ -42,6 +42,8 @@ export async function blogCheckout(): Promise<BlogCheckout> {
   const temp = await mkdtemp(path.join(tmpdir(), 'alembic-review-action-'));
   const origin = path.join(temp, 'origin');
   await execa(path.join(ROOT, 'examples/blog/make-repo.sh'), [origin]);
+  // origin's HEAD names the default branch, as on GitHub.
+  await git(origin, ['checkout', '-q', 'main']);
   return checkoutOf(temp, origin);
 }
 
@@ -89,6 +91,8 @@ export async function pushToPullRequest(
     '-m',
     message,
   ]);
+  // origin's HEAD names the default branch, as on GitHub.
+  await git(origin, ['checkout', '-q', 'main']);
   return checkoutOf(checkout.temp, origin);
 }
 
