@@ -94,6 +94,7 @@ async function projectPython(options: Options, context: GitHubContext): Promise<
 async function analyze(context: GitHubContext): Promise<Review> {
   const resolved = resolveOptions(actionOptions(), context.workspace);
   const found = await findEventBase(resolved.projectDir, context, resolved.base);
+  if (found.fetched !== undefined) core.info(`alembic-review: ${found.fetched}`);
   core.info(`alembic-review: comparing with ${found.how}`);
   const options = await projectPython({ ...resolved, base: found.base }, context);
   const result = await review(options, {

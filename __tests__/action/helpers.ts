@@ -3,7 +3,8 @@
 // GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, and GITHUB_API_URL pointing to
 // the fake GitHub API. The checkout is a one-commit-deep clone of the blog
 // example's PR branch, like actions/checkout makes.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -78,7 +79,9 @@ export async function pushToPullRequest(
   await git(origin, ['checkout', '-q', 'pr']);
   await change(async (relative, edit) => {
     const file = path.join(origin, relative);
-    await writeFile(file, edit(await readFile(file, 'utf8')));
+    const before = existsSync(file) ? await readFile(file, 'utf8') : '';
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, edit(before));
   });
   await git(origin, ['add', '-A']);
   await git(origin, [

@@ -31,6 +31,8 @@ export interface BaseFound {
   base: string;
   /** How it was found, for the log. */
   how: string;
+  /** What had to be fetched into the shallow checkout, for the log. */
+  fetched?: string;
 }
 
 function baseError(context: GitHubContext, why: string): UsageError {
