@@ -56,6 +56,37 @@ function isStringStart(text: string, i: number): boolean {
   return STRING_START.test(text.slice(i)) && /['"]/.test(text.slice(i, i + 3));
 }
 
+interface Token {
+  kind: 'code' | 'string' | 'comment';
+  /** [at, end) in the text. */
+  at: number;
+  end: number;
+}
+
+/** The text as code characters (one token each), string literals and comments; a backslash-newline is skipped. */
+function* tokens(text: string, from = 0): Generator<Token> {
+  let i = from;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '#') {
+      const nl = text.indexOf('\n', i);
+      const end = nl === -1 ? text.length : nl;
+      yield { kind: 'comment', at: i, end };
+      i = end;
+    } else if (c === '\\' && text[i + 1] === '\n') {
+      i += 2;
+    } else if (isStringStart(text, i)) {
+      const found = skipString(text, i);
+      const end = found === -1 ? text.length : found;
+      yield { kind: 'string', at: i, end };
+      i = end;
+    } else {
+      yield { kind: 'code', at: i, end: i + 1 };
+      i++;
+    }
+  }
+}
+
 export function parseSource(source: string): SourceFile {
   const eol = source.includes('\r\n') ? '\r\n' : '\n';
   const text = source.replaceAll('\r\n', '\n');
@@ -77,7 +108,6 @@ export function parseSource(source: string): SourceFile {
   let depth = 0;
   let startOffset = -1;
   const quotes = { single: 0, double: 0 };
-  let i = 0;
   const close = (endOffset: number): void => {
     if (startOffset === -1) return;
     const first = lineOf(startOffset);
@@ -88,35 +118,22 @@ export function parseSource(source: string): SourceFile {
     logical.push({ start: first, end: last, indent, text: body.replace(/\s+$/, '') });
     startOffset = -1;
   };
-  while (i < text.length) {
-    const c = text[i] ?? '';
-    if (c === '#') {
-      const nl = text.indexOf('\n', i);
-      if (depth === 0) close(i);
-      i = nl === -1 ? text.length : nl;
+  for (const token of tokens(text)) {
+    if (token.kind === 'comment') {
+      if (depth === 0) close(token.at);
       continue;
     }
-    if (c === '\n') {
-      if (depth === 0) close(i);
-      i++;
+    const c = text[token.at] ?? '';
+    if (token.kind === 'code' && c === '\n') {
+      if (depth === 0) close(token.at);
       continue;
     }
-    if (c === '\\' && text[i + 1] === '\n') {
-      i += 2;
-      continue;
-    }
-    if (startOffset === -1 && !/\s/.test(c)) startOffset = i;
-    if (isStringStart(text, i)) {
-      const end = skipString(text, i);
-      const quote = /['"]/.exec(text.slice(i, i + 3))?.[0];
-      if (quote === "'") quotes.single++;
+    if (startOffset === -1 && !/\s/.test(c)) startOffset = token.at;
+    if (token.kind === 'string') {
+      if (/^[a-z]*'/i.test(text.slice(token.at, token.end))) quotes.single++;
       else quotes.double++;
-      i = end === -1 ? text.length : end;
-      continue;
-    }
-    if ('([{'.includes(c)) depth++;
+    } else if ('([{'.includes(c)) depth++;
     else if (')]}'.includes(c)) depth = Math.max(0, depth - 1);
-    i++;
   }
   close(text.length);
 
@@ -125,14 +142,13 @@ export function parseSource(source: string): SourceFile {
     (best, s) => (best === null || s.length < best.length ? s : best),
     null,
   );
-  const result: SourceFile = {
+  return {
     lines,
     logical,
     eol,
     indentUnit: smallest ?? '    ',
     quote: quotes.single > quotes.double ? "'" : '"',
   };
-  return result;
 }
 
 /** The logical line (statement) that covers a physical line. */
@@ -176,36 +192,27 @@ export interface Call {
   closeAt: number;
 }
 
-/** Splits `a, b(c, d), e="f, g"` at its top-level commas. */
+/** Splits `a, b(c, d), e="f, g"` at its top-level commas (comments left out). */
 export function splitArguments(text: string): string[] {
   const parts: string[] = [];
   let depth = 0;
-  let current = 0;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i] ?? '';
-    if (isStringStart(text, i)) {
-      const end = skipString(text, i);
-      i = end === -1 ? text.length : end;
-      continue;
+  let current = '';
+  for (const token of tokens(text)) {
+    if (token.kind === 'comment') continue;
+    const piece = text.slice(token.at, token.end);
+    if (token.kind === 'code') {
+      if ('([{'.includes(piece)) depth++;
+      else if (')]}'.includes(piece)) depth--;
+      else if (piece === ',' && depth === 0) {
+        parts.push(current);
+        current = '';
+        continue;
+      }
     }
-    if (c === '#') {
-      const nl = text.indexOf('\n', i);
-      i = nl === -1 ? text.length : nl;
-      continue;
-    }
-    if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c)) depth--;
-    else if (c === ',' && depth === 0) {
-      parts.push(text.slice(current, i));
-      current = i + 1;
-    }
-    i++;
+    current += piece;
   }
-  parts.push(text.slice(current));
-  return parts
-    .map((p) => p.replace(/#[^\n]*/g, '').trim())
-    .filter((p, index, all) => p !== '' || index < all.length - 1);
+  parts.push(current);
+  return parts.map((p) => p.trim()).filter((p, index, all) => p !== '' || index < all.length - 1);
 }
 
 /** The `op.name(...)` call a statement consists of, if it is one. */
@@ -213,25 +220,20 @@ export function opCall(statement: LogicalLine): Call | undefined {
   const match = /^op\.(\w+)\s*\(/.exec(statement.text);
   if (match === null) return undefined;
   const open = match[0].length - 1;
-  let depth = 0;
-  let i = open;
   const text = statement.text;
-  while (i < text.length) {
-    const c = text[i] ?? '';
-    if (isStringStart(text, i)) {
-      const end = skipString(text, i);
-      i = end === -1 ? text.length : end;
-      continue;
-    }
+  let depth = 0;
+  for (const token of tokens(text, open)) {
+    if (token.kind !== 'code') continue;
+    const c = text[token.at] ?? '';
     if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c)) {
-      depth--;
-      if (depth === 0) {
-        if (text.slice(i + 1).trim() !== '') return undefined;
-        return { name: match[1] ?? '', args: splitArguments(text.slice(open + 1, i)), closeAt: i };
-      }
+    else if (')]}'.includes(c) && --depth === 0) {
+      if (text.slice(token.end).trim() !== '') return undefined;
+      return {
+        name: match[1] ?? '',
+        args: splitArguments(text.slice(open + 1, token.at)),
+        closeAt: token.at,
+      };
     }
-    i++;
   }
   return undefined;
 }
