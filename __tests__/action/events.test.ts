@@ -11,18 +11,17 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { default as AjvDraft04 } from 'ajv-draft-04';
-import { default as formatsPlugin } from 'ajv-formats';
 import type { Log } from 'sarif';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FakeGitHub } from '../github/fake-github.ts';
+import { validateSarif } from '../render/sarif-schema.ts';
 import {
   blogCheckout,
-  pullRequestEvent,
   pushEvent,
   pushToPullRequest,
   reviewInputs,
   runAction,
+  runOnPullRequest,
   type ActionRun,
   type BlogCheckout,
 } from './helpers.ts';
@@ -132,18 +131,10 @@ describe('a pull request with 300 drift findings', () => {
         t.replace('    content = Column(Text)\n', `    content = Column(Text)\n${columns.join('\n')}\n`),
       );
     });
-    github.headSha = wide.headSha;
-    github.files = wide.files;
-    run = await runAction({
-      checkout: wide,
-      eventName: 'pull_request',
-      event: pullRequestEvent(wide),
-      apiUrl: github.url,
-      inputs: reviewInputs({
-        'fail-on': 'error',
-        'sarif-file': 'alembic-review.sarif',
-        'inline-comments': 'false',
-      }),
+    run = await runOnPullRequest(github, wide, {
+      'fail-on': 'error',
+      'sarif-file': 'alembic-review.sarif',
+      'inline-comments': 'false',
     });
     sarif = JSON.parse(readFileSync(path.join(wide.workspace, 'alembic-review.sarif'), 'utf8')) as Log;
   });
@@ -172,13 +163,7 @@ describe('a pull request with 300 drift findings', () => {
   });
 
   test('SARIF: valid 2.1.0, every result located, drift on the Column(...) line', () => {
-    const schema = JSON.parse(
-      readFileSync(path.join(import.meta.dirname, '../render/fixtures/sarif-schema-2.1.0.json'), 'utf8'),
-    ) as object;
-    const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
-    formatsPlugin.default(ajv);
-    const validate = ajv.compile(schema);
-    expect(validate(sarif), JSON.stringify(validate.errors?.slice(0, 5), null, 2)).toBe(true);
+    expect(validateSarif(sarif), JSON.stringify(validateSarif.errors?.slice(0, 5), null, 2)).toBe(true);
     const results = sarif.runs[0]?.results ?? [];
     expect(results.length).toBeGreaterThan(WIDE);
     for (const result of results) {

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { ChangedFile } from '../github/fake-github.ts';
+import type { ChangedFile, FakeGitHub } from '../github/fake-github.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 /** The bundle under test: dist/ (rebuilt in CI before the tests), or ALEMBIC_REVIEW_BUNDLE. */
@@ -236,4 +236,23 @@ export function reviewInputs(extra: Record<string, string>): Record<string, stri
     'allow-pull-request-target': 'false',
     ...extra,
   };
+}
+
+/** A run on a pull_request event for the checkout's head, with the fake GitHub moved to that head. */
+export async function runOnPullRequest(
+  github: FakeGitHub,
+  checkout: BlogCheckout,
+  inputs: Record<string, string>,
+  env?: Record<string, string>,
+): Promise<ActionRun> {
+  github.headSha = checkout.headSha;
+  github.files = checkout.files;
+  return runAction({
+    checkout,
+    eventName: 'pull_request',
+    event: pullRequestEvent(checkout),
+    apiUrl: github.url,
+    inputs: reviewInputs(inputs),
+    ...(env === undefined ? {} : { env }),
+  });
 }

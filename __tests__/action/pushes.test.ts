@@ -13,10 +13,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Review } from '../../src/model.ts';
 import { FakeGitHub, type ReviewComment } from '../github/fake-github.ts';
 import {
-  pullRequestEvent,
   pushToPullRequest,
-  reviewInputs,
-  runAction,
+  runOnPullRequest,
   blogCheckout,
   type ActionRun,
   type BlogCheckout,
@@ -35,15 +33,7 @@ let afterSecond: ReviewComment[];
 let reviewsAfterSecond: number;
 
 async function review(checkout: BlogCheckout): Promise<ActionRun> {
-  github.headSha = checkout.headSha;
-  github.files = checkout.files;
-  const run = await runAction({
-    checkout,
-    eventName: 'pull_request',
-    event: pullRequestEvent(checkout),
-    apiUrl: github.url,
-    inputs: reviewInputs({ 'fail-on': 'never' }),
-  });
+  const run = await runOnPullRequest(github, checkout, { 'fail-on': 'never' });
   runs.push(run);
   return run;
 }

@@ -13,10 +13,8 @@ import type { Review } from '../../src/model.ts';
 import { FakeGitHub } from '../github/fake-github.ts';
 import {
   blogCheckout,
-  pullRequestEvent,
   pushToPullRequest,
-  reviewInputs,
-  runAction,
+  runOnPullRequest,
   type ActionRun,
   type BlogCheckout,
 } from './helpers.ts';
@@ -87,16 +85,12 @@ describe.each(CASES)('a $kind project', (spec) => {
       for (const name of spec.files)
         await file(name, () => readFileSync(path.join(FIXTURES, spec.kind, name), 'utf8'));
     });
-    github.headSha = project.headSha;
-    github.files = project.files;
-    run = await runAction({
-      checkout: project,
-      eventName: 'pull_request',
-      event: pullRequestEvent(project),
-      apiUrl: github.url,
-      inputs: reviewInputs({ python: '', 'fail-on': 'never', ...spec.inputs }),
-      env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
-    });
+    run = await runOnPullRequest(
+      github,
+      project,
+      { python: '', 'fail-on': 'never', ...spec.inputs },
+      { TESTCONTAINERS_RYUK_DISABLED: 'true' },
+    );
     report = JSON.parse(await readFile(run.outputs['report-json'] ?? '', 'utf8')) as Review;
   }, 600_000);
 

@@ -1,10 +1,6 @@
 // SARIF 2.1.0 for code scanning: valid against the official OASIS schema
 // (vendored from oasis-tcs/sarif-spec, sarif-2.1/schema/sarif-schema-2.1.0.json),
 // with every rule's help and each finding's file and line.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { default as AjvDraft04 } from 'ajv-draft-04';
-import { default as formatsPlugin } from 'ajv-formats';
 import type { Log } from 'sarif';
 import type { Finding } from '../../src/model.ts';
 import { describe, expect, test } from 'vitest';
@@ -12,13 +8,9 @@ import { RULES, docsUrl } from '../../src/rules/catalog.ts';
 import { renderSarif } from '../../src/render/sarif.ts';
 import { ruleDoc } from '../../src/render/rule-docs.ts';
 import { blogReview, hostileReview } from './reviews.ts';
+import { validateSarif } from './sarif-schema.ts';
 
-const schema = JSON.parse(
-  readFileSync(path.join(import.meta.dirname, 'fixtures/sarif-schema-2.1.0.json'), 'utf8'),
-) as object;
-const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
-formatsPlugin.default(ajv);
-const validate = ajv.compile(schema);
+const validate = validateSarif;
 
 function sarif(text: string): Log {
   return JSON.parse(text) as Log;
