@@ -83,6 +83,20 @@ describe('events without a pull request, in a shallow checkout', () => {
     expect(run.stdout).toContain('no pull request comment');
   });
 
+  test('a push to the default branch: compared with the commit before the push', async () => {
+    const run = await runAction({
+      checkout,
+      eventName: 'push',
+      event: { ...pushEvent(checkout, 'main'), before: checkout.baseSha },
+      apiUrl: github.url,
+      ref: 'refs/heads/main',
+      inputs: reviewInputs({ 'fail-on': 'never' }),
+    });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`comparing with the commit before the push, ${checkout.baseSha}`);
+    expect(run.summary).toContain('4a8d2126b4e4');
+  });
+
   test('a run that cannot start still writes its outputs and job summary', async () => {
     const run = await runAction({
       checkout,
