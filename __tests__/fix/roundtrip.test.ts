@@ -208,3 +208,14 @@ op.drop_index(op.f("ix_posts_title"), table_name="posts")`,
     );
   });
 });
+
+describe('fix: bad input', () => {
+  test('a rule without an edit, or an unknown one, is one clear error (exit 2)', async () => {
+    const noEdit = await runCli(['fix', '--rule', 'drop-column']);
+    expect(noEdit.code).toBe(2);
+    expect(noEdit.stderr).toContain('drop-column has no fix that edits the migration file');
+    const unknown = await runCli(['fix', '--rule', 'no-such-rule']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown rule id "no-such-rule"');
+  });
+});
