@@ -2,20 +2,29 @@
 // earlier run) → report files → publish → outputs → gate. Everything started
 // is torn down before the step ends, also when it fails.
 //
+// Any event: the base is found from the event (event-base.ts); without a
+// python input or .venv the project's Python is set up from its lock file
+// (python-env.ts). Outputs and the job summary are written on every path,
+// failures included.
+//
 // Modes: review (default) does it all in one job; analyze reviews and writes
 // the report (for actions/upload-artifact) without posting — the fork-safe
 // first half; publish (a workflow_run job) posts a report it downloaded.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { UsageError, errorMessage, isUsageError } from './errors.ts';
-import { ensureCommit } from './github/base-commit.ts';
+import { attachFixes, findingsRoot } from './fix/apply.ts';
+import { findEventBase } from './github/event-base.ts';
 import { readContext, type GitHubContext } from './github/context.ts';
 import { publishReview, type PublishOutcome } from './github/publish.ts';
+import { actionsCache, setUpPython, workDirectory } from './github/python-env.ts';
 import { REPORT_FILE, readReport, writeReportFiles } from './github/report-file.ts';
 import type { FailOn, Review } from './model.ts';
-import { resolveOptions, type RawOptions } from './options.ts';
+import { resolveOptions, type Options, type RawOptions } from './options.ts';
+import { text } from './render/escape.ts';
 import { renderSarif } from './render/sarif.ts';
 import { renderText } from './render/text.ts';
 import { counts } from './render/words.ts';
@@ -66,24 +75,28 @@ export function actionOptions(): RawOptions {
 const PULL_REQUEST_TARGET_REFUSAL =
   "alembic-review does not review on pull_request_target: that event runs with the base repository's secrets and a write token, and a review runs the pull request's code (env.py, the models, the migrations). Review on pull_request, and for comments on fork pull requests use the analyze/publish pair (mode: analyze on pull_request, mode: publish on workflow_run): https://github.com/alembic-review/alembic-review/blob/main/docs/github-action.md#fork-pull-requests. If the checked-out code is trusted, set allow-pull-request-target: true.";
 
-/** The base to compare with: the base-ref input, else the pull request's base commit (fetched if missing). */
-async function baseRef(context: GitHubContext, projectDir: string): Promise<string | undefined> {
-  const explicit = input('base-ref');
-  if (explicit !== undefined || context.pullRequest === null) return explicit;
-  const sha = context.pullRequest.baseSha;
-  if (await ensureCommit(projectDir, sha)) {
-    core.info(`alembic-review: fetched the base commit ${sha} (the checkout is shallow)`);
-  }
-  return sha;
+/** The project's Python: the python input or .venv when there is one, else one set up from its lock file. */
+async function projectPython(options: Options, context: GitHubContext): Promise<Options> {
+  if (options.python !== undefined || existsSync(path.join(options.projectDir, '.venv/bin/python')))
+    return options;
+  const setup = await setUpPython({
+    projectDir: options.projectDir,
+    root: context.workspace,
+    workDir: workDirectory(),
+    cache: await actionsCache(),
+    log: (line) => {
+      core.info(line);
+    },
+  });
+  return setup === null ? options : { ...options, python: setup.python };
 }
 
 async function analyze(context: GitHubContext): Promise<Review> {
-  const raw = actionOptions();
-  const projectDir = path.resolve(
-    context.workspace,
-    typeof raw.projectDir === 'string' ? raw.projectDir : '.',
-  );
-  const options = resolveOptions({ ...raw, base: await baseRef(context, projectDir) }, context.workspace);
+  const resolved = resolveOptions(actionOptions(), context.workspace);
+  const found = await findEventBase(resolved.projectDir, context, resolved.base);
+  if (found.fetched !== undefined) core.info(`alembic-review: ${found.fetched}`);
+  core.info(`alembic-review: comparing with ${found.how}`);
+  const options = await projectPython({ ...resolved, base: found.base }, context);
   const result = await review(options, {
     log: (line) => {
       core.info(line);
@@ -92,7 +105,8 @@ async function analyze(context: GitHubContext): Promise<Review> {
       core.debug(`python: ${line}`);
     },
   });
-  return context.runUrl === undefined ? result : { ...result, runUrl: context.runUrl };
+  const withFixes = await attachFixes(result, await findingsRoot(options.projectDir));
+  return context.runUrl === undefined ? withFixes : { ...withFixes, runUrl: context.runUrl };
 }
 
 function reportDirectory(context: GitHubContext): string {
@@ -108,7 +122,28 @@ function setOutputs(result: Review, reportPath: string, outcome: PublishOutcome)
   core.setOutput('comment-url', outcome.commentUrl ?? '');
 }
 
+/** On a run that ends in an error: the job summary says why, and every output has a value. */
+async function reportFailure(message: string, outputsSet: boolean): Promise<void> {
+  if (!outputsSet) {
+    core.setOutput('verdict', 'error');
+    core.setOutput('errors', '');
+    core.setOutput('warnings', '');
+    core.setOutput('report-json', '');
+    core.setOutput('comment-url', '');
+  }
+  if ((process.env.GITHUB_STEP_SUMMARY ?? '') === '') return;
+  try {
+    await core.summary
+      .addHeading('alembic-review', 2)
+      .addRaw(`❌ The review did not run.\n\n${text(message)}\n`, true)
+      .write();
+  } catch {
+    // The failure itself is already reported; a summary file that cannot be written changes nothing.
+  }
+}
+
 export async function run(): Promise<void> {
+  let outputsSet = false;
   try {
     const mode = choice<Mode>('mode', ['review', 'analyze', 'publish'], 'review');
     const context = readContext(process.env);
@@ -126,6 +161,7 @@ export async function run(): Promise<void> {
     } else {
       if (context.eventName === 'pull_request_target' && !flag('allow-pull-request-target', false)) {
         core.setFailed(PULL_REQUEST_TARGET_REFUSAL);
+        await reportFailure(PULL_REQUEST_TARGET_REFUSAL, false);
         return;
       }
       result = await analyze(context);
@@ -140,25 +176,29 @@ export async function run(): Promise<void> {
     if (sarifFile !== undefined)
       await writeFile(path.resolve(context.workspace, sarifFile), renderSarif(result));
 
+    // The publish job reports; the gate is the analyze (or review) job, which is the PR's status check.
+    // Its message is the first annotation of the step, before those of the findings.
+    const gateMessage =
+      mode !== 'publish' && result.summary.verdict === 'fail'
+        ? `alembic-review: ${counts(result.summary)} (fail-on: ${result.failOn})`
+        : undefined;
     // analyze posts nothing (its token is read-only on fork PRs): annotations and the job summary only.
     const outcome = await publishReview(result, context, {
       token: input('github-token'),
       comment: mode !== 'analyze' && flag('comment', true),
       inlineComments: mode !== 'analyze' && flag('inline-comments', true),
       reportDir: dir,
+      ...(gateMessage === undefined ? {} : { gateMessage }),
     });
     setOutputs(result, reportPath, outcome);
-
-    // The publish job reports; the gate is the analyze (or review) job, which is the PR's status check.
-    if (mode !== 'publish' && result.summary.verdict === 'fail') {
-      core.setFailed(`alembic-review: ${counts(result.summary)} (fail-on: ${result.failOn})`);
-    }
+    outputsSet = true;
+    if (gateMessage !== undefined) process.exitCode = core.ExitCode.Failure;
   } catch (error) {
-    core.setFailed(
-      isUsageError(error)
-        ? `alembic-review: ${error.message}`
-        : `alembic-review: internal error: ${errorMessage(error)}`,
-    );
+    const message = isUsageError(error)
+      ? `alembic-review: ${error.message}`
+      : `alembic-review: internal error: ${errorMessage(error)}`;
+    core.setFailed(message);
+    await reportFailure(message, outputsSet);
   } finally {
     await teardownAll((line) => {
       core.warning(line);

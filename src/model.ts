@@ -14,6 +14,20 @@ export interface Suggestion {
   text: string;
   /** Alembic (Python) code that fixes the problem, when there is one. */
   code?: string;
+  /** The fix as edits of the migration file itself (one-click suggestions, `alembic-review fix`). */
+  edits?: Edit[];
+}
+
+/** Lines startLine..endLine (1-based, inclusive) of a file replaced by other lines. */
+export interface Edit {
+  /** Repository-relative path. */
+  file: string;
+  startLine: number;
+  endLine: number;
+  /** The new lines, joined by "\n" (no final newline). */
+  replacement: string;
+  /** What to check before applying it (e.g. the backfill value is a neutral placeholder). */
+  note?: string;
 }
 
 export interface Finding {
@@ -31,6 +45,8 @@ export interface Finding {
   suggestion?: Suggestion;
   /** Rule-specific structured facts (expected/actual for drift, SQLSTATE, ...). */
   details?: Record<string, unknown>;
+  /** "pr": this change introduced it; "base": already true at the base commit. */
+  origin?: 'pr' | 'base';
 }
 
 /** A relation lock the migration's backend acquired with a statement. */
@@ -108,6 +124,8 @@ export interface Review {
   summary: Summary;
   revisions: Revision[];
   findings: Finding[];
+  /** Findings of the base that this change fixes (when the base was reviewed too). */
+  fixed?: Finding[];
   /** Milliseconds per pipeline stage, in the order they ran. */
   timings: Record<string, number>;
   environment: EnvironmentInfo;

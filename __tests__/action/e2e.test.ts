@@ -70,7 +70,11 @@ describe('the action on the blog example', () => {
     expect(first.exitCode, first.stdout + first.stderr).toBe(1);
     expect(first.outputs.verdict).toBe('fail');
     expect(Number(first.outputs.errors)).toBeGreaterThan(0);
-    expect(first.stdout).toMatch(/::error::alembic-review: \d+ errors?/);
+    // The gate's own message is the step's first annotation.
+    const annotations = first.stdout.split('\n').filter((l) => /^::(error|warning|notice)/.test(l));
+    expect(annotations[0]).toMatch(
+      /^::error title=alembic-review%3A merge blocked::alembic-review: \d+ errors?/,
+    );
     expect(second.exitCode, second.stdout + second.stderr).toBe(0);
     expect(second.outputs.verdict).toBe('pass');
     expect(second.outputs.errors).toBe(first.outputs.errors);

@@ -3,11 +3,12 @@
 // GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, and GITHUB_API_URL pointing to
 // the fake GitHub API. The checkout is a one-commit-deep clone of the blog
 // example's PR branch, like actions/checkout makes.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { ChangedFile } from '../github/fake-github.ts';
+import type { ChangedFile, FakeGitHub } from '../github/fake-github.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 /** The bundle under test: dist/ (rebuilt in CI before the tests), or ALEMBIC_REVIEW_BUNDLE. */
@@ -42,9 +43,17 @@ export async function blogCheckout(): Promise<BlogCheckout> {
   const temp = await mkdtemp(path.join(tmpdir(), 'alembic-review-action-'));
   const origin = path.join(temp, 'origin');
   await execa(path.join(ROOT, 'examples/blog/make-repo.sh'), [origin]);
+  // origin's HEAD names the default branch, as on GitHub.
+  await git(origin, ['checkout', '-q', 'main']);
+  return checkoutOf(temp, origin);
+}
+
+/** A fresh one-commit-deep clone of origin's pr branch (what actions/checkout makes), with the PR's files. */
+async function checkoutOf(temp: string, origin: string): Promise<BlogCheckout> {
   const baseSha = (await git(origin, ['rev-parse', 'main'])).trim();
   const headSha = (await git(origin, ['rev-parse', 'pr'])).trim();
-  const workspace = path.join(temp, 'workspace');
+  const workspace = path.join(temp, `workspace-${headSha.slice(0, 8)}`);
+  await rm(workspace, { recursive: true, force: true });
   await git(temp, ['clone', '-q', '--depth=1', '--branch', 'pr', `file://${origin}`, workspace]);
   const files: ChangedFile[] = [];
   const status = (await git(origin, ['diff', '--name-status', '--no-renames', baseSha, headSha]))
@@ -58,6 +67,36 @@ export async function blogCheckout(): Promise<BlogCheckout> {
     files.push({ filename, status: code === 'A' ? 'added' : code === 'D' ? 'removed' : 'modified', patch });
   }
   return { workspace, origin, baseSha, headSha, files, temp };
+}
+
+/** A push to the pull request: `change` edits origin's pr branch (repository-relative paths), then a new checkout. */
+export async function pushToPullRequest(
+  checkout: BlogCheckout,
+  message: string,
+  change: (file: (relative: string, edit: (text: string) => string) => Promise<void>) => Promise<void>,
+): Promise<BlogCheckout> {
+  const { origin } = checkout;
+  await git(origin, ['checkout', '-q', 'pr']);
+  await change(async (relative, edit) => {
+    const file = path.join(origin, relative);
+    const before = existsSync(file) ? await readFile(file, 'utf8') : '';
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, edit(before));
+  });
+  await git(origin, ['add', '-A']);
+  await git(origin, [
+    '-c',
+    'user.name=Blog Team',
+    '-c',
+    'user.email=team@blog.example',
+    'commit',
+    '-q',
+    '-m',
+    message,
+  ]);
+  // origin's HEAD names the default branch, as on GitHub.
+  await git(origin, ['checkout', '-q', 'main']);
+  return checkoutOf(checkout.temp, origin);
 }
 
 export function pullRequestEvent(checkout: BlogCheckout, fork = false): Record<string, unknown> {
@@ -75,6 +114,16 @@ export function pullRequestEvent(checkout: BlogCheckout, fork = false): Record<s
       base: { sha: checkout.baseSha, ref: 'main', repo: repository },
     },
     repository,
+  };
+}
+
+/** A push to a branch (not a pull request event), as GitHub describes it. */
+export function pushEvent(checkout: BlogCheckout, branch = 'pr'): Record<string, unknown> {
+  return {
+    ref: `refs/heads/${branch}`,
+    before: checkout.baseSha,
+    after: checkout.headSha,
+    repository: { full_name: `${OWNER}/${REPO}`, name: REPO, default_branch: 'main' },
   };
 }
 
@@ -122,6 +171,9 @@ export async function runAction(options: {
   apiUrl: string;
   inputs: Record<string, string>;
   runId?: number;
+  /** GITHUB_REF (default: the pull request's merge ref). */
+  ref?: string;
+  env?: Record<string, string>;
 }): Promise<ActionRun> {
   const { checkout } = options;
   const dir = await mkdtemp(path.join(checkout.temp, 'run-'));
@@ -149,7 +201,9 @@ export async function runAction(options: {
     GITHUB_SHA: checkout.headSha,
     GITHUB_OUTPUT: outputPath,
     GITHUB_STEP_SUMMARY: summaryPath,
+    GITHUB_REF: options.ref ?? `refs/pull/${PULL_NUMBER}/merge`,
     RUNNER_TEMP: dir,
+    ...options.env,
   });
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const result = await execa(process.execPath, [path.join(BUNDLE, 'index.js')], {
@@ -157,7 +211,7 @@ export async function runAction(options: {
     env,
     extendEnv: false,
     reject: false,
-    timeout: 180_000,
+    timeout: 600_000,
   });
   return {
     exitCode: result.exitCode ?? -1,
@@ -182,4 +236,23 @@ export function reviewInputs(extra: Record<string, string>): Record<string, stri
     'allow-pull-request-target': 'false',
     ...extra,
   };
+}
+
+/** A run on a pull_request event for the checkout's head, with the fake GitHub moved to that head. */
+export async function runOnPullRequest(
+  github: FakeGitHub,
+  checkout: BlogCheckout,
+  inputs: Record<string, string>,
+  env?: Record<string, string>,
+): Promise<ActionRun> {
+  github.headSha = checkout.headSha;
+  github.files = checkout.files;
+  return runAction({
+    checkout,
+    eventName: 'pull_request',
+    event: pullRequestEvent(checkout),
+    apiUrl: github.url,
+    inputs: reviewInputs(inputs),
+    ...(env === undefined ? {} : { env }),
+  });
 }

@@ -41,6 +41,7 @@ describe('GitHub context', () => {
     });
     expect(context).toEqual({
       eventName: 'pull_request',
+      event: { ref: null, before: null, mergeGroupBaseSha: null, defaultBranch: null },
       repository: { owner: 'blog-team', repo: 'blog' },
       pullRequest: {
         number: 12,

@@ -37,6 +37,10 @@ export interface ReviewComment {
   reviewId: number;
   path: string;
   line: number;
+  /** First line of a multi-line comment. */
+  startLine?: number;
+  /** The comment this one answers (a reply in the same thread). */
+  inReplyTo?: number;
   side: string;
   commitId: string;
   body: string;
@@ -72,6 +76,8 @@ export interface FakeGitHubOptions {
   actor?: Actor;
   /** Every write is answered with 403, as for a fork's GITHUB_TOKEN. */
   readOnly?: boolean;
+  /** The token may not resolve review threads (GraphQL FORBIDDEN); replies still work. */
+  cannotResolveThreads?: boolean;
 }
 
 const API_DOCS = 'https://docs.github.com/rest';
@@ -131,6 +137,9 @@ export class FakeGitHub {
   files: ChangedFile[];
   actor: Actor;
   readOnly: boolean;
+  cannotResolveThreads: boolean;
+  /** Ids of the first comments of resolved review threads. */
+  readonly resolvedThreads = new Set<number>();
   readonly issueComments: IssueComment[] = [];
   readonly reviewComments: ReviewComment[] = [];
   readonly reviews: Review[] = [];
@@ -150,6 +159,7 @@ export class FakeGitHub {
     this.files = options.files;
     this.actor = options.actor ?? ACTIONS_BOT;
     this.readOnly = options.readOnly ?? false;
+    this.cannotResolveThreads = options.cannotResolveThreads ?? false;
   }
 
   get url(): string {
@@ -221,6 +231,10 @@ export class FakeGitHub {
       } catch {
         this.violations.push(`${method} ${url.pathname}: the body is not JSON`);
       }
+    }
+    if (url.pathname === '/graphql') {
+      this.#graphql(method, body, req.headers.authorization, res);
+      return;
     }
     const { matched, problems } = checkRequest(method, url, body);
     this.violations.push(...problems);
@@ -314,6 +328,8 @@ export class FakeGitHub {
       path: comment.path,
       line: comment.line,
       side: comment.side,
+      ...(comment.startLine === undefined ? {} : { start_line: comment.startLine, start_side: comment.side }),
+      ...(comment.inReplyTo === undefined ? {} : { in_reply_to_id: comment.inReplyTo }),
       commit_id: comment.commitId,
       original_commit_id: comment.commitId,
       user: userObject(comment.user, this.#url),
@@ -329,6 +345,133 @@ export class FakeGitHub {
         pull_request: { href: `${api}/pulls/${this.pullNumber}` },
       },
     };
+  }
+
+  /** Review threads as GitHub's GraphQL API sees them: one per top-level review comment, replies in it. */
+  threadOf(commentId: number): { id: string; resolved: boolean; comments: ReviewComment[] } | undefined {
+    const first = this.reviewComments.find((c) => c.id === commentId && c.inReplyTo === undefined);
+    if (first === undefined) return undefined;
+    return {
+      id: `PRRT_${first.id}`,
+      resolved: this.resolvedThreads.has(first.id),
+      comments: [first, ...this.reviewComments.filter((c) => c.inReplyTo === first.id)],
+    };
+  }
+
+  /**
+   * POST /graphql: the review-threads query and the resolveReviewThread
+   * mutation, with GitHub's shapes (data / errors with a type, HTTP 200 for
+   * field errors). Variables are checked against the types the schema gives them.
+   */
+  #graphql(method: string, body: unknown, authorization: string | undefined, res: ServerResponse): void {
+    const request = (body ?? {}) as { query?: unknown; variables?: Record<string, unknown> };
+    const query = typeof request.query === 'string' ? request.query : '';
+    const variables = request.variables ?? {};
+    const operation = /\bresolveReviewThread\b/.test(query)
+      ? 'graphql/resolveReviewThread'
+      : /\breviewThreads\b/.test(query)
+        ? 'graphql/reviewThreads'
+        : null;
+    const record: RecordedRequest = {
+      method,
+      path: '/graphql',
+      query: {},
+      operationId: operation,
+      body,
+      authorization,
+      status: 200,
+    };
+    this.requests.push(record);
+    const send = (status: number, payload: unknown): void => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(payload));
+    };
+    if (authorization === undefined) this.violations.push('POST /graphql: no Authorization header');
+    if (method !== 'POST' || operation === null) {
+      this.violations.push(`${method} /graphql: not a query this fake knows: ${query.slice(0, 80)}`);
+      send(400, { message: 'Problems parsing JSON', documentation_url: API_DOCS });
+      return;
+    }
+    const expectType = (name: string, type: 'string' | 'number', nullable = false): void => {
+      const value = variables[name];
+      if (nullable && (value === null || value === undefined)) return;
+      if (typeof value !== type || (type === 'number' && !Number.isInteger(value)))
+        this.violations.push(`POST /graphql ${operation}: variable $${name} is not ${type}`);
+      if (!query.includes(`$${name}`))
+        this.violations.push(`POST /graphql ${operation}: $${name} is not declared`);
+    };
+    if (operation === 'graphql/reviewThreads') {
+      expectType('owner', 'string');
+      expectType('repo', 'string');
+      expectType('number', 'number');
+      expectType('cursor', 'string', true);
+      if (variables.owner !== this.owner || variables.repo !== this.repo) {
+        send(200, {
+          data: { repository: null },
+          errors: [{ type: 'NOT_FOUND', path: ['repository'], message: 'Could not resolve to a Repository' }],
+        });
+        return;
+      }
+      const pageSize = Number(/reviewThreads\(first:\s*(\d+)/.exec(query)?.[1] ?? '0');
+      if (pageSize < 1 || pageSize > 100)
+        this.violations.push('POST /graphql: reviewThreads needs first between 1 and 100');
+      const threads = this.reviewComments
+        .filter((c) => c.inReplyTo === undefined)
+        .map((c) => this.threadOf(c.id))
+        .filter((t) => t !== undefined);
+      const start = typeof variables.cursor === 'string' ? Number(variables.cursor) : 0;
+      const page = threads.slice(start, start + Math.max(1, pageSize));
+      const end = start + page.length;
+      send(200, {
+        data: {
+          repository: {
+            pullRequest:
+              variables.number === this.pullNumber
+                ? {
+                    reviewThreads: {
+                      pageInfo: { hasNextPage: end < threads.length, endCursor: String(end) },
+                      nodes: page.map((t) => ({
+                        id: t.id,
+                        isResolved: t.resolved,
+                        viewerCanResolve: !this.readOnly && !this.cannotResolveThreads,
+                        comments: { nodes: t.comments.slice(0, 1).map((c) => ({ databaseId: c.id })) },
+                      })),
+                    },
+                  }
+                : null,
+          },
+        },
+      });
+      return;
+    }
+    expectType('threadId', 'string');
+    const id = Number(String(variables.threadId).replace(/^PRRT_/, ''));
+    const thread = this.threadOf(id);
+    if (thread === undefined) {
+      send(200, {
+        data: { resolveReviewThread: null },
+        errors: [
+          { type: 'NOT_FOUND', path: ['resolveReviewThread'], message: 'Could not resolve to a node' },
+        ],
+      });
+      return;
+    }
+    if (this.readOnly || this.cannotResolveThreads) {
+      send(200, {
+        data: { resolveReviewThread: null },
+        errors: [
+          {
+            type: 'FORBIDDEN',
+            path: ['resolveReviewThread'],
+            message: 'Resource not accessible by integration',
+          },
+        ],
+      });
+      return;
+    }
+    this.resolvedThreads.add(id);
+    send(200, { data: { resolveReviewThread: { thread: { id: thread.id, isResolved: true } } } });
   }
 
   #route(
@@ -413,12 +556,23 @@ export class FakeGitHub {
         const comments = (input.comments ?? []) as {
           path: string;
           line?: number;
+          start_line?: number;
           side?: string;
           body: string;
         }[];
         for (const c of comments) {
           const file = this.files.find((f) => f.filename === c.path);
-          if (file?.patch === undefined || c.line === undefined || !rightSideLines(file.patch).has(c.line)) {
+          const shown = file?.patch === undefined ? new Set<number>() : rightSideLines(file.patch);
+          const first = c.start_line ?? c.line ?? 0;
+          const span = Array.from({ length: (c.line ?? 0) - first + 1 }, (_, i) => first + i);
+          if (c.start_line !== undefined && c.line !== undefined && c.start_line >= c.line) {
+            return reply(422, {
+              message: 'Unprocessable Entity',
+              errors: ['start_line must precede line'],
+              documentation_url: API_DOCS,
+            });
+          }
+          if (c.line === undefined || span.length === 0 || !span.every((l) => shown.has(l))) {
             return reply(422, {
               message: 'Unprocessable Entity',
               errors: [
@@ -442,6 +596,7 @@ export class FakeGitHub {
             reviewId: review.id,
             path: c.path,
             line: c.line ?? 0,
+            ...(c.start_line === undefined ? {} : { startLine: c.start_line }),
             side: c.side ?? 'RIGHT',
             commitId: review.commitId,
             body: c.body,
@@ -463,6 +618,28 @@ export class FakeGitHub {
           _links: { html: { href: html }, pull_request: { href: `${api}/pulls/${this.pullNumber}` } },
           submitted_at: this.#now(),
         });
+        return;
+      }
+      case 'pulls/create-reply-for-review-comment': {
+        if (!isOurPull('pull_number'))
+          return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
+        const parent = this.reviewComments.find((c) => c.id === Number(params.comment_id));
+        // GitHub answers threads at their top-level comment only.
+        if (parent === undefined || parent.inReplyTo !== undefined)
+          return reply(404, { message: 'Not Found', documentation_url: API_DOCS });
+        const comment: ReviewComment = {
+          id: this.#nextId++,
+          reviewId: parent.reviewId,
+          path: parent.path,
+          line: parent.line,
+          side: parent.side,
+          commitId: this.headSha,
+          body: String(input.body),
+          user: this.actor,
+          inReplyTo: parent.id,
+        };
+        this.reviewComments.push(comment);
+        reply(201, this.#reviewCommentObject(comment));
         return;
       }
       case 'issues/list-comments': {

@@ -10,6 +10,7 @@ export const BASE_SHA = 'b'.repeat(40);
 export function contextFor(github: FakeGitHub, overrides: Partial<GitHubContext> = {}): GitHubContext {
   return {
     eventName: 'pull_request',
+    event: { ref: 'refs/pull/7/merge', before: null, mergeGroupBaseSha: null, defaultBranch: 'main' },
     repository: { owner: github.owner, repo: github.repo },
     pullRequest: {
       number: github.pullNumber,

@@ -179,7 +179,7 @@ describe('posting inline comments', () => {
       [NOT_NULL, 24, 'RIGHT'],
     ]);
     const body = github.reviewComments[1]?.body ?? '';
-    expect(body.split('\n')[0]).toMatch(/^<!-- alembic-review:findings [0-9a-f]{16} [0-9a-f]{16} -->$/);
+    expect(body.split('\n')[0]).toMatch(/^<!-- alembic-review:findings\/v2 [0-9a-f]{16} [0-9a-f]{16} -->$/);
     expect(body).toContain('op.alter_column("users", "display_name", nullable=False)');
 
     expect(await post(review)).toBe(0);

@@ -1,23 +1,16 @@
 // SARIF 2.1.0 for code scanning: valid against the official OASIS schema
 // (vendored from oasis-tcs/sarif-spec, sarif-2.1/schema/sarif-schema-2.1.0.json),
 // with every rule's help and each finding's file and line.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { default as AjvDraft04 } from 'ajv-draft-04';
-import { default as formatsPlugin } from 'ajv-formats';
 import type { Log } from 'sarif';
+import type { Finding } from '../../src/model.ts';
 import { describe, expect, test } from 'vitest';
 import { RULES, docsUrl } from '../../src/rules/catalog.ts';
 import { renderSarif } from '../../src/render/sarif.ts';
 import { ruleDoc } from '../../src/render/rule-docs.ts';
 import { blogReview, hostileReview } from './reviews.ts';
+import { validateSarif } from './sarif-schema.ts';
 
-const schema = JSON.parse(
-  readFileSync(path.join(import.meta.dirname, 'fixtures/sarif-schema-2.1.0.json'), 'utf8'),
-) as object;
-const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
-formatsPlugin.default(ajv);
-const validate = ajv.compile(schema);
+const validate = validateSarif;
 
 function sarif(text: string): Log {
   return JSON.parse(text) as Log;
@@ -89,17 +82,66 @@ describe('SARIF', () => {
     expect(again?.partialFingerprints).toEqual(notNull?.partialFingerprints);
   });
 
-  test('drift findings have a logical location; unknown rules get a descriptor', () => {
-    const run = sarif(renderSarif(hostileReview())).runs[0];
+  test('every result has a physical location: drift without a model line falls back to the change’s revision', () => {
+    const review = hostileReview();
+    const run = sarif(renderSarif(review)).runs[0];
+    for (const r of run?.results ?? [])
+      expect(r.locations?.[0]?.physicalLocation?.artifactLocation?.uri).toBeTruthy();
     const drift = run?.results?.find((r) => r.ruleId === 'drift-column-type');
-    expect(drift?.locations?.[0]?.physicalLocation).toBeUndefined();
+    const firstNew = review.revisions.find((r) => r.new)?.path ?? '';
+    expect(drift?.locations?.[0]?.physicalLocation?.artifactLocation?.uri).toBe(
+      firstNew.split('/').map(encodeURIComponent).join('/'),
+    );
     expect(drift?.locations?.[0]?.logicalLocations?.[0]?.kind).toBe('member');
     const warning = run?.results?.find((r) => r.ruleId === 'drop-column');
     expect(warning?.locations?.[0]?.physicalLocation?.artifactLocation?.uri).toBe(
       'migrations/versions/dead%20beef(1)_x.py',
     );
     const unknown = run?.results?.find((r) => r.ruleId === 'unknown-rule-from-elsewhere');
-    expect(unknown?.locations).toBeUndefined();
     expect(run?.tool.driver.rules?.[unknown?.ruleIndex ?? -1]?.id).toBe('unknown-rule-from-elsewhere');
+  });
+
+  test('a drift finding located in the models points at the model file and line', () => {
+    const review = blogReview();
+    const drift: Finding = {
+      ruleId: 'drift-column-missing',
+      category: 'drift',
+      severity: 'error',
+      message: 'Column posts.subtitle is declared in the model but no migration adds it.',
+      file: 'app/models/post.py',
+      line: 14,
+      table: 'posts',
+      column: 'subtitle',
+    };
+    const log = sarif(renderSarif({ ...review, findings: [...review.findings, drift] }));
+    expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    const result = log.runs[0]?.results?.find((r) => r.ruleId === 'drift-column-missing');
+    expect(result?.locations?.[0]?.physicalLocation).toEqual({
+      artifactLocation: { uri: 'app/models/post.py', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 14 },
+    });
+  });
+
+  test('baselineState from the finding’s origin; the base’s fixed findings are absent', () => {
+    const review = blogReview();
+    const [first, second, ...rest] = review.findings;
+    if (first === undefined || second === undefined) throw new Error('the blog review has findings');
+    const fixed: Finding = { ...second, ruleId: 'drop-column', message: 'gone now' };
+    const log = sarif(
+      renderSarif({
+        ...review,
+        findings: [{ ...first, origin: 'pr' }, { ...second, origin: 'base' }, ...rest],
+        fixed: [fixed],
+      }),
+    );
+    expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    const results = log.runs[0]?.results ?? [];
+    expect(results.map((r) => r.baselineState)).toEqual([
+      'new',
+      'unchanged',
+      ...rest.map(() => undefined),
+      'absent',
+    ]);
+    expect(results.at(-1)?.message.text).toContain('gone now');
   });
 });

@@ -6,7 +6,11 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { UsageError } from '../errors.ts';
 
-async function git(cwd: string, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+/** Runs git; never throws for a non-zero exit. */
+export async function git(
+  cwd: string,
+  args: string[],
+): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const result = await execa('git', args, { cwd, reject: false, stripFinalNewline: true });
   return { ok: result.exitCode === 0, stdout: result.stdout, stderr: result.stderr };
 }

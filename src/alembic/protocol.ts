@@ -106,6 +106,8 @@ export interface ModelClass {
   file: string;
   line: number;
   inMetadata: boolean;
+  /** Column name → line of its Column(...) / mapped_column(...) in that file. */
+  columns?: Record<string, number>;
 }
 
 export interface DanglingForeignKey {

@@ -1,10 +1,13 @@
-// The command line: review | publish | rules | doctor (DESIGN.md "CLI").
+// The command line: review | fix | publish | rules | doctor (DESIGN.md "CLI").
 // Exit codes: 0 passed, 1 gate failed, 2 usage or infrastructure error with
 // a one-paragraph message (stack trace only with --verbose).
 import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, isUsageError } from '../errors.ts';
+import { attachFixes, findingsRoot } from '../fix/apply.ts';
+import { checkRules, fixReview } from '../fix/command.ts';
 import { publishReport } from '../github/publish.ts';
+import type { Review } from '../model.ts';
 import { resolveOptions, type Options, type RawOptions } from '../options.ts';
 import { renderReport } from '../render/index.ts';
 import { review } from '../review.ts';
@@ -25,25 +28,9 @@ const defaultIO: CliIO = {
   isTTY: process.stdout.isTTY,
 };
 
-function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): Command {
-  const program = new Command('alembic-review')
-    .description(
-      'Review Alembic migrations: replay them on a throwaway PostgreSQL with rows, diff against the models, lint the SQL.',
-    )
-    .version(TOOL.version)
-    .exitOverride()
-    .configureOutput({
-      writeOut: io.stdout,
-      writeErr: io.stderr,
-      outputError: (message, write) => {
-        write(`alembic-review: ${message.replace(/^error: /, '')}`);
-      },
-    })
-    .showSuggestionAfterError(true);
-
-  program
-    .command('review')
-    .description('Review the new revisions of an Alembic project')
+/** The flags of `review`, shared by `fix` (which has no report format or output file). */
+function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command {
+  command
     .option('--project <dir>', 'the directory that holds alembic.ini', '.')
     .option(
       '--config <file>',
@@ -64,10 +51,6 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .option('--postgres-image <image>', 'the PostgreSQL image for testcontainers')
     .option('--python <path>', "the project's Python (default: .venv/bin/python, else python3)")
     .addOption(
-      new Option('--format <format>', 'report format').choices(['text', 'markdown', 'json', 'sarif']),
-    )
-    .option('--output <file>', 'write the report to a file instead of stdout')
-    .addOption(
       new Option('--fail-on <level>', 'exit 1 when findings of this level exist').choices([
         'error',
         'warning',
@@ -84,10 +67,57 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     )
     .option('--revision-timeout <duration>', 'time limit per revision (default 5m)')
     .option('--max-new-revisions <n>', 'refuse changes that add more revisions than this (default 50)')
-    .option('--no-color', 'no colour in the text report')
-    .option('--verbose', "show the project's Python output and stack traces")
-    .action((flags: Record<string, unknown>) => {
+    .option('--verbose', "show the project's Python output and stack traces");
+  if (options.fix !== true) {
+    command
+      .addOption(
+        new Option('--format <format>', 'report format').choices(['text', 'markdown', 'json', 'sarif']),
+      )
+      .option('--output <file>', 'write the report to a file instead of stdout')
+      .option('--no-color', 'no colour in the text report');
+  }
+  return command;
+}
+
+function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): Command {
+  const program = new Command('alembic-review')
+    .description(
+      'Review Alembic migrations: replay them on a throwaway PostgreSQL with rows, diff against the models, lint the SQL.',
+    )
+    .version(TOOL.version)
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (message, write) => {
+        write(`alembic-review: ${message.replace(/^error: /, '')}`);
+      },
+    })
+    .showSuggestionAfterError(true);
+
+  reviewFlags(program.command('review').description('Review the new revisions of an Alembic project')).action(
+    (flags: Record<string, unknown>) => {
       run(() => runReview(flags, io));
+    },
+  );
+
+  reviewFlags(
+    program
+      .command('fix')
+      .description(
+        'Review, then make the fixes that are edits of the migration files (the one-click suggestions of the pull request comments)',
+      ),
+    { fix: true },
+  )
+    .option(
+      '--rule <ids>',
+      'only fix findings of these rules (comma-separated, repeatable)',
+      (value: string, previous: string[]) => [...previous, ...value.split(',')],
+      [],
+    )
+    .option('--dry-run', 'print the edits as a diff, change no file')
+    .action((flags: Record<string, unknown>) => {
+      run(() => runFix(flags, io));
     });
 
   program
@@ -128,8 +158,8 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
   return program;
 }
 
-async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<number> {
-  const raw: RawOptions = {
+function rawOptions(flags: Record<string, unknown>): RawOptions {
+  return {
     projectDir: flags.project,
     config: flags.config,
     base: flags.base,
@@ -150,7 +180,10 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
     maxNewRevisions: flags.maxNewRevisions,
     verbose: flags.verbose === true,
   };
-  const options: Options = resolveOptions(raw);
+}
+
+/** The review, its findings with the edits that fix them (for the JSON report and `fix`). */
+async function reviewWithFixes(options: Options, io: CliIO): Promise<Review> {
   const result = await review(options, {
     log: (line) => {
       io.stderr(`${line}\n`);
@@ -159,6 +192,26 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
       if (options.verbose) io.stderr(`  python: ${line}\n`);
     },
   });
+  return attachFixes(result, await findingsRoot(options.projectDir));
+}
+
+async function runFix(flags: Record<string, unknown>, io: CliIO): Promise<number> {
+  const rules = checkRules(Array.isArray(flags.rule) ? flags.rule.map(String) : []);
+  const options = resolveOptions(rawOptions(flags));
+  const result = await reviewWithFixes(options, io);
+  await fixReview(
+    result,
+    await findingsRoot(options.projectDir),
+    { rules, dryRun: flags.dryRun === true },
+    io.stdout,
+  );
+  return 0;
+}
+
+async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<number> {
+  const raw = rawOptions(flags);
+  const options: Options = resolveOptions(raw);
+  const result = await reviewWithFixes(options, io);
   const color =
     flags.color !== false && io.isTTY && options.output === undefined && process.env.NO_COLOR === undefined;
   const text = renderReport(result, options.format, { color });

@@ -27,8 +27,21 @@ export interface TriggeringRun {
   headRepository: string | null;
 }
 
+/** What a non-pull-request event says about where to look for a base. */
+export interface EventFacts {
+  /** The ref the run is for (refs/heads/…), GITHUB_REF. */
+  ref: string | null;
+  /** push: the branch tip before the push. */
+  before: string | null;
+  /** merge_group: the commit the group is merged into. */
+  mergeGroupBaseSha: string | null;
+  /** The repository's default branch, when the payload has it. */
+  defaultBranch: string | null;
+}
+
 export interface GitHubContext {
   eventName: string;
+  event: EventFacts;
   repository: Repository;
   /** The pull request of a pull_request / pull_request_target event. */
   pullRequest: PullRequestRef | null;
@@ -123,6 +136,12 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): GitHubContext
   const attempt = string(env.GITHUB_RUN_ATTEMPT);
   return {
     eventName,
+    event: {
+      ref: string(env.GITHUB_REF) ?? string(payload.ref),
+      before: string(payload.before),
+      mergeGroupBaseSha: string(object(payload.merge_group)?.base_sha),
+      defaultBranch: string(object(payload.repository)?.default_branch),
+    },
     repository,
     pullRequest: pullRequestOf(payload),
     workflowRun: eventName === 'workflow_run' ? workflowRunOf(payload) : null,

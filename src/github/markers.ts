@@ -5,7 +5,8 @@
 // capture the sticky comment by quoting a marker.
 
 const COMMENT_PREFIX = '<!-- alembic-review:comment project=';
-const FINDINGS_PREFIX = '<!-- alembic-review:findings ';
+// v2: keys without line numbers (see render/finding-key.ts); comments with older keys are left alone.
+const FINDINGS_PREFIX = '<!-- alembic-review:findings/v2 ';
 
 /** The sticky comment's marker; the project is encoded so that no path can end the HTML comment. */
 export function commentMarker(project: string): string {

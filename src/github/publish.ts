@@ -19,10 +19,11 @@ import { commentMarker } from './markers.ts';
 import { readPullRequestRecord, readReport } from './report-file.ts';
 import {
   MAX_INLINE_COMMENTS,
-  commentedFindings,
+  commentedKeys,
   planInlineComments,
   postInlineComments,
 } from './review-comments.ts';
+import { closeStaleThreads, ourReviewComments } from './stale-threads.ts';
 
 export const DOCS_FORKS =
   'https://github.com/alembic-review/alembic-review/blob/main/docs/github-action.md#fork-pull-requests';
@@ -40,6 +41,8 @@ export interface PublishSettings {
   maxInlineComments?: number;
   /** Directory of the report, where pull-request.json is looked for (workflow_run events). */
   reportDir?: string;
+  /** The gate's failure message, shown as the step's first annotation. */
+  gateMessage?: string;
 }
 
 export interface PublishTarget extends PullTarget {
@@ -51,6 +54,8 @@ export interface PublishOutcome {
   commentUrl: string | null;
   commentCreated: boolean;
   inlineComments: number;
+  /** Threads of inline comments whose findings are gone, resolved or answered as fixed. */
+  resolvedThreads: number;
   annotations: number;
   jobSummary: boolean;
   /** The token could not write to the pull request. */
@@ -135,7 +140,8 @@ async function postToPullRequest(
   }
   if (settings.inlineComments) {
     const diff = await fetchDiffLines(client, target);
-    const commented = await commentedFindings(client, target, identity);
+    const ours = await ourReviewComments(client, target, identity);
+    const commented = commentedKeys(ours);
     const plan = planInlineComments(
       review,
       diff,
@@ -159,6 +165,13 @@ async function postToPullRequest(
         `alembic-review: GitHub refused the inline comments (${(error as Error).message}); the findings are in the review comment.`,
       );
     }
+    const stale = await closeStaleThreads(client, target, review, ours);
+    outcome.resolvedThreads = stale.resolved + stale.replied;
+    if (stale.resolved + stale.replied > 0) {
+      log.info(
+        `alembic-review: ${stale.resolved} review threads of fixed findings resolved${stale.replied > 0 ? `, ${stale.replied} answered as fixed (the token may not resolve threads)` : ''}`,
+      );
+    }
   }
 }
 
@@ -173,7 +186,12 @@ export async function publishReview(
     commentUrl: null,
     commentCreated: false,
     inlineComments: 0,
-    annotations: annotate(review),
+    resolvedThreads: 0,
+    annotations: annotate(
+      review,
+      core,
+      settings.gateMessage === undefined ? {} : { gateMessage: settings.gateMessage },
+    ),
     jobSummary: await writeJobSummary(review, {
       fileUrl: sha === undefined ? undefined : (file, line) => blobUrl(context, sha, file, line),
     }),

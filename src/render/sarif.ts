@@ -1,13 +1,16 @@
 // SARIF 2.1.0 for GitHub code scanning (github/codeql-action/upload-sarif):
 // every rule of the catalog with its help (docs/rules/<id>.md when installed,
-// else the summary and a link), one result per finding with its file and line
-// (drift findings name their table and column as a logical location), and a
-// fingerprint that survives unrelated edits.
+// else the summary and a link, and helpUri), one result per finding, each with
+// a physical location — its migration file:line, the model's file:line for
+// drift (the Column(...) or the class), else its revision's file — plus the
+// table and column as a logical location, a fingerprint that survives
+// unrelated edits, and baselineState when the finding's origin is known
+// (new / unchanged; findings of the base this change fixes are absent).
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import type { Finding, Review, Severity } from '../model.ts';
 import { RULES, docsUrl, type RuleMeta } from '../rules/catalog.ts';
 import { encodePath } from './escape.ts';
-import { findingKey } from './finding-key.ts';
+import { findingKeys } from './finding-key.ts';
 import { ruleDoc } from './rule-docs.ts';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -55,7 +58,18 @@ function messageText(finding: Finding): string {
     : `${finding.message}\nFix: ${finding.suggestion.text}`;
 }
 
-function result(review: Review, finding: Finding, ruleIndex: number): Result {
+/** Where a result is shown: its file and line, else its revision's file, else the change's first new revision. */
+function place(review: Review, finding: Finding): { file: string; line: number } {
+  if (finding.file !== undefined) return { file: finding.file, line: Math.max(1, finding.line ?? 1) };
+  const revision =
+    review.revisions.find((r) => r.id === finding.revision) ?? review.revisions.find((r) => r.new);
+  if (revision !== undefined) return { file: revision.path, line: 1 };
+  return { file: review.project === '.' ? 'alembic.ini' : `${review.project}/alembic.ini`, line: 1 };
+}
+
+const BASELINE: Record<'pr' | 'base', Result.baselineState> = { pr: 'new', base: 'unchanged' };
+
+function result(review: Review, finding: Finding, ruleIndex: number, key: string, absent = false): Result {
   const logical =
     finding.table === undefined
       ? undefined
@@ -66,14 +80,14 @@ function result(review: Review, finding: Finding, ruleIndex: number): Result {
             kind: finding.column === undefined ? 'type' : 'member',
           },
         ];
-  const location: NonNullable<Result['locations']>[number] = {};
-  if (finding.file !== undefined) {
-    location.physicalLocation = {
+  const where = place(review, finding);
+  const location: NonNullable<Result['locations']>[number] = {
+    physicalLocation: {
       // A URI reference: the path's segments percent-encoded.
-      artifactLocation: { uri: encodePath(finding.file), uriBaseId: '%SRCROOT%' },
-      region: { startLine: Math.max(1, finding.line ?? 1) },
-    };
-  }
+      artifactLocation: { uri: encodePath(where.file), uriBaseId: '%SRCROOT%' },
+      region: { startLine: where.line },
+    },
+  };
   if (logical !== undefined) location.logicalLocations = logical;
   const properties: Record<string, unknown> = { category: finding.category };
   for (const key of ['revision', 'table', 'column', 'sql'] as const) {
@@ -85,8 +99,13 @@ function result(review: Review, finding: Finding, ruleIndex: number): Result {
     ruleIndex,
     level: LEVEL[finding.severity],
     message: { text: messageText(finding) },
-    ...(Object.keys(location).length > 0 ? { locations: [location] } : {}),
-    partialFingerprints: { 'alembicReviewFinding/v1': findingKey(review.project, finding) },
+    locations: [location],
+    partialFingerprints: { 'alembicReviewFinding/v2': key },
+    ...(absent
+      ? { baselineState: 'absent' as const }
+      : finding.origin === undefined
+        ? {}
+        : { baselineState: BASELINE[finding.origin] }),
     properties,
   };
 }
@@ -94,8 +113,11 @@ function result(review: Review, finding: Finding, ruleIndex: number): Result {
 export function sarifLog(review: Review, options: SarifOptions = {}): Log {
   const help = options.ruleHelp ?? ruleDoc;
   const rules = RULES.map((r) => descriptor(r, help));
+  const keys = findingKeys(review.project, review.findings);
+  const fixedKeys = findingKeys(review.project, review.fixed ?? []);
   const index = new Map(rules.map((r, i) => [r.id, i]));
-  for (const finding of review.findings) {
+  const fixed = review.fixed ?? [];
+  for (const finding of [...review.findings, ...fixed]) {
     if (!index.has(finding.ruleId)) {
       index.set(finding.ruleId, rules.length);
       rules.push({ id: finding.ruleId, shortDescription: { text: finding.ruleId } });
@@ -118,7 +140,11 @@ export function sarifLog(review: Review, options: SarifOptions = {}): Log {
         automationDetails: {
           id: review.project === '.' ? 'alembic-review/' : `alembic-review/${review.project}/`,
         },
-        results: review.findings.map((f) => result(review, f, index.get(f.ruleId) ?? 0)),
+        results: [
+          ...review.findings.map((f) => result(review, f, index.get(f.ruleId) ?? 0, keys.get(f) ?? '')),
+          // Findings of the base this change fixes: "absent" in code scanning's terms.
+          ...fixed.map((f) => result(review, f, index.get(f.ruleId) ?? 0, fixedKeys.get(f) ?? '', true)),
+        ],
         properties: { project: review.project, base: review.base, verdict: review.summary.verdict },
       },
     ],

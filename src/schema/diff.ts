@@ -5,7 +5,7 @@
 import { finding } from '../checks/finding.ts';
 import type { Finding, Severity } from '../model.ts';
 import { compareSchemas, defaultSignature, uniqueDefinition, type DiffOptions } from './compare.ts';
-import type { Change, Difference } from './differences.ts';
+import type { Change, Difference, ModelClass } from './differences.ts';
 import { fixFor, type FixContext } from './fix.ts';
 import type { Column, EnumType, Schema, Table } from './types.ts';
 import { displayName, tableKey } from './types.ts';
@@ -25,13 +25,34 @@ export type DriftDetails<T = unknown> = {
 /** Drift findings of `head` (migrated) against `models` (create_all of target_metadata), in fix order. */
 export function diffSchemas(head: Schema, models: Schema, options: DiffOptions = {}): Finding[] {
   const context: FixContext = { head, models };
-  return compareSchemas(head, models, options).map((d) => toFinding(d, context));
+  const classes = options.modelClasses ?? [];
+  return compareSchemas(head, models, options).map((d) => toFinding(d, context, classes));
 }
 
-function toFinding(d: Difference, context: FixContext): Finding {
+/**
+ * Where in the models a drift finding points: the Column(...) of its column,
+ * else the class (or Table(...)) of its table — the one the metadata knows,
+ * unless the finding is about a class it does not know.
+ */
+function modelLocation(
+  d: Difference,
+  column: string | undefined,
+  classes: readonly ModelClass[],
+): { file: string; line: number } | null {
+  if (d.rule === 'drift-enum') return null;
+  if (d.rule === 'drift-table-unexpected') return d.modelClass;
+  const key = tableKey(d.table.schema, d.table.name);
+  const candidates = classes.filter((c) => c.table === key);
+  const model = candidates.find((c) => c.inMetadata) ?? candidates[0];
+  if (model === undefined) return null;
+  const line = column === undefined ? undefined : model.columns?.[column];
+  return { file: model.file, line: line ?? model.line };
+}
+
+function toFinding(d: Difference, context: FixContext, classes: readonly ModelClass[]): Finding {
   const { message, details, column } = describe(d, context);
   const table = d.rule === 'drift-enum' ? undefined : displayName(d.table.schema, d.table.name);
-  const located = d.rule === 'drift-table-unexpected' && d.modelClass !== null ? d.modelClass : null;
+  const located = modelLocation(d, column, classes);
   const found = finding({
     ruleId: d.rule,
     message,

@@ -23,6 +23,8 @@ export interface ModelClass {
   line: number;
   /** Its table is in target_metadata (the module was imported where the metadata is built). */
   inMetadata: boolean;
+  /** Column name → line of its Column(...) / mapped_column(...) in that file. */
+  columns?: Record<string, number>;
 }
 
 /**

@@ -249,9 +249,58 @@ def _scan_models(metadata_tables):
                         "file": os.path.realpath(path),
                         "line": node.lineno,
                         "inMetadata": key in known,
+                        "columns": _column_lines(node),
                     }
                 )
     return found
+
+
+_COLUMN_CALLS = set(["Column", "mapped_column", "Field"])
+
+
+def _called_name(node):
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+def _column_name(call, default):
+    """The database name of a Column(...) call: its first string argument or name=, else the attribute's."""
+    if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+        return call.args[0].value
+    for keyword in call.keywords:
+        if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+            if isinstance(keyword.value.value, str):
+                return keyword.value.value
+    return default
+
+
+def _column_lines(node):
+    """Column name -> line of its Column(...) / mapped_column(...) (or SQLModel field) in a model class
+    or a Core Table(...) call, so that drift findings can point at the model's line."""
+    lines = {}
+    if isinstance(node, ast.Call):
+        for arg in node.args[2:]:
+            if _called_name(arg) == "Column" and arg.args:
+                name = _column_name(arg, None)
+                if name:
+                    lines.setdefault(name, arg.lineno)
+        return lines
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if not isinstance(target, ast.Name) or target.id.startswith("__"):
+            continue
+        if value is None:  # `name: Mapped[int]` or a SQLModel field without Field()
+            lines.setdefault(target.id, stmt.lineno)
+        elif _called_name(value) in _COLUMN_CALLS:
+            lines.setdefault(_column_name(value, target.id), value.lineno)
+    return lines
 
 
 def _core_table(node):
