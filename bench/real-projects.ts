@@ -343,6 +343,21 @@ function poetryRequirements(
   return { lines, skipped };
 }
 
+/** `name==version` of every package of a poetry.lock or uv.lock (the project itself, editable or virtual, left out). */
+function lockPins(text: string): string[] {
+  const lock = parseToml(text) as {
+    package?: { name: string; version?: string; source?: Record<string, unknown> }[];
+  };
+  return (lock.package ?? [])
+    .filter(
+      (p) => p.version !== undefined && p.source?.editable === undefined && p.source?.virtual === undefined,
+    )
+    .filter(
+      (p) => p.source?.git === undefined && p.source?.path === undefined && p.source?.directory === undefined,
+    )
+    .map((p) => `${p.name}==${p.version as string}`);
+}
+
 // ---------------------------------------------------------------- venvs
 
 interface InstallPlan {
@@ -403,26 +418,40 @@ async function installPlan(
       }
       plan.keyText += `${step.pyproject}\n${text}\n`;
       const pyproject = parseToml(text) as Record<string, unknown>;
-      const pep621 = pyproject.project as { dependencies?: string[]; name?: string } | undefined;
+      const pep621 = pyproject.project as
+        { dependencies?: string[]; 'optional-dependencies'?: Record<string, string[]> } | undefined;
+      let lines: string[];
       if (pep621?.dependencies !== undefined) {
-        plan.installArgs.push('-r', path.join(dir, step.pyproject));
-        for (const extra of step.extras ?? []) plan.installArgs.push('--extra', extra);
+        // [project].dependencies (+ extras) as written; no build of the project, no [tool.uv] index.
+        lines = [...pep621.dependencies];
+        for (const extra of step.extras ?? [])
+          lines.push(...(pep621['optional-dependencies']?.[extra] ?? []));
+        plan.notes.push(`[project].dependencies of ${step.pyproject}: ${lines.length} requirements`);
       } else {
         // A Poetry project: its dependencies as a requirements file (no build of the project itself).
-        const { lines, skipped } = poetryRequirements(
-          pyproject,
-          python,
-          step.extras ?? [],
-          step.groups ?? [],
-        );
-        const file = path.join(mkdtempSync(path.join(tmpdir(), 'ar-bench-reqs-')), 'requirements.txt');
-        writeFileSync(file, `${lines.join('\n')}\n`);
-        plan.tempFiles.push(path.dirname(file));
-        plan.installArgs.push('-r', file);
+        const converted = poetryRequirements(pyproject, python, step.extras ?? [], step.groups ?? []);
+        lines = converted.lines;
         plan.notes.push(
           `[tool.poetry.dependencies] of ${step.pyproject} converted to ${lines.length} requirements`,
         );
-        if (skipped.length > 0) plan.notes.push(`left out (not on PyPI): ${skipped.join(', ')}`);
+        if (converted.skipped.length > 0)
+          plan.notes.push(`left out (not on PyPI): ${converted.skipped.join(', ')}`);
+      }
+      const folder = mkdtempSync(path.join(tmpdir(), 'ar-bench-reqs-'));
+      plan.tempFiles.push(folder);
+      writeFileSync(path.join(folder, 'requirements.txt'), `${lines.join('\n')}\n`);
+      plan.installArgs.push('-r', path.join(folder, 'requirements.txt'));
+      // The lock file's versions as constraints: what the project really ran with at that commit.
+      for (const lockName of ['poetry.lock', 'uv.lock']) {
+        const lockFile = path.join(path.dirname(step.pyproject), lockName);
+        const lock = await fileAt(dir, commit, lockFile);
+        if (lock === null) continue;
+        const pins = lockPins(lock);
+        plan.keyText += `${lockFile}\n${pins.join('\n')}\n`;
+        writeFileSync(path.join(folder, 'constraints.txt'), `${pins.join('\n')}\n`);
+        plan.installArgs.push('-c', path.join(folder, 'constraints.txt'));
+        plan.notes.push(`${lockFile}: its ${pins.length} versions as constraints`);
+        break;
       }
     } else if ('editable' in step) {
       plan.editable.push(path.join(dir, step.editable));
@@ -479,6 +508,15 @@ async function ensureVenv(project: CorpusProject, dir: string, pr: CorpusPr): Pr
       const earlier = JSON.parse(readFileSync(log, 'utf8')) as { commands: string[]; installMs: number };
       record.commands = earlier.commands;
       record.installMs = earlier.installMs;
+      // An editable install may generate files in the work tree (prefect's _build_info.py), which the
+      // clean checkout removed: redo it for this commit.
+      for (const editable of plan.editable) {
+        await execa(
+          await ensureUv(),
+          ['pip', 'install', '--quiet', '--no-config', '--no-deps', '-e', editable],
+          { env: { ...process.env, VIRTUAL_ENV: venv }, cwd: dir },
+        );
+      }
     } else {
       const uv = await ensureUv();
       const start = performance.now();
@@ -497,9 +535,11 @@ async function ensureVenv(project: CorpusProject, dir: string, pr: CorpusPr): Pr
         }
       };
       await run(['venv', '--quiet', '--python', interpreter, venv]);
-      // --no-config: a project's [tool.uv] may name its own private index; only PyPI is used here.
+      // A project's [tool.uv] or requirements file may name its own private index: only PyPI is used
+      // here (the command line's --index-url wins over the file's).
+      const pypiOnly = ['--no-config', '--index-url', 'https://pypi.org/simple'];
       if (plan.installArgs.length > 0)
-        await run(['pip', 'install', '--quiet', '--no-config', ...plan.installArgs]);
+        await run(['pip', 'install', '--quiet', ...pypiOnly, ...plan.installArgs]);
       for (const editable of plan.editable)
         await run(['pip', 'install', '--quiet', '--no-config', '--no-deps', '-e', editable]);
       // What the review needs on top: alembic, SQLAlchemy, a PostgreSQL driver (already satisfied = no change).
@@ -584,6 +624,7 @@ function errorParagraph(stderr: string): string | null {
 /** A finding's identity across two reviews: rule, object, message with ids and numbers blanked. */
 function findingKey(f: NonNullable<ReportShape['findings']>[number]): string {
   const message = f.message
+    .replace(/\s+/g, ' ')
     .replace(/\b[0-9a-f]{8,}\b/g, 'REV')
     .replace(/\d+/g, 'N')
     .slice(0, 200);
@@ -647,7 +688,7 @@ async function review(
         category: f.category,
         where:
           f.file !== undefined ? `${f.file}:${f.line ?? ''}` : [f.table, f.column].filter(Boolean).join('.'),
-        messageHead: f.message.replace(/\s+/g, ' ').slice(0, 160),
+        messageHead: f.message.replace(/\s+/g, ' ').slice(0, 400),
         origin: f.origin ?? null,
         key: findingKey(f),
         judged: 'unjudged',
@@ -681,7 +722,8 @@ function judge(run: RunRecord): void {
   const baselineOk = run.baseline !== null && (run.baseline.exitCode === 0 || run.baseline.exitCode === 1);
   const prFiles = new Set(run.prRevisionFiles);
   for (const f of findings) {
-    const manual = judgements.findings[`${runId(run.project, run.commit)}|${f.key}`];
+    // Hand judgements name a finding by run, rule and where (file:line or table.column).
+    const manual = judgements.findings[`${runId(run.project, run.commit)}|${f.ruleId}|${f.where}`];
     const file = f.where.includes(':') ? f.where.slice(0, f.where.lastIndexOf(':')) : null;
     if (manual !== undefined) {
       Object.assign(f, { judged: manual.judged, judgedBy: 'manual', reason: manual.reason });
@@ -944,7 +986,7 @@ Re-run after a change: \`npm run build && node bench/real-projects.ts [--only na
 
 **Reviewed ${t.reviewed} of ${t.runs} runs** (the PR's own revisions ran); ${t.incomplete} more gave a report without
 running them (incomplete). Of the ${t.errorsWarnings} error/warning findings of the runs with a report,
-${t.notCausedByPr} (${pct(t.notCausedByPr, t.errorsWarnings)}) are not caused by the PR${t.noise > 0 ? `, ${t.noise} more are noise` : ''}${t.unjudged > 0 ? `, ${t.unjudged} are not judged` : ''}.
+${t.notCausedByPr} (${pct(t.notCausedByPr, t.errorsWarnings)}) are not caused by the PR${t.noise > 0 ? `; ${t.noise} more caused by it but noise` : ''}${t.unjudged > 0 ? `, ${t.unjudged} are not judged` : ''}.
 
 ${compared === null ? '' : `## Before / after\n\n${compareTable(compared, results)}\n`}
 ## Corpus
