@@ -12,7 +12,7 @@
 // Results: bench/results/real-projects.{json,md}.
 //
 // Run:   node_modules/.bin/node bench/real-projects.ts [--only name,name] [--pr sha-prefix]
-//                                [--compare earlier.json] [--results file.json] [--no-baseline]
+//                                [--compare earlier.json|COMMIT] [--results file.json] [--no-baseline]
 //                                [--render] [--merge other.json,...]
 //        --render re-judges and re-renders the results file without running anything (after an edit
 //        of the judgements); --merge takes the runs of other results files (parallel runs) as earlier ones.
@@ -68,6 +68,16 @@ interface CorpusPr {
   python?: string;
 }
 
+/**
+ * A second run with what a user does after reading the first error: documented options
+ * (--pass-env, --url-env, ...) and environment variables, still no edit to the project's files.
+ */
+interface Assisted {
+  why: string;
+  env: Record<string, string>;
+  options: string[];
+}
+
 interface CorpusProject {
   name: string;
   repo: string;
@@ -78,6 +88,9 @@ interface CorpusProject {
   install: InstallStep[];
   reviewNeeds: { package: string; why: string }[];
   paths?: string[];
+  /** Debian packages the venv's install needs (checked, not installed, by the bench). */
+  systemPackages?: { package: string; why: string }[];
+  assisted?: Assisted;
   notes: string;
   prs: CorpusPr[];
 }
@@ -85,6 +98,10 @@ interface CorpusProject {
 interface Judgements {
   causes: Record<string, { errorStartsWith: string; cause: string; group: string }>;
   findings: Record<string, { judged: Judged; reason: string }>;
+  /** Per family of causes: what the tool needs so that such runs reach a review. */
+  groups?: Record<string, string>;
+  notes?: string[];
+  assistedNotes?: string[];
 }
 
 type Judged = 'pr' | 'base' | 'noise' | 'unjudged';
@@ -150,6 +167,8 @@ interface RunRecord {
   venv: VenvRecord | null;
   review: CliRecord | null;
   baseline: (CliRecord & { since: string | null; note: string | null }) | null;
+  /** The run with the project's `assisted` options, when the plain one did not reach a review. */
+  assisted: (CliRecord & { status: RunRecord['status'] }) | null;
   cause: { cause: string; group: string } | null;
   counts: { errorsWarnings: number; notCausedByPr: number; noise: number; unjudged: number };
 }
@@ -399,7 +418,11 @@ async function installPlan(
         }
         continue;
       }
-      plan.installArgs.push('-r', path.join(dir, step.requirements));
+      // A copy of the file and of those it includes (same relative layout), without their index
+      // options: a project's requirements may name its own private index, only the public one is used here.
+      const copy = mkdtempSync(path.join(tmpdir(), 'ar-bench-reqs-'));
+      plan.tempFiles.push(copy);
+      plan.installArgs.push('-r', path.join(copy, step.requirements));
       const queue = [step.requirements];
       const seen = new Set<string>();
       while (queue.length > 0) {
@@ -408,7 +431,12 @@ async function installPlan(
         seen.add(file);
         const content = await fileAt(dir, commit, file);
         plan.keyText += `${file}\n${content ?? '(missing)'}\n`;
-        if (content !== null) queue.push(...includedFiles(file, content));
+        if (content === null) continue;
+        queue.push(...includedFiles(file, content));
+        const stripped = content.replace(/^\s*(?:-i|--index-url|--extra-index-url)\b.*$/gm, '');
+        if (stripped !== content) plan.notes.push(`index options of ${file} left out`);
+        mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+        writeFileSync(path.join(copy, file), stripped);
       }
     } else if ('pyproject' in step) {
       const text = await fileAt(dir, commit, step.pyproject);
@@ -488,6 +516,21 @@ for name in ["alembic", "SQLAlchemy", "psycopg2", "psycopg2-binary", "psycopg", 
 print(json.dumps(out))
 `;
 
+/**
+ * An editable install may generate files in the work tree (prefect's _build_info.py), which a clean
+ * checkout removes: redo it after each checkout.
+ */
+async function redoEditables(project: CorpusProject, dir: string, venv: string): Promise<void> {
+  for (const step of project.install) {
+    if (!('editable' in step)) continue;
+    await execa(
+      await ensureUv(),
+      ['pip', 'install', '--quiet', '--no-config', '--no-deps', '-e', path.join(dir, step.editable)],
+      { env: { ...process.env, VIRTUAL_ENV: venv }, cwd: dir },
+    );
+  }
+}
+
 async function ensureVenv(project: CorpusProject, dir: string, pr: CorpusPr): Promise<VenvRecord> {
   const python = pr.python ?? project.python;
   const plan = await installPlan(project, dir, pr.commit, python);
@@ -508,15 +551,7 @@ async function ensureVenv(project: CorpusProject, dir: string, pr: CorpusPr): Pr
       const earlier = JSON.parse(readFileSync(log, 'utf8')) as { commands: string[]; installMs: number };
       record.commands = earlier.commands;
       record.installMs = earlier.installMs;
-      // An editable install may generate files in the work tree (prefect's _build_info.py), which the
-      // clean checkout removed: redo it for this commit.
-      for (const editable of plan.editable) {
-        await execa(
-          await ensureUv(),
-          ['pip', 'install', '--quiet', '--no-config', '--no-deps', '-e', editable],
-          { env: { ...process.env, VIRTUAL_ENV: venv }, cwd: dir },
-        );
-      }
+      await redoEditables(project, dir, venv);
     } else {
       const uv = await ensureUv();
       const start = performance.now();
@@ -535,9 +570,8 @@ async function ensureVenv(project: CorpusProject, dir: string, pr: CorpusPr): Pr
         }
       };
       await run(['venv', '--quiet', '--python', interpreter, venv]);
-      // A project's [tool.uv] or requirements file may name its own private index: only PyPI is used
-      // here (the command line's --index-url wins over the file's).
-      const pypiOnly = ['--no-config', '--index-url', 'https://pypi.org/simple'];
+      // --no-config: a project's [tool.uv] may name its own private index; uv's default index is used.
+      const pypiOnly = ['--no-config'];
       if (plan.installArgs.length > 0)
         await run(['pip', 'install', '--quiet', ...pypiOnly, ...plan.installArgs]);
       for (const editable of plan.editable)
@@ -636,6 +670,7 @@ async function review(
   project: CorpusProject,
   python: string,
   selection: string[],
+  assisted: Assisted | null = null,
 ): Promise<CliRecord> {
   const out = mkdtempSync(path.join(tmpdir(), 'ar-bench-realproj-'));
   const output = path.join(out, 'report.json');
@@ -645,6 +680,7 @@ async function review(
     path.join(dir, project.project),
     ...selection,
     ...project.options,
+    ...(assisted?.options ?? []),
     '--database',
     'url',
     '--database-url',
@@ -662,7 +698,7 @@ async function review(
       cwd: dir,
       reject: false,
       timeout: RUN_TIMEOUT_MS,
-      env: { NO_COLOR: '1' },
+      env: { NO_COLOR: '1', ...assisted?.env },
     });
     const elapsed = ms(start);
     const stderr = String(result.stderr);
@@ -675,7 +711,7 @@ async function review(
       timedOut: result.timedOut,
       ms: elapsed,
       summary: report?.summary ?? null,
-      revisions: (report?.revisions ?? []).map((r) => ({
+      revisions: newAndBaseHeads(report?.revisions ?? []).map((r) => ({
         id: r.id,
         new: r.new,
         applied: r.applied,
@@ -701,6 +737,14 @@ async function review(
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** The new revisions and the heads of the others (all that the results need of a long history). */
+function newAndBaseHeads<R extends { id: string; new: boolean; downRevisions?: string[] }>(
+  revisions: R[],
+): R[] {
+  const parents = new Set(revisions.filter((r) => !r.new).flatMap((r) => r.downRevisions ?? []));
+  return revisions.filter((r) => r.new || !parents.has(r.id));
 }
 
 /** The revision the base commit ends with and its parent: `--since PARENT` reviews the base's last revision. */
@@ -779,6 +823,7 @@ function notRun(project: CorpusProject, pr: CorpusPr): RunRecord {
     venv: null,
     review: null,
     baseline: null,
+    assisted: null,
     cause: null,
     counts: { errorsWarnings: 0, notCausedByPr: 0, noise: 0, unjudged: 0 },
   };
@@ -804,6 +849,13 @@ async function runPr(project: CorpusProject, pr: CorpusPr): Promise<RunRecord> {
   run.prRevisionFiles = changed
     .split('\n')
     .filter((file) => /(^|\/)(versions|revisions|migrations)\//.test(file) && !file.endsWith('env.py'));
+  for (const need of project.systemPackages ?? []) {
+    const installed = await execa('dpkg', ['-s', need.package], { reject: false });
+    if (installed.exitCode !== 0) {
+      run.notRunReason = `needs the Debian package ${need.package} (${need.why}): apt-get install ${need.package}`;
+      return run;
+    }
+  }
   process.stderr.write(`[${project.name} ${short(pr.commit)}] venv...\n`);
   run.venv = await ensureVenv(project, dir, pr);
   if (run.venv.error !== null) {
@@ -813,11 +865,12 @@ async function runPr(project: CorpusProject, pr: CorpusPr): Promise<RunRecord> {
   const python = path.join(run.venv.dir, 'bin/python');
   process.stderr.write(`[${project.name} ${short(pr.commit)}] review --base ${short(pr.base)}...\n`);
   run.review = await review(dir, project, python, ['--base', pr.base]);
-  const reviewed = run.review.exitCode === 0 || run.review.exitCode === 1;
-  const prRan = run.review.revisions.some((r) => r.new && (r.applied || r.statements > 0));
-  const incomplete = run.review.findings.some((f) => f.ruleId === 'review-incomplete');
-  run.status =
-    !reviewed || run.review.summary === null ? 'failed' : prRan && !incomplete ? 'reviewed' : 'incomplete';
+  run.status = statusOf(run.review);
+  if (run.status !== 'reviewed' && project.assisted !== undefined) {
+    process.stderr.write(`[${project.name} ${short(pr.commit)}] assisted review...\n`);
+    const assisted = await review(dir, project, python, ['--base', pr.base], project.assisted);
+    run.assisted = { ...assisted, status: statusOf(assisted) };
+  }
   const needsBaseline =
     run.status !== 'failed' &&
     !args.values['no-baseline'] &&
@@ -828,10 +881,14 @@ async function runPr(project: CorpusProject, pr: CorpusPr): Promise<RunRecord> {
       run.baseline = { ...emptyCli(), since, note };
     } else {
       await checkout(project, pr.base);
+      await redoEditables(project, dir, run.venv.dir);
       process.stderr.write(
         `[${project.name} ${short(pr.commit)}] baseline: base commit --since ${since}...\n`,
       );
-      run.baseline = { ...(await review(dir, project, python, ['--since', since])), since, note: null };
+      const baseline = await review(dir, project, python, ['--since', since]);
+      // Only what matching needs: the base review's findings are not shown.
+      const findings = baseline.findings.map((f) => ({ ...f, messageHead: f.messageHead.slice(0, 100) }));
+      run.baseline = { ...baseline, findings, since, note: null };
     }
   }
   judge(run);
@@ -844,6 +901,13 @@ async function runPr(project: CorpusProject, pr: CorpusPr): Promise<RunRecord> {
     `[${project.name} ${short(pr.commit)}] exit ${run.review.exitCode} ${summary ?? ''}\n`,
   );
   return run;
+}
+
+function statusOf(cli: CliRecord): RunRecord['status'] {
+  const reviewed = (cli.exitCode === 0 || cli.exitCode === 1) && cli.summary !== null;
+  const prRan = cli.revisions.some((r) => r.new && (r.applied || r.statements > 0));
+  const incomplete = cli.findings.some((f) => f.ruleId === 'review-incomplete');
+  return !reviewed ? 'failed' : prRan && !incomplete ? 'reviewed' : 'incomplete';
 }
 
 function emptyCli(): CliRecord {
@@ -935,6 +999,20 @@ function markdown(results: Results, compared: Results | null): string {
         );
     return `| ${r.project} | [\`${short(r.commit)}\`](https://github.com/${r.repo}/commit/${r.commit}) | \`${short(r.base)}\` | ${cell(r.title)} | ${r.status} | ${r.review?.exitCode ?? '-'} | ${r.review === null ? '-' : (r.review.ms / 1000).toFixed(1)} | ${what} |`;
   });
+  const assistedRows = results.runs
+    .filter((r) => r.assisted !== null)
+    .map((r) => {
+      const a = r.assisted as NonNullable<RunRecord['assisted']>;
+      const spec = corpus.projects.find((p) => p.name === r.project)?.assisted;
+      const passed = [...Object.keys(spec?.env ?? {}).map((k) => `${k}=…`), ...(spec?.options ?? [])].join(
+        ' ',
+      );
+      const what =
+        a.summary !== null
+          ? JSON.stringify(a.summary)
+          : cell(a.errorParagraph?.slice(0, 300) ?? a.stderrTail.join(' '));
+      return `| ${r.project} | \`${short(r.commit)}\` | \`${cell(passed)}\` | ${a.status} | ${a.exitCode ?? '-'} | ${what} |`;
+    });
   const groups = new Map<string, RunRecord[]>();
   for (const r of results.runs.filter((x) => x.status !== 'reviewed')) {
     const group = r.cause?.group ?? '(not yet classified)';
@@ -944,7 +1022,7 @@ function markdown(results: Results, compared: Results | null): string {
     .sort((a, b) => b[1].length - a[1].length)
     .map(
       ([group, runs]) =>
-        `| ${cell(group)} | ${runs.length} | ${runs.map((r) => `${r.project}@\`${short(r.commit)}\``).join(', ')} |`,
+        `| ${cell(group)} | ${runs.length} | ${runs.map((r) => `${r.project}@\`${short(r.commit)}\``).join(', ')} | ${cell(judgements.groups?.[group] ?? '')} |`,
     );
   const details = results.runs.filter(hasReport).map((r) => {
     const rows = (r.review?.findings ?? []).map(
@@ -982,7 +1060,12 @@ ${rows.join('\n') || '| | (no findings) | | | | |'}
 would: a clean work tree at the PR commit, a venv from the project's own requirement files at that commit, then
 \`node dist/cli.js review --base BASE --database url --database-url ${results.databaseUrl} --python VENV --format json\`
 (plus the project's \`options\` from \`bench/real-projects.corpus.json\`), no edit to the project's files.
-Re-run after a change: \`npm run build && node bench/real-projects.ts [--only name] --compare earlier.json\`.
+Re-run after a change: \`npm run build && node bench/real-projects.ts [--only name] --compare COMMIT\` (COMMIT: one whose
+\`bench/results/real-projects.json\` is the "before", or a copy of that file) prints and records the before/after table.
+\`--only a,b\` runs some projects (the others are kept from the results file), \`--pr SHA\` one PR, \`--render\` re-judges
+and re-renders without running. It needs the projects' mirrors under \`${MIRRORS}\` (a session's \`fetch\` of
+github:owner/name; work trees and venvs go to \`${WORK}\`, outside this repository): a missing mirror is reported
+with the fetch to do, and CI does not run it.
 
 **Reviewed ${t.reviewed} of ${t.runs} runs** (the PR's own revisions ran); ${t.incomplete} more gave a report without
 running them (incomplete). Of the ${t.errorsWarnings} error/warning findings of the runs with a report,
@@ -1003,9 +1086,20 @@ ${runRows.join('\n')}
 
 ## Why runs fail, grouped
 
-| cause | runs | which |
-|---|---|---|
-${groupRows.join('\n') || '| (none) | 0 | |'}
+| cause | runs | which | what the tool needs |
+|---|---|---|---|
+${groupRows.join('\n') || '| (none) | 0 | | |'}
+
+## Behind the first error: runs with the documented workarounds
+
+For projects whose \`assisted\` entry says what a user tries after the first message (environment variables with
+\`--pass-env\`, \`--url-env\`; still no edit to the project's files), the same PR once more. Not counted above.
+
+| project | PR commit | passed | status | exit | outcome |
+|---|---|---|---|---|---|
+${assistedRows.join('\n') || '| (none) | | | | | |'}
+
+${(judgements.assistedNotes ?? []).map((note) => `- ${note}`).join('\n')}
 
 ## Findings of the reviewed runs
 
@@ -1013,10 +1107,18 @@ A finding is *pr* when it points at a revision file the PR adds or changes, or (
 the base commit does not have it; *base* when the review of the base commit has it too or it points at a revision
 the PR did not touch; hand judgements (\`bench/real-projects.judgements.json\`) say why.
 
+${(judgements.notes ?? []).map((note) => `- ${note}`).join('\n')}
+
 ${details.join('\n')}
 ## Venvs
 
-One per project and set of requirement files (cached under \`${VENVS}\`, keyed by the files' content).
+One per project and set of requirement files (cached under \`${VENVS}\`, keyed by the files' content), made with
+uv (installed from PyPI into \`${UV_VENV}\` by the bench; with its cache a venv takes seconds, see the install column). Per venv: the project's own requirement files at the PR commit (a Poetry
+project's \`[tool.poetry.dependencies]\` converted to requirements; its lock file's versions as constraints), then
+\`alembic SQLAlchemy\` (no change when the project pins them) and the \`reviewNeeds\` of the corpus (a PostgreSQL
+driver where the project names none), then a \`.pth\` that puts the project's source folders of the work tree on
+\`sys.path\` (or an editable install where the package generates files at build time). Debian packages needed:
+${corpus.projects.flatMap((p) => (p.systemPackages ?? []).map((n) => `\`${n.package}\` (${p.name}: ${n.why})`)).join(', ') || 'none'}.
 
 | project | venv | install | versions | commands |
 |---|---|---|---|---|
@@ -1053,8 +1155,11 @@ const earlierRuns = [
   ...(args.values.merge?.split(',') ?? []).flatMap((file) => readResults(file).runs),
   ...(existsSync(RESULTS_JSON) ? readResults(RESULTS_JSON).runs : []),
 ];
+// The tool as reviewed: the last commit that changed what the CLI runs.
 const toolCommit =
-  (await execa('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { reject: false })).stdout.trim() || null;
+  (
+    await execa('git', ['-C', ROOT, 'log', '-1', '--format=%H', '--', 'dist', 'src'], { reject: false })
+  ).stdout.trim() || null;
 const fresh: RunRecord[] = [];
 for (const project of selected) {
   for (const pr of project.prs.filter(
@@ -1093,10 +1198,18 @@ const results: Results = {
   databaseUrl: DATABASE_URL,
   runs,
 };
-const compared =
-  args.values.compare !== undefined
-    ? (JSON.parse(readFileSync(args.values.compare, 'utf8')) as Results)
-    : null;
+/** An earlier results file, or a git commit of this repository whose results file is the earlier one. */
+async function earlierResults(source: string): Promise<Results> {
+  if (existsSync(source)) return readResults(source);
+  const relative = path.relative(ROOT, RESULTS_JSON);
+  const shown = await execa('git', ['-C', ROOT, 'show', `${source}:${relative}`], { reject: false });
+  if (shown.exitCode !== 0) {
+    console.error(`--compare ${source}: neither a file nor a commit that has ${relative}`);
+    process.exit(2);
+  }
+  return JSON.parse(String(shown.stdout)) as Results;
+}
+const compared = args.values.compare !== undefined ? await earlierResults(args.values.compare) : null;
 mkdirSync(path.dirname(RESULTS_JSON), { recursive: true });
 writeFileSync(RESULTS_JSON, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(RESULTS_MD, markdown(results, compared));
