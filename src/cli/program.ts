@@ -49,6 +49,21 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
       '--config <file>',
       'the Alembic config file (default: alembic.ini, else [tool.alembic] in pyproject.toml)',
     )
+    .option('-n, --name <section>', 'the ini section of the Alembic config (default: alembic)')
+    .option(
+      '--config-factory <module:function>',
+      'a function that returns the Alembic Config, for projects that build it in code',
+    )
+    .option(
+      '-x, --x-arg <key=value>',
+      'an argument for env.py, read with context.get_x_argument() (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--flask-app <import>', 'the Flask app of a Flask-Migrate project (default: as `flask db` finds it)')
+    .option(
+      '--base-from <how>',
+      'how the database at the base is built: replay (default), models, or schema:FILE (a pg_dump --schema-only file)',
+    )
     .option('--base <ref>', 'git ref to compare with (default: merge-base with the default branch)')
     .option('--since <rev>', 'review every revision after this revision id instead of using git')
     .addOption(
@@ -132,6 +147,11 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
   const raw: RawOptions = {
     projectDir: flags.project,
     config: flags.config,
+    iniSection: flags.name,
+    configFactory: flags.configFactory,
+    xArgs: flags.xArg,
+    flaskApp: flags.flaskApp,
+    baseFrom: flags.baseFrom,
     base: flags.base,
     since: flags.since,
     database: flags.database,
