@@ -35,7 +35,7 @@ def _missing_environment_variable(error):
     if last is None:
         return None
     code = last.tb_frame.f_code
-    if code.co_name == "__getitem__" and os.path.basename(code.co_filename) == "os.py" and error.args:
+    if code.co_name == "__getitem__" and code.co_filename in (os.__file__, "<frozen os>") and error.args:
         return str(error.args[0])
     return None
 

@@ -115,11 +115,25 @@ def _make_config(args):
     return config
 
 
+def _main_option(config, name):
+    from alembic.util import CommandError
+
+    try:
+        return config.get_main_option(name)
+    except CommandError:
+        return None
+
+
 def _script_option(config, name):
+    from alembic.util import CommandError
+
     getter = getattr(config, "get_alembic_option", None)
-    if getter is not None:
-        return getter(name)
-    return config.get_main_option(name)
+    try:
+        if getter is not None:
+            return getter(name)
+        return config.get_main_option(name)
+    except CommandError:  # the config file has no such section
+        return None
 
 
 def _version_locations(script):
@@ -318,7 +332,7 @@ def cmd_load(args, _emit):
                 traceback=traceback.format_exc(),
                 **classify(error)
             )
-    configured_url = config.get_main_option("sqlalchemy.url")
+    configured_url = _main_option(config, "sqlalchemy.url")
     driver = choose_driver(configured_url, env_text, args.get("driver"))
 
     PROJECT.config = config
