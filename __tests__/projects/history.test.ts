@@ -1,19 +1,11 @@
 // Histories that do not replay as they are: fresh databases made with
 // create_all + stamp, a revision inserted before one that already ran,
 // SQLAlchemy 1.3.
-import { afterAll, describe, expect, it } from 'vitest';
-import type { AlembicProject } from '../helpers/alembic-project.ts';
+import { describe, expect, it } from 'vitest';
 import { createAllAndStamp, reparented, sqlalchemy13 } from './fixtures.ts';
-import { byRule, expectComplete, reviewFixture, STACKS, VENV_SA13 } from './review.ts';
+import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_SA13 } from './review.ts';
 
-const projects: AlembicProject[] = [];
-afterAll(() => {
-  for (const p of projects) p.remove();
-});
-const keep = (p: AlembicProject): AlembicProject => {
-  projects.push(p);
-  return p;
-};
+const keep = fixtureProjects();
 
 describe.each(STACKS)('on $name', (stack) => {
   it('builds the base from the base commit models when an old revision fails, with a notice', async () => {

@@ -1,19 +1,11 @@
 // Project layouts the stock env.py does not have: Flask-Migrate's app
 // factory and migrations directory, an Alembic Config built in code with
 // two version locations, an alembic.ini with only named sections.
-import { afterAll, describe, expect, it } from 'vitest';
-import type { AlembicProject } from '../helpers/alembic-project.ts';
+import { describe, expect, it } from 'vitest';
 import { configFactory, flaskMigrate, namedSections } from './fixtures.ts';
-import { expectComplete, reviewFixture, STACKS } from './review.ts';
+import { expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
 
-const projects: AlembicProject[] = [];
-afterAll(() => {
-  for (const p of projects) p.remove();
-});
-const keep = (p: AlembicProject): AlembicProject => {
-  projects.push(p);
-  return p;
-};
+const keep = fixtureProjects();
 
 describe.each(STACKS)('on $name', (stack) => {
   it('reviews a Flask-Migrate app factory (sqlite by default) with nothing passed', async () => {

@@ -3,7 +3,7 @@
 // was left behind on the server.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { Finding, Review } from '../../src/model.ts';
 import { VENV, VENV_OLDEST, ROOT, type AlembicProject } from '../helpers/alembic-project.ts';
 import { createTestRole, runCli } from '../helpers/cli.ts';
@@ -15,6 +15,18 @@ export const STACKS: Stack[] = [
   { name: 'Alembic 1.8 / SQLAlchemy 1.4', venv: VENV_OLDEST },
   { name: 'current Alembic / SQLAlchemy 2', venv: VENV },
 ];
+
+/** Fixture projects made by a test file, removed after it. */
+export function fixtureProjects(): (project: AlembicProject) => AlembicProject {
+  const projects: AlembicProject[] = [];
+  afterAll(() => {
+    for (const p of projects) p.remove();
+  });
+  return (project) => {
+    projects.push(project);
+    return project;
+  };
+}
 
 export interface FixtureRun {
   code: number;

@@ -2,19 +2,11 @@
 // settings and a module-level engine, from settings that require a secret.
 // The review redirects every engine they create; the user passes nothing
 // (or, for the secret, pass-env).
-import { afterAll, describe, expect, it } from 'vitest';
-import type { AlembicProject } from '../helpers/alembic-project.ts';
+import { describe, expect, it } from 'vitest';
 import { cachedSettings, requiredSecret, urlFromParts } from './fixtures.ts';
-import { byRule, expectComplete, reviewFixture, STACKS } from './review.ts';
+import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
 
-const projects: AlembicProject[] = [];
-afterAll(() => {
-  for (const p of projects) p.remove();
-});
-const keep = (p: AlembicProject): AlembicProject => {
-  projects.push(p);
-  return p;
-};
+const keep = fixtureProjects();
 
 describe.each(STACKS)('on $name', (stack) => {
   it('reviews an env.py whose URL comes from settings parts, with nothing passed', async () => {

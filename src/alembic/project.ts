@@ -59,8 +59,10 @@ export function explainBridgeError(error: unknown, python: string): unknown {
 }
 
 /** One paragraph per cause of an env.py (or app, or settings) failure, saying what to do. */
-function envFailure(error: BridgeFailure, where: string, python: string): string {
-  const payload = error.payload;
+function envFailure(failure: BridgeFailure, where: string, python: string): string {
+  const payload = failure.payload;
+  // One paragraph: the driver's multi-line messages joined.
+  const error = { message: failure.message.replace(/\s+/g, ' ').trim().replace(/\.$/, '') };
   const text = (key: string): string | undefined =>
     typeof payload[key] === 'string' ? (payload[key] as string) : undefined;
   const names = Array.isArray(payload.settings) ? (payload.settings as unknown[]).map(String) : [];
