@@ -243,7 +243,8 @@ function baseFrom(value: unknown, projectDir: string): BaseFrom {
   const schema = /^schema:(.+)$/.exec(text);
   if (schema?.[1] !== undefined) {
     const file = path.resolve(projectDir, schema[1].trim());
-    if (!existsSync(file)) throw new UsageError('project', `base names the schema file ${file}, which does not exist.`);
+    if (!existsSync(file))
+      throw new UsageError('project', `base names the schema file ${file}, which does not exist.`);
     return { kind: 'schema', file };
   }
   throw usage(`base must be replay, models or schema:path/to/schema.sql; got "${text}".`);

@@ -79,7 +79,8 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
     );
     refuseHugeChange(changes, options);
     const passed = secretLooking(options.passEnv);
-    if (passed.length > 0) progress.note(`passing ${passed.join(', ')} to the project's Python, as pass-env asks`);
+    if (passed.length > 0)
+      progress.note(`passing ${passed.join(', ')} to the project's Python, as pass-env asks`);
     const graph = [
       ...checkGraph(changes.plan, changes.relative),
       ...insertedBeforeApplied(changes.plan, changes.relative),
@@ -294,7 +295,7 @@ interface Skipped {
   skipped: Finding;
 }
 
-function isSkipped<T>(value: T | Skipped): value is Skipped {
+function isSkipped(value: unknown): value is Skipped {
   return typeof value === 'object' && value !== null && 'skipped' in value;
 }
 
@@ -304,7 +305,11 @@ function isSkipped<T>(value: T | Skipped): value is Skipped {
  * statement gate still stops the review). A bridge that died is restarted for
  * the stages after it.
  */
-async function optional<T>(context: ReplayContext, what: string, stage: () => Promise<T>): Promise<T | Skipped> {
+async function optional<T>(
+  context: ReplayContext,
+  what: string,
+  stage: () => Promise<T>,
+): Promise<T | Skipped> {
   try {
     return await stage();
   } catch (error) {

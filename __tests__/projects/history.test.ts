@@ -1,11 +1,17 @@
 // Histories that do not replay as they are: fresh databases made with
 // create_all + stamp, a revision inserted before one that already ran,
 // SQLAlchemy 1.3.
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { query } from '../helpers/cli.ts';
 import { createAllAndStamp, reparented, sqlalchemy13 } from './fixtures.ts';
 import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_SA13 } from './review.ts';
 
 const keep = fixtureProjects();
+
+const DUMPED_SCHEMA = `CREATE TABLE users (id SERIAL PRIMARY KEY, email VARCHAR(255) NOT NULL UNIQUE, bio VARCHAR(500));
+CREATE TABLE posts (id SERIAL PRIMARY KEY, title VARCHAR(200) NOT NULL, author_id INTEGER NOT NULL REFERENCES users (id));`;
 
 describe.each(STACKS)('on $name', (stack) => {
   it('builds the base from the base commit models when an old revision fails, with a notice', async () => {
@@ -43,6 +49,28 @@ describe.each(STACKS)('on $name', (stack) => {
     expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.ruleId)).toEqual([
       'inserted-before-applied-revision',
     ]);
+  });
+});
+
+describe('base = "schema:FILE"', () => {
+  const [stack] = STACKS as [(typeof STACKS)[number]];
+
+  it('starts from a pg_dump --schema-only file of the base, stamped with the base heads', async () => {
+    const project = keep(await createAllAndStamp(stack, 'base = "schema:db/schema.sql"\n'));
+    // The production schema at the base, dumped by pg_dump from a database made by create_all.
+    const name = `ar_dump_${randomBytes(4).toString('hex')}`;
+    await query(`CREATE DATABASE ${name}`);
+    try {
+      await execa('psql', ['-q', '-h', '127.0.0.1', '-U', 'postgres', '-d', name, '-c', DUMPED_SCHEMA]);
+      const dump = await execa('pg_dump', ['--schema-only', '-h', '127.0.0.1', '-U', 'postgres', name]);
+      project.write('db/schema.sql', dump.stdout);
+    } finally {
+      await query(`DROP DATABASE ${name}`);
+    }
+    await project.commit('the schema dump');
+    const run = await reviewFixture(project);
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
   });
 });
 

@@ -63,14 +63,19 @@ function envFailure(failure: BridgeFailure, where: string, python: string): stri
   const payload = failure.payload;
   // One paragraph: the driver's multi-line messages joined.
   const error = { message: failure.message.replace(/\s+/g, ' ').trim().replace(/\.$/, '') };
-  const text = (key: string): string | undefined =>
-    typeof payload[key] === 'string' ? (payload[key] as string) : undefined;
+  const text = (key: string): string | undefined => {
+    const value = payload[key];
+    return typeof value === 'string' ? value : undefined;
+  };
   const names = Array.isArray(payload.settings) ? (payload.settings as unknown[]).map(String) : [];
   switch (payload.cause) {
     case 'connection': {
       const host = text('host');
       const database = text('database');
-      const tried = [host === undefined ? '' : `host ${host}`, database === undefined ? '' : `database ${database}`]
+      const tried = [
+        host === undefined ? '' : `host ${host}`,
+        database === undefined ? '' : `database ${database}`,
+      ]
         .filter((t) => t !== '')
         .join(', ');
       return `The project's code tried to connect to its own database${tried === '' ? '' : ` (${tried})`} before any migration ran${where}: ${error.message}. Every SQLAlchemy engine and every psycopg, psycopg2 and asyncpg connect of the project is redirected to the throwaway database, so this was a connection made some other way (another driver, or a subprocess such as psql). Let that code take its URL from config.get_main_option("sqlalchemy.url") or from a variable named in url-env.`;

@@ -57,9 +57,13 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .option(
       '-x, --x-arg <key=value>',
       'an argument for env.py, read with context.get_x_argument() (repeatable)',
-      (value: string, previous: string[] = []) => [...previous, value],
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
     )
-    .option('--flask-app <import>', 'the Flask app of a Flask-Migrate project (default: as `flask db` finds it)')
+    .option(
+      '--flask-app <import>',
+      'the Flask app of a Flask-Migrate project (default: as `flask db` finds it)',
+    )
     .option(
       '--base-from <how>',
       'how the database at the base is built: replay (default), models, or schema:FILE (a pg_dump --schema-only file)',
@@ -149,7 +153,8 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
     config: flags.config,
     iniSection: flags.name,
     configFactory: flags.configFactory,
-    xArgs: flags.xArg,
+    // Commander's default is an empty list: then [tool.alembic-review] x-arg applies.
+    xArgs: Array.isArray(flags.xArg) && flags.xArg.length > 0 ? flags.xArg : undefined,
     flaskApp: flags.flaskApp,
     baseFrom: flags.baseFrom,
     base: flags.base,

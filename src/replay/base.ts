@@ -79,7 +79,10 @@ export async function rebuildBase(
   built: BaseBuild,
   source: BaseSource,
 ): Promise<UpgradeOutcome> {
-  const again = await buildWith(context, plan, database, { ...source, from: sourceFor(built.method, source) });
+  const again = await buildWith(context, plan, database, {
+    ...source,
+    from: sourceFor(built.method, source),
+  });
   return again.outcome;
 }
 
@@ -133,7 +136,7 @@ async function fromModels(
     expect: { name: database.name, token: database.token },
     urlEnv: context.urlEnv,
   });
-  if (!result.hasMetadata) return notBuilt("env.py at the base commit passes no target_metadata");
+  if (!result.hasMetadata) return notBuilt('env.py at the base commit passes no target_metadata');
   if (typeof result.error === 'string') return notBuilt(result.error);
   const known = new Set(tree.load.revisions.map((r) => r.id));
   const missing = plan.frontier.filter((id) => !known.has(id));
@@ -141,7 +144,10 @@ async function fromModels(
     return notBuilt(`the base commit's history has no revision ${missing.join(', ')} to stamp`);
   }
   const stamp = await migrate({ ...context, bridge: tree.bridge }, 'stamp', database, plan.frontier, false);
-  return { outcome: stamp, unavailable: failed(stamp) ? `alembic stamp failed: ${failureText(stamp)}` : null };
+  return {
+    outcome: stamp,
+    unavailable: failed(stamp) ? `alembic stamp failed: ${failureText(stamp)}` : null,
+  };
 }
 
 /** psql's meta-commands and what a pg_dump carries that belongs to another server (owners, grants). */
@@ -179,11 +185,12 @@ async function fromSchema(
   try {
     await client.query(schemaDumpSql(dump));
     await client.query("SELECT pg_catalog.set_config('search_path', '\"$user\", public', false)");
-    const version = await client.query<{ rows: string | null }>(
-      "SELECT CASE WHEN to_regclass('alembic_version') IS NULL THEN NULL ELSE (SELECT count(*)::text FROM alembic_version) END AS rows",
+    const exists = await client.query<{ found: boolean }>(
+      "SELECT to_regclass('public.alembic_version') IS NOT NULL AS found",
     );
-    const rows = version.rows[0]?.rows ?? null;
-    stamped = rows !== null && rows !== '0';
+    stamped =
+      exists.rows[0]?.found === true &&
+      (await client.query('SELECT 1 FROM public.alembic_version LIMIT 1')).rows.length > 0;
   } catch (error) {
     throw new UsageError(
       'project',

@@ -45,12 +45,17 @@ async function refuseMissedRevisions(
     load.versionLocations.some((d) => file === d || file.startsWith(d + path.sep));
   const missed = [...everything.added]
     .map((file) => realpathOrSelf(file))
-    .filter((file) => !inside(file) && MIGRATION_FILE.test(relative(file)) && !/(^|\/)(env|__init__)\.py$/.test(file))
+    .filter(
+      (file) =>
+        !inside(file) && MIGRATION_FILE.test(relative(file)) && !/(^|\/)(env|__init__)\.py$/.test(file),
+    )
     .map(relative)
     .sort();
   if (missed.length === 0) return;
   const searched =
-    load.versionLocations.length === 0 ? '(none)' : load.versionLocations.map((d) => relative(d) || '.').join(', ');
+    load.versionLocations.length === 0
+      ? '(none)'
+      : load.versionLocations.map((d) => relative(d) || '.').join(', ');
   throw new UsageError(
     'project',
     `The change adds ${missed.length === 1 ? 'a Python file' : `${missed.length} Python files`} under a migrations folder (${missed.slice(0, 5).join(', ')}${missed.length > 5 ? ', …' : ''}) but no new revision was found: the review searched the version locations ${searched} (${load.revisions.length} revisions) and compared with ${baseRef}. Point the tool at the project's real Alembic configuration: --config FILE (alembic-config), --name SECTION (ini-section) for a named section of alembic.ini, or --config-factory package.module:function (config-factory) when the project builds its Config in code with several version_locations.`,
