@@ -335,7 +335,7 @@ def alembic_config():
 /** An alembic.ini with only named sections ([core], [tenant]); the review picks one with ini-section. */
 export async function namedSections(
   stack: Stack,
-  reviewSettings = 'ini-section = "core"\n',
+  reviewSettings = 'ini-section = "core"\nx-arg = ["tenant=acme"]\n',
 ): Promise<AlembicProject> {
   const project = await start(stack.venv);
   project.write(
@@ -354,7 +354,13 @@ sqlalchemy.url = postgresql://app@localhost/tenant
   if (reviewSettings !== '') project.write('pyproject.toml', `[tool.alembic-review]\n${reviewSettings}`);
   project.write('app/models.py', blogModels());
   const env = envWithEngine(
-    'from sqlalchemy import engine_from_config\n\nfrom app.models import Base',
+    `from sqlalchemy import engine_from_config
+
+from app.models import Base
+
+# The tenant comes from \`alembic -x tenant=...\`, as multi-tenant projects pass it.
+if context.get_x_argument(as_dictionary=True).get("tenant") != "acme":
+    raise SystemExit("pass -x tenant=acme")`,
     'engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)',
   );
   project.write('migrations/core/env.py', env);
