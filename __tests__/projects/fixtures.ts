@@ -482,3 +482,64 @@ export async function sqlalchemy13(stack: Stack): Promise<AlembicProject> {
     p.addRevision(ADD_NICKNAME);
   });
 }
+
+/** An async env.py around a module-level async engine made from cached settings (asyncpg, pooled). */
+export async function asyncCachedEngine(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write(
+    'app/db.py',
+    `import os
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+@lru_cache()
+def database_url():
+    return os.environ.get("DATABASE_URL", "postgresql+asyncpg://app:app@db:5432/app")
+
+
+engine = create_async_engine(database_url())
+`,
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'migrations/env.py',
+    `import asyncio
+
+from alembic import context
+
+from app.db import engine
+from app.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def do_run_migrations(connection):
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations():
+    async with engine.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+
+
+asyncio.run(run_async_migrations())
+`,
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels('    display_name = Column(String(100), nullable=False)\n'));
+    p.addRevision({
+      id: 'c3c3c3c3c3c3',
+      down: 'a1a1a1a1a1a1',
+      message: 'add display_name to users',
+      upgrade: "op.add_column('users', sa.Column('display_name', sa.String(100), nullable=False))",
+      downgrade: "op.drop_column('users', 'display_name')",
+    });
+  });
+}

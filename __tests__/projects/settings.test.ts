@@ -3,7 +3,7 @@
 // The review redirects every engine they create; the user passes nothing
 // (or, for the secret, pass-env).
 import { describe, expect, it } from 'vitest';
-import { cachedSettings, requiredSecret, urlFromParts } from './fixtures.ts';
+import { asyncCachedEngine, cachedSettings, requiredSecret, urlFromParts } from './fixtures.ts';
 import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
 
 const keep = fixtureProjects();
@@ -44,5 +44,16 @@ describe.each(STACKS)('on $name', (stack) => {
     expect(run.stderr).not.toMatch(/Traceback|^\s+at /m);
     expect(run.stderr).toMatch(/settings refused to load .*SECRET_KEY is missing or invalid/);
     expect(run.stderr).toMatch(/--pass-env SECRET_KEY/);
+  });
+});
+
+describe('async', () => {
+  const current = STACKS[1] as (typeof STACKS)[number];
+
+  it('reviews an async env.py around a pooled module-level async engine, across both replays', async () => {
+    const run = await reviewFixture(keep(await asyncCachedEngine(current)));
+    expect(run.code, run.stderr).toBe(1);
+    const report = expectComplete(run, 'c3c3c3c3c3c3');
+    expect(byRule(report, 'fails-on-existing-rows').map((f) => f.revision)).toEqual(['c3c3c3c3c3c3']);
   });
 });
