@@ -1,6 +1,8 @@
 // Project layouts the stock env.py does not have: Flask-Migrate's app
 // factory and migrations directory, an Alembic Config built in code with
 // two version locations, an alembic.ini with only named sections.
+import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { configFactory, flaskMigrate, namedSections } from './fixtures.ts';
 import { expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
@@ -56,5 +58,20 @@ describe('pointing the tool at the configuration', () => {
       /adds a Python file under a migrations folder \(app\/migrations\/billing\/b2b2b2b2b2b2_rev\.py\) but no new revision was found: the review searched the version locations app\/migrations\/versions \(1 revisions\)/,
     );
     expect(run.stderr).toMatch(/--config-factory package\.module:function/);
+  });
+});
+
+describe("Alembic's multidb template", () => {
+  it('is refused up front with a clear message instead of sharing one database', async () => {
+    const project = keep(await namedSections(STACKS[1] as (typeof STACKS)[number]));
+    await execa(path.join(project.dir, '.venv/bin/alembic'), ['init', '-t', 'multidb', 'multi'], {
+      cwd: project.dir,
+    });
+    project.write('alembic.ini', '[alembic]\nscript_location = multi\ndatabases = engine1, engine2\n');
+    project.write('pyproject.toml', '');
+    await project.commit('the multidb template');
+    const run = await reviewFixture(project);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/is Alembic's multidb template .*does not support it yet/);
   });
 });

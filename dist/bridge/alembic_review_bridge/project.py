@@ -8,6 +8,7 @@ import configparser
 import importlib
 import io
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -22,6 +23,8 @@ from .url_env import prepare_url_env
 from .stack import check_versions, choose_driver, import_stack
 
 VERSION_TABLE_DEFAULT = "alembic_version"
+# Alembic's multidb template: per-name upgrade tokens.
+_MULTIDB = re.compile(r"upgrade_token\s*=")
 
 
 class Project(object):
@@ -316,6 +319,13 @@ def cmd_load(args, _emit):
 
     with io.open(env_py, encoding="utf-8", errors="replace") as handle:
         env_text = handle.read()
+    if _MULTIDB.search(env_text):
+        raise BridgeError(
+            "project",
+            "%s is Alembic's multidb template (one engine per name in the `databases` option, each with its own "
+            "upgrade_<name>() functions). alembic-review reviews one database per run and does not support it yet: "
+            "its engines would share one throwaway database" % env_py,
+        )
     flask = flask_app.uses_flask(env_text, args.get("flaskApp"))
     if flask:
         try:
