@@ -543,3 +543,36 @@ asyncio.run(run_async_migrations())
     });
   });
 }
+
+/** Settings that require DATABASE_URL at import time and refuse a URL with a +driver (the review sets it with url-env). */
+export async function requiredUrl(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write('pyproject.toml', '[tool.alembic-review]\nurl-env = ["DATABASE_URL"]\n');
+  project.write(
+    'app/settings.py',
+    `import os
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+if not DATABASE_URL.startswith("postgresql://"):
+    raise ValueError("DATABASE_URL must be a postgresql:// URL, got %r" % DATABASE_URL)
+`,
+  );
+  // The models import the settings: they are read when the revision files are loaded.
+  project.write('app/models.py', `from app import settings  # noqa: F401\n${blogModels()}`);
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app import settings\nfrom app.models import Base',
+      'create_engine(settings.DATABASE_URL, poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', `from app import settings  # noqa: F401\n${blogModels(NICKNAME)}`);
+    p.write(
+      `migrations/versions/${ADD_NICKNAME.id}_rev.py`,
+      `import app.models  # noqa: F401\n${revisionSource(ADD_NICKNAME)}`,
+    );
+  });
+}

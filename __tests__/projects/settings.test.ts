@@ -3,7 +3,7 @@
 // The review redirects every engine they create; the user passes nothing
 // (or, for the secret, pass-env).
 import { describe, expect, it } from 'vitest';
-import { asyncCachedEngine, cachedSettings, requiredSecret, urlFromParts } from './fixtures.ts';
+import { asyncCachedEngine, cachedSettings, requiredSecret, requiredUrl, urlFromParts } from './fixtures.ts';
 import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
 
 const keep = fixtureProjects();
@@ -34,6 +34,12 @@ describe.each(STACKS)('on $name', (stack) => {
     expect(run.code, run.stderr).toBe(0);
     expectComplete(run, 'b2b2b2b2b2b2');
     expect(run.stderr).toMatch(/passing SECRET_KEY to the project's Python, as pass-env asks/);
+  });
+
+  it('sets url-env before any project code is imported, in the form the project uses', async () => {
+    const run = await reviewFixture(keep(await requiredUrl(stack)));
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
   });
 
   it('names the missing setting and pass-env when the secret is not passed', async () => {
