@@ -2,7 +2,7 @@
 # Idempotent set-up of everything the demo and the tests need on a fresh
 # machine. Each step is skipped when already done.
 #   scripts/setup.sh --demo   npm dependencies + the Python venv (.venv)
-#   scripts/setup.sh --test   also .venv-oldest, the Docker engine, the local
+#   scripts/setup.sh --test   also .venv-oldest and .venv-sa13, the Docker engine, the local
 #                             PostgreSQL image and the local PostgreSQL server
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,7 @@ make_venv() { # DIR REQUIREMENTS
 make_venv .venv python/requirements-current.txt
 [[ "$MODE" == --test ]] || exit 0
 make_venv .venv-oldest python/requirements-oldest.txt
+make_venv .venv-sa13 python/requirements-sa13.txt
 
 # --- local PostgreSQL server (127.0.0.1:5432) -------------------------------
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

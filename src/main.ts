@@ -68,6 +68,12 @@ export function actionOptions(): RawOptions {
     seedRows: input('seed-rows'),
     seedSql: input('seed-sql'),
     urlEnv: input('url-env'),
+    passEnv: input('pass-env'),
+    iniSection: input('ini-section'),
+    configFactory: input('config-factory'),
+    xArgs: input('x-arg'),
+    flaskApp: input('flask-app'),
+    baseFrom: input('base-from'),
     format: 'json',
   };
 }

@@ -12,6 +12,8 @@ import { RULES, isRuleId } from './rules/catalog.ts';
 
 export type Format = 'text' | 'markdown' | 'json' | 'sarif';
 export type SeverityOverride = Severity | 'off';
+/** replay (default; falls back to models when an old revision fails), models, or a pg_dump --schema-only file. */
+export type BaseFrom = { kind: 'replay' } | { kind: 'models' } | { kind: 'schema'; file: string };
 
 export interface Options {
   projectDir: string;
@@ -20,6 +22,14 @@ export interface Options {
   /** pyproject.toml (absolute) when it has a [tool.alembic] table. */
   tomlFile: string | null;
   iniSection: string;
+  /** "package.module:function" that returns the Alembic Config (instead of the config file). */
+  configFactory: string | undefined;
+  /** -x key=value arguments for env.py (context.get_x_argument()). */
+  xArgs: string[];
+  /** The Flask app for Flask-Migrate projects, as FLASK_APP would name it. */
+  flaskApp: string | undefined;
+  /** How the database at the base is built: replay the history, the base commit's models, or a schema dump. */
+  baseFrom: BaseFrom;
   base: string | undefined;
   since: string | undefined;
   database: DatabaseKind;
@@ -57,6 +67,11 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   config: 'config',
   'alembic-config': 'config',
   'ini-section': 'iniSection',
+  'config-factory': 'configFactory',
+  'x-arg': 'xArgs',
+  'flask-app': 'flaskApp',
+  base: 'baseFrom',
+  'base-from': 'baseFrom',
   database: 'database',
   'postgres-image': 'postgresImage',
   python: 'python',
@@ -116,6 +131,13 @@ function duration(name: string, value: unknown, fallbackMs: number): number {
 function list(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
   const items = Array.isArray(value) ? value.map(String) : asText(value).split(/[\s,]+/);
+  return items.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** A list whose items may hold commas and spaces: an array, or one item per line. */
+function entries(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value.map(String) : asText(value).split('\n');
   return items.map((s) => s.trim()).filter((s) => s !== '');
 }
 
@@ -191,6 +213,7 @@ function locateConfig(
   projectDir: string,
   explicit: string | undefined,
   pyproject: Pyproject,
+  factory: boolean,
 ): { configFile: string | null; tomlFile: string | null } {
   const tomlFile = pyproject.tool.alembic === undefined ? null : pyproject.file;
   if (explicit !== undefined) {
@@ -202,10 +225,29 @@ function locateConfig(
   const ini = path.join(projectDir, 'alembic.ini');
   if (existsSync(ini)) return { configFile: ini, tomlFile };
   if (tomlFile !== null) return { configFile: null, tomlFile };
+  // Flask-Migrate (`flask db init`) keeps its alembic.ini in the migrations directory.
+  const flaskIni = path.join(projectDir, 'migrations', 'alembic.ini');
+  if (existsSync(flaskIni)) return { configFile: flaskIni, tomlFile };
+  if (factory) return { configFile: null, tomlFile: null };
   throw new UsageError(
     'project',
-    `No alembic.ini found in ${projectDir} (and no [tool.alembic] table in its pyproject.toml). Run the review from the directory that holds your Alembic project, or pass --project DIR or --config FILE.`,
+    `No alembic.ini found in ${projectDir} (nor migrations/alembic.ini, nor a [tool.alembic] table in its pyproject.toml). Run the review from the directory that holds your Alembic project, or pass --project DIR, --config FILE, or --config-factory package.module:function when the project builds its Alembic Config in code.`,
   );
+}
+
+/** base = "replay" | "models" | "schema:path.sql" (the path relative to the project). */
+function baseFrom(value: unknown, projectDir: string): BaseFrom {
+  const text = optionalString(value);
+  if (text === undefined || text === 'replay') return { kind: 'replay' };
+  if (text === 'models') return { kind: 'models' };
+  const schema = /^schema:(.+)$/.exec(text);
+  if (schema?.[1] !== undefined) {
+    const file = path.resolve(projectDir, schema[1].trim());
+    if (!existsSync(file))
+      throw new UsageError('project', `base names the schema file ${file}, which does not exist.`);
+    return { kind: 'schema', file };
+  }
+  throw usage(`base must be replay, models or schema:path/to/schema.sql; got "${text}".`);
 }
 
 /** Validates raw flags/inputs (which win) over the project's settings into Options. */
@@ -217,7 +259,19 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
   const project = readProjectSettings(pyproject);
   const pick = (key: keyof RawOptions): unknown => raw[key] ?? project.settings[key];
 
-  const { configFile, tomlFile } = locateConfig(projectDir, optionalString(pick('config')), pyproject);
+  const configFactory = optionalString(pick('configFactory'));
+  if (configFactory !== undefined && !/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/.test(configFactory)) {
+    throw usage(`config-factory must look like "package.module:function"; got "${configFactory}".`);
+  }
+  const { configFile, tomlFile } = locateConfig(
+    projectDir,
+    optionalString(pick('config')),
+    pyproject,
+    configFactory !== undefined,
+  );
+  const xArgs = entries(pick('xArgs'));
+  const badX = xArgs.find((x) => !/^[^=\s]+=/.test(x) && !/^[^=\s]+$/.test(x));
+  if (badX !== undefined) throw usage(`-x takes key=value (as alembic -x does); got "${badX}".`);
   const database = oneOf('--database', pick('database'), DATABASES, 'auto');
   const databaseUrl = optionalString(pick('databaseUrl'));
   if (database === 'url' && databaseUrl === undefined) {
@@ -238,6 +292,10 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     configFile,
     tomlFile,
     iniSection: optionalString(pick('iniSection')) ?? 'alembic',
+    configFactory,
+    xArgs,
+    flaskApp: optionalString(pick('flaskApp')),
+    baseFrom: baseFrom(pick('baseFrom'), projectDir),
     base,
     since,
     database: databaseUrl !== undefined && database === 'auto' ? 'url' : database,

@@ -4,8 +4,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bridge } from './alembic/bridge.ts';
+import { secretLooking } from './alembic/bridge.ts';
 import { inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
 import { checkGraph } from './checks/graph.ts';
+import { insertedBeforeApplied } from './checks/inserted-before.ts';
 import {
   lockFindings,
   migrationFailed,
@@ -15,12 +17,13 @@ import {
 } from './checks/runtime.ts';
 import { resolveProvider } from './database/auto.ts';
 import type { DatabaseProvider } from './database/provider.ts';
-import { UsageError } from './errors.ts';
+import { errorMessage, UsageError } from './errors.ts';
 import { lint } from './lint/engine.ts';
 import type { Schema } from './schema/types.ts';
 import { summarize, type Finding, type Review, type Revision, type Statement } from './model.ts';
 import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
+import { baseFindings } from './replay/base.ts';
 import { isBaseTree, openBaseTree, type BaseTree, type BaseTreeUnavailable } from './replay/base-tree.ts';
 import { findChanges, type Changes } from './replay/changes.ts';
 import { buildModels, ormSmokeTest } from './replay/models.ts';
@@ -75,7 +78,13 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
       (c) => `${c.plan.newRevisions.length} new since ${c.base}`,
     );
     refuseHugeChange(changes, options);
-    const graph = checkGraph(changes.plan, changes.relative);
+    const passed = secretLooking(options.passEnv);
+    if (passed.length > 0)
+      progress.note(`passing ${passed.join(', ')} to the project's Python, as pass-env asks`);
+    const graph = [
+      ...checkGraph(changes.plan, changes.relative),
+      ...insertedBeforeApplied(changes.plan, changes.relative),
+    ];
     if (options.database === 'none') {
       const offline: Run = { options, progress, project, changes, baseTree: Promise.resolve(NO_BASE_TREE) };
       return await reviewOffline(offline, bridge, graph);
@@ -120,11 +129,19 @@ async function reviewOnDatabase(
 
   const replay = await progress.stage(
     'replay',
-    () => replayChange(context, changes.plan, { seedRows: options.seedRows, seedSql: options.seedSql }),
+    () =>
+      replayChange(context, changes.plan, {
+        seedRows: options.seedRows,
+        seedSql: options.seedSql,
+        base: { from: options.baseFrom, baseTree: run.baseTree },
+      }),
     (r) => `${r.withRows.steps.size} of ${changes.plan.newRevisions.length} new revisions applied with rows`,
   );
   const runs = new Map(changes.plan.newRevisions.map((r) => [r.id, revisionRun(replay, r.id)]));
+  const pathOf = (id: string | null): string | undefined =>
+    project.load.revisions.find((r) => r.id === id)?.path;
   findings.push(
+    ...baseFindings(replay.base, pathOf, changes.relative),
     ...replayFailures(replay, project.load.revisions, changes.relative, options.seedRows),
     ...seedFindings(replay.seedFailures, options.seedRows),
     ...lockFindings(
@@ -136,13 +153,13 @@ async function reviewOnDatabase(
     ),
   );
 
-  if (replay.head === null) {
+  if (replay.head === null && replay.base.unavailable === null) {
     findings.push(
       reviewIncomplete(
         'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',
       ),
     );
-  } else {
+  } else if (replay.head !== null) {
     findings.push(...(await checkHead(run, context, replay, replay.head, runs)));
   }
 
@@ -183,42 +200,52 @@ async function checkHead(
   if (head.withoutRows) progress.note('drift, ORM smoke test and round trip use the replay without rows');
   const configure = replay.withRows.configure ?? replay.frontier.configure;
 
-  const models = await progress.stage('build models database', () => buildModels(context, head));
-  findings.push(...models.findings);
-  const modelsSchema = models.schema;
-  if (modelsSchema !== null) {
-    findings.push(
-      ...(await progress.stage('diff schema', () =>
-        diffSchemas(head.schema, modelsSchema, {
-          exclude: models.excluded,
-          versionTable: versionTableKey(configure),
-          modelClasses: models.modelClasses.map((c) => ({ ...c, file: changes.relative(c.file) })),
-          // Like autogenerate: other schemas only with include_schemas (or when the models use them).
-          ...(configure?.includeSchemas === true ? {} : { schemas: ['public', ...models.schemas] }),
-        }),
-      )),
-    );
-    const orm = await progress.stage(
-      'ORM smoke test',
-      () => ormSmokeTest(context, head, changes.relative),
-      (o) => `${o.checked} mapped classes`,
-    );
-    findings.push(...orm.findings);
+  const models = await optional(context, 'the models database', () =>
+    progress.stage('build models database', () => buildModels(context, head)),
+  );
+  if (isSkipped(models)) findings.push(models.skipped);
+  else {
+    findings.push(...models.findings);
+    const modelsSchema = models.schema;
+    if (modelsSchema !== null) {
+      const drift = await optional(context, 'the schema drift check', () =>
+        progress.stage('diff schema', () =>
+          diffSchemas(head.schema, modelsSchema, {
+            exclude: models.excluded,
+            versionTable: versionTableKey(configure),
+            modelClasses: models.modelClasses.map((c) => ({ ...c, file: changes.relative(c.file) })),
+            // Like autogenerate: other schemas only with include_schemas (or when the models use them).
+            ...(configure?.includeSchemas === true ? {} : { schemas: ['public', ...models.schemas] }),
+          }),
+        ),
+      );
+      findings.push(...(isSkipped(drift) ? [drift.skipped] : drift));
+      const orm = await optional(context, 'the ORM smoke test', () =>
+        progress.stage(
+          'ORM smoke test',
+          () => ormSmokeTest(context, head, changes.relative),
+          (o) => `${o.checked} mapped classes`,
+        ),
+      );
+      findings.push(...(isSkipped(orm) ? [orm.skipped] : orm.findings));
+    }
   }
 
   const baseSchema = replay.baseSchema;
   if (baseSchema !== null && changes.plan.newRevisions.length > 0) {
-    const trip = await progress.stage('downgrade round trip', () =>
-      roundTrip(
-        context,
-        changes.plan,
-        head,
-        baseSchema,
-        (id) => runs.get(id)?.statements ?? [],
-        changes.relative,
+    const trip = await optional(context, 'the downgrade round trip', () =>
+      progress.stage('downgrade round trip', () =>
+        roundTrip(
+          context,
+          changes.plan,
+          head,
+          baseSchema,
+          (id) => runs.get(id)?.statements ?? [],
+          changes.relative,
+        ),
       ),
     );
-    findings.push(...trip.findings);
+    findings.push(...(isSkipped(trip) ? [trip.skipped] : trip.findings));
   }
   return findings;
 }
@@ -262,6 +289,38 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
     postgres: 'n/a',
     environmentStatements: environment,
   });
+}
+
+interface Skipped {
+  skipped: Finding;
+}
+
+function isSkipped(value: unknown): value is Skipped {
+  return typeof value === 'object' && value !== null && 'skipped' in value;
+}
+
+/**
+ * An optional stage: its failure never loses the findings already made. It
+ * becomes a review-incomplete notice with the reason (a refusal of the
+ * statement gate still stops the review). A bridge that died is restarted for
+ * the stages after it.
+ */
+async function optional<T>(
+  context: ReplayContext,
+  what: string,
+  stage: () => Promise<T>,
+): Promise<T | Skipped> {
+  try {
+    return await stage();
+  } catch (error) {
+    if (error instanceof UsageError && error.kind === 'database') throw error;
+    if (!context.bridge.alive) context.bridge.restart();
+    return {
+      skipped: reviewIncomplete(
+        `${what[0]?.toUpperCase() ?? ''}${what.slice(1)} could not run, so its checks are missing from this review: ${errorMessage(error).replace(/\.$/, '')}.`,
+      ),
+    };
+  }
 }
 
 async function startProvider(options: Options, progress: Progress): Promise<DatabaseProvider> {

@@ -146,7 +146,7 @@ describe('the CLI on bad input', () => {
     );
   });
 
-  it('an env.py that connects elsewhere is stopped before its first statement runs there', async () => {
+  it('an env.py that connects elsewhere is redirected to the throwaway database', async () => {
     const table = `ar_hostile_${Date.now()}`;
     const p = await project({
       env: 'hostile',
@@ -154,8 +154,36 @@ describe('the CLI on bad input', () => {
         { id: 'h1h1h1h1h1h1', upgrade: `op.create_table('${table}', sa.Column('id', sa.Integer()))` },
       ],
     });
-    const result = await review(p.dir, '--since', 'h1h1h1h1h1h1');
-    expectCleanUsageError(result, /Stopped for safety/, /database 'postgres'/);
+    await p.pullRequest((q) =>
+      q.addRevision({
+        id: 'h2h2h2h2h2h2',
+        down: 'h1h1h1h1h1h1',
+        upgrade: `op.add_column('${table}', sa.Column('note', sa.Text()))`,
+      }),
+    );
+    const result = await review(p.dir, '--base', 'main', '--format', 'json', '--fail-on', 'never');
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { revisions: { id: string; applied: boolean }[] };
+    expect(report.revisions.find((r) => r.id === 'h2h2h2h2h2h2')?.applied).toBe(true);
+    const leaked = await query('SELECT to_regclass($1) AS t', [table]);
+    expect(leaked[0]?.t).toBeNull();
+  });
+
+  it('a connection that bypasses the redirection is stopped before its first statement runs there', async () => {
+    const table = `ar_bypass_${Date.now()}`;
+    const p = await project({
+      env: 'bypass',
+      revisions: [
+        { id: 'k1k1k1k1k1k1', upgrade: `op.create_table('${table}', sa.Column('id', sa.Integer()))` },
+      ],
+    });
+    const result = await review(p.dir, '--since', 'k1k1k1k1k1k1');
+    expectCleanUsageError(
+      result,
+      /Stopped for safety/,
+      /database 'postgres' on 127\.0\.0\.1 port 5432/,
+      /bypassed/,
+    );
     const leaked = await query('SELECT to_regclass($1) AS t', [table]);
     expect(leaked[0]?.t).toBeNull();
   });

@@ -25,7 +25,7 @@ export interface RevisionSpec {
   dir?: string;
 }
 
-export type EnvKind = 'sync' | 'async' | 'env-url' | 'hostile';
+export type EnvKind = 'sync' | 'async' | 'env-url' | 'hostile' | 'bypass';
 
 export interface ProjectSpec {
   /** Source of app/models.py; must define Base. */
@@ -85,6 +85,21 @@ def run_migrations_online():
     from sqlalchemy import create_engine
     # Ignores the configured URL: always the developer's own database.
     connectable = create_engine("postgresql://postgres@127.0.0.1:5432/postgres", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+`,
+  bypass: `
+def run_migrations_online():
+    import psycopg
+    from sqlalchemy import create_engine
+
+    # A libpq connection made below every driver entry point the review redirects.
+    def raw_connection():
+        return psycopg.Connection(psycopg.pq.PGconn.connect(b"host=127.0.0.1 port=5432 dbname=postgres user=postgres"))
+
+    connectable = create_engine("postgresql+psycopg://", creator=raw_connection, poolclass=pool.NullPool)
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -102,5 +102,48 @@ describe('options', () => {
     });
     expect(options.revisionTimeoutMs).toBe(90_000);
     expect(options.database).toBe('url');
+  });
+
+  it('finds the migrations/alembic.ini of a Flask-Migrate project', () => {
+    const dir = project({});
+    mkdirSync(path.join(dir, 'migrations'));
+    writeFileSync(path.join(dir, 'migrations', 'alembic.ini'), '[alembic]\n');
+    expect(resolveOptions({ projectDir: dir }).configFile).toBe(path.join(dir, 'migrations', 'alembic.ini'));
+  });
+
+  it('takes a config factory instead of a config file, and validates it', () => {
+    const dir = project({
+      'pyproject.toml': '[tool.alembic-review]\nconfig-factory = "app.db:alembic_config"\n',
+    });
+    const options = resolveOptions({ projectDir: dir });
+    expect(options).toMatchObject({ configFactory: 'app.db:alembic_config', configFile: null });
+    expect(usageError(() => resolveOptions({ projectDir: dir, configFactory: 'app.db' })).message).toContain(
+      'package.module:function',
+    );
+  });
+
+  it('reads base, ini-section, x-arg and flask-app', () => {
+    const dir = project({
+      'alembic.ini': '[core]\n',
+      'schema.sql': '',
+      'pyproject.toml':
+        '[tool.alembic-review]\nbase = "schema:schema.sql"\nini-section = "core"\nx-arg = ["tenant=a b,c", "dry"]\nflask-app = "wsgi:app"\n',
+    });
+    expect(resolveOptions({ projectDir: dir })).toMatchObject({
+      baseFrom: { kind: 'schema', file: path.join(dir, 'schema.sql') },
+      iniSection: 'core',
+      xArgs: ['tenant=a b,c', 'dry'],
+      flaskApp: 'wsgi:app',
+    });
+    expect(resolveOptions({ projectDir: dir, baseFrom: 'models', xArgs: 'a=1\nb=2' })).toMatchObject({
+      baseFrom: { kind: 'models' },
+      xArgs: ['a=1', 'b=2'],
+    });
+    expect(
+      usageError(() => resolveOptions({ projectDir: dir, baseFrom: 'schema:nope.sql' })).message,
+    ).toContain('does not exist');
+    expect(usageError(() => resolveOptions({ projectDir: dir, baseFrom: 'empty' })).message).toContain(
+      'replay, models or schema:',
+    );
   });
 });

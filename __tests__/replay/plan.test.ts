@@ -38,6 +38,22 @@ describe('revision plan', () => {
     expect(plan.modified.map((r) => r.id)).toEqual(['b']);
   });
 
+  it('starts below a new revision inserted before an existing one, and replays both', () => {
+    // a ← b (base); the change adds n between them: a ← n ← b
+    const revisions = [rev('b', ['n']), rev('n', ['a']), rev('a')];
+    const plan = makePlan(revisions, (r) => r.id === 'n', new Set(['/p/b.py']));
+    expect(plan.frontier).toEqual(['a']);
+    expect(plan.heads).toEqual(['b']);
+    expect(plan.replayed.map((r) => r.id)).toEqual(['n', 'b']);
+    expect(plan.insertedBefore.map((i) => [i.revision.id, i.existing.id])).toEqual([['n', 'b']]);
+  });
+
+  it('inserts nothing when the new revisions are on top', () => {
+    const plan = makePlan(graph, (r) => r.id === 'c' || r.id === 'm', new Set());
+    expect(plan.insertedBefore).toEqual([]);
+    expect(plan.replayed.map((r) => r.id)).toEqual(['c', 'm']);
+  });
+
   it('counts depends_on as an ordering edge but not for heads', () => {
     const revisions = [rev('a'), rev('other'), rev('b', ['a'], { dependsOn: ['other'] })];
     const order = topologicalOrder(revisions).map((r) => r.id);

@@ -15,7 +15,7 @@ import type { BridgeEvent, BridgeReply, BridgeRequestMap } from './protocol.ts';
 
 /** Variables the child may inherit; everything else (tokens, INPUT_*, ACTIONS_*, ...) is dropped. */
 const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'PYTHONPATH', 'SYSTEMROOT'];
-/** Never passed on, even when a user asks for them by name. */
+/** Never inherited unless a user names them in pass-env. */
 const SECRET = /(TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|_KEY$|^INPUT_|^ACTIONS_|^GITHUB_|^RUNNER_)/i;
 
 const LAUNCHER = 'alembic-review-bridge.py';
@@ -39,11 +39,21 @@ export function resolvePython(projectDir: string, explicit: string | undefined):
   return 'python3';
 }
 
+/** The names of pass-env that look secret: passed, because the user named them. */
+export function secretLooking(names: readonly string[]): string[] {
+  return names.filter((name) => SECRET.test(name));
+}
+
 export function pythonEnvironment(passthrough: readonly string[], source: NodeJS.ProcessEnv = process.env) {
   const env: Record<string, string> = {};
-  for (const name of [...INHERITED, ...passthrough]) {
+  for (const name of INHERITED) {
     const value = source[name];
     if (value !== undefined && !SECRET.test(name)) env[name] = value;
+  }
+  // What the user names is passed as named, secret-looking names included.
+  for (const name of passthrough) {
+    const value = source[name];
+    if (value !== undefined) env[name] = value;
   }
   env.PYTHONDONTWRITEBYTECODE = '1';
   env.PYTHONUNBUFFERED = '1';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { Options } from '../options.ts';
 import { Bridge, BridgeFailure, RevisionTimeout, resolvePython } from './bridge.ts';
-import type { HelloResult, LoadResult } from './protocol.ts';
+import type { HelloResult, LoadArgs, LoadResult } from './protocol.ts';
 
 export interface ProjectInfo {
   python: string;
@@ -38,6 +38,7 @@ export function explainBridgeError(error: unknown, python: string): unknown {
   };
   switch (error.kind) {
     case 'python':
+      if (error.payload.cause === 'version') return new UsageError('python', `${error.message}.`);
       return new UsageError(
         'python',
         `The project's Python cannot run Alembic: ${error.message}. Install the project's dependencies (alembic, SQLAlchemy and a PostgreSQL driver such as psycopg) into it, or pass --python with the interpreter that has them (tried: ${python}).`,
@@ -47,16 +48,64 @@ export function explainBridgeError(error: unknown, python: string): unknown {
     case 'graph':
       return new UsageError('graph', `The migration history cannot be read: ${error.message}`);
     case 'env':
-      return new UsageError(
-        'migration-env',
-        `env.py failed before any migration ran${where()}: ${error.message}. Fix env.py or install what it imports into the project's Python (${python}).`,
-        { detail: typeof error.payload.traceback === 'string' ? error.payload.traceback : undefined },
-      );
+      return new UsageError('migration-env', envFailure(error, where(), python), {
+        detail: typeof error.payload.traceback === 'string' ? error.payload.traceback : undefined,
+      });
     case 'unsafe-database':
-      return new UsageError('database', `Stopped for safety: ${error.message}`);
+      return new UsageError('database', `Stopped for safety: ${error.message}.`);
     default:
       return new Error(`internal error in the Python bridge: ${error.message}`, { cause: error });
   }
+}
+
+/** One paragraph per cause of an env.py (or app, or settings) failure, saying what to do. */
+function envFailure(failure: BridgeFailure, where: string, python: string): string {
+  const payload = failure.payload;
+  // One paragraph: the driver's multi-line messages joined.
+  const error = { message: failure.message.replace(/\s+/g, ' ').trim().replace(/\.$/, '') };
+  const text = (key: string): string | undefined => {
+    const value = payload[key];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const names = Array.isArray(payload.settings) ? (payload.settings as unknown[]).map(String) : [];
+  switch (payload.cause) {
+    case 'connection': {
+      const host = text('host');
+      const database = text('database');
+      const tried = [
+        host === undefined ? '' : `host ${host}`,
+        database === undefined ? '' : `database ${database}`,
+      ]
+        .filter((t) => t !== '')
+        .join(', ');
+      return `The project's code tried to connect to its own database${tried === '' ? '' : ` (${tried})`} before any migration ran${where}: ${error.message}. Every SQLAlchemy engine and every psycopg, psycopg2 and asyncpg connect of the project is redirected to the throwaway database, so this was a connection made some other way (another driver, or a subprocess such as psql). Let that code take its URL from config.get_main_option("sqlalchemy.url") or from a variable named in url-env.`;
+    }
+    case 'module':
+      return `env.py failed before any migration ran${where}: the module ${text('module') ?? '(unknown)'} cannot be imported (${error.message}). Install the project's dependencies into the Python the review runs (${python}), or pass --python with the interpreter that has them.`;
+    case 'settings': {
+      const list = names.length === 0 ? 'a setting' : names.join(', ');
+      const variables = names.map((n) => n.toUpperCase()).join(',');
+      return `The project's settings refused to load before any migration ran${where}: ${list} ${names.length > 1 ? 'are' : 'is'} missing or invalid (${error.message}). The project's code runs with a minimal environment: pass what the settings need with --pass-env ${variables || 'NAME'} (pass-env in [tool.alembic-review] or the action), and name the variables that hold the database URL in url-env.`;
+    }
+    case 'flask-app':
+      return `env.py is Flask-Migrate's, but the Flask app was not found${where}: ${error.message}. The review looks for it as \`flask db\` does (FLASK_APP, .flaskenv, wsgi.py or app.py with an app object or a create_app() factory${text('tried') === undefined ? '' : `; tried ${text('tried') ?? ''}`}): pass --flask-app "package.module:create_app()" (flask-app).`;
+    case 'event-loop':
+      return `env.py failed before any migration ran${where} with an event-loop problem: ${error.message}. The review runs env.py in a plain Python process with no event loop running; an async env.py should start its own with asyncio.run(...) as Alembic's async template does, and must not reuse an engine or loop made at import time.`;
+    default:
+      return `env.py failed before any migration ran${where}: ${error.message}. Fix env.py or install what it imports into the project's Python (${python}).`;
+  }
+}
+
+/** The load arguments of the project, for the pull request's tree and the base commit's. */
+export function loadArgs(options: Options): Omit<LoadArgs, 'configFile' | 'tomlFile'> {
+  return {
+    iniSection: options.iniSection,
+    xArgs: options.xArgs,
+    urlEnv: options.urlEnv,
+    ...(options.configFactory === undefined ? {} : { configFactory: options.configFactory }),
+    ...(options.flaskApp === undefined ? {} : { flaskApp: options.flaskApp }),
+    ...(options.driver === undefined ? {} : { driver: options.driver }),
+  };
 }
 
 export async function inspectProject(bridge: Bridge, options: Options): Promise<ProjectInfo> {
@@ -66,8 +115,7 @@ export async function inspectProject(bridge: Bridge, options: Options): Promise<
     const load = await bridge.call('load', {
       configFile: options.configFile,
       tomlFile: options.tomlFile,
-      iniSection: options.iniSection,
-      ...(options.driver === undefined ? {} : { driver: options.driver }),
+      ...loadArgs(options),
     });
     return { python, hello, load };
   } catch (error) {

@@ -19,6 +19,14 @@ export interface LoadArgs {
   configFile: string | null;
   tomlFile: string | null;
   iniSection?: string;
+  /** "package.module:function" returning the Alembic Config, instead of the config file. */
+  configFactory?: string;
+  /** -x key=value arguments, as `alembic -x` passes them to env.py. */
+  xArgs?: string[];
+  /** The Flask app as FLASK_APP names it (default: found as `flask db` finds it). */
+  flaskApp?: string;
+  /** Variables env.py reads its URL from: set before any project code is imported. */
+  urlEnv?: string[];
   driver?: string;
   /** Import the project's code from `to` wherever its import path points into `from` (the base commit's tree). */
   rebase?: { from: string; to: string };
@@ -50,6 +58,8 @@ export interface LoadResult {
   envPy: string;
   heads: string[];
   driver: string;
+  /** env.py is Flask-Migrate's (the app was found and runs every command in its app context). */
+  flask?: boolean;
   revisions: BridgeRevision[];
 }
 
@@ -188,6 +198,8 @@ export interface BridgeRequestMap {
   load: { args: LoadArgs; result: LoadResult };
   upgrade: { args: RunArgs; result: RunResult };
   downgrade: { args: RunArgs; result: RunResult };
+  /** `alembic stamp`: the version table says targets; nothing runs. */
+  stamp: { args: RunArgs; result: RunResult };
   models: { args: ModelsArgs; result: ModelsResult };
   orm: { args: { url: string; expect: ExpectedDatabase }; result: OrmResult };
 }

@@ -90,12 +90,7 @@ export function replayFailures(
       findings.push(revisionTimedOut(outcome.timedOut, file === undefined ? undefined : relative(file)));
     }
   };
-  if (replay.frontier.failure !== null) {
-    findings.push(
-      migrationFailed(replay.frontier.failure, relative, pathOf(replay.frontier.failure.revision), true),
-    );
-  }
-  timeout(replay.frontier);
+  // A failure while building the base is not the change's: replay/base.ts says what happened.
   const failure = replay.withRows.failure;
   if (failure !== null) {
     const empty = replay.withoutRows;

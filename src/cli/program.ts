@@ -36,6 +36,25 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
       '--config <file>',
       'the Alembic config file (default: alembic.ini, else [tool.alembic] in pyproject.toml)',
     )
+    .option('-n, --name <section>', 'the ini section of the Alembic config (default: alembic)')
+    .option(
+      '--config-factory <module:function>',
+      'a function that returns the Alembic Config, for projects that build it in code',
+    )
+    .option(
+      '-x, --x-arg <key=value>',
+      'an argument for env.py, read with context.get_x_argument() (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      '--flask-app <import>',
+      'the Flask app of a Flask-Migrate project (default: as `flask db` finds it)',
+    )
+    .option(
+      '--base-from <how>',
+      'how the database at the base is built: replay (default), models, or schema:FILE (a pg_dump --schema-only file)',
+    )
     .option('--base <ref>', 'git ref to compare with (default: merge-base with the default branch)')
     .option('--since <rev>', 'review every revision after this revision id instead of using git')
     .addOption(
@@ -162,6 +181,12 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
   return {
     projectDir: flags.project,
     config: flags.config,
+    iniSection: flags.name,
+    configFactory: flags.configFactory,
+    // Commander's default is an empty list: then [tool.alembic-review] x-arg applies.
+    xArgs: Array.isArray(flags.xArg) && flags.xArg.length > 0 ? flags.xArg : undefined,
+    flaskApp: flags.flaskApp,
+    baseFrom: flags.baseFrom,
     base: flags.base,
     since: flags.since,
     database: flags.database,

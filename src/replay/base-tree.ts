@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { Bridge } from '../alembic/bridge.ts';
+import { loadArgs } from '../alembic/project.ts';
 import type { LoadResult } from '../alembic/protocol.ts';
 import { errorMessage } from '../errors.ts';
 import type { Options } from '../options.ts';
@@ -106,8 +107,7 @@ export async function openBaseTree(
     const load = await bridge.call('load', {
       configFile,
       tomlFile: tomlFile !== null && (await exists(tomlFile)) ? tomlFile : null,
-      iniSection: options.iniSection,
-      ...(options.driver === undefined ? {} : { driver: options.driver }),
+      ...loadArgs(options),
       rebase: { from: changes.root, to: root },
     });
     return {

@@ -25,6 +25,51 @@ function relativeTo(root: string): (file: string) => string {
   return (file) => path.relative(root, file).split(path.sep).join('/');
 }
 
+/** A Python file under a folder named versions or migrations. */
+const MIGRATION_FILE = /(^|\/)(versions|migrations)\/(.+\/)?[^/]+\.py$/;
+
+/**
+ * No new revision, while the change adds Python files under a folder named
+ * versions or migrations outside the version locations: the tool is looking
+ * in the wrong place (a config built in code, a named ini section).
+ */
+async function refuseMissedRevisions(
+  root: string,
+  sha: string,
+  baseRef: string,
+  load: LoadResult,
+  relative: (file: string) => string,
+): Promise<void> {
+  const everything = await changedFiles(root, sha, [root]);
+  const inside = (file: string): boolean =>
+    load.versionLocations.some((d) => file === d || file.startsWith(d + path.sep));
+  const missed = [...everything.added]
+    .map((file) => realpathOrSelf(file))
+    .filter(
+      (file) =>
+        !inside(file) && MIGRATION_FILE.test(relative(file)) && !/(^|\/)(env|__init__)\.py$/.test(file),
+    )
+    .map(relative)
+    .sort();
+  if (missed.length === 0) return;
+  const searched =
+    load.versionLocations.length === 0
+      ? '(none)'
+      : load.versionLocations.map((d) => relative(d) || '.').join(', ');
+  throw new UsageError(
+    'project',
+    `The change adds ${missed.length === 1 ? 'a Python file' : `${missed.length} Python files`} under a migrations folder (${missed.slice(0, 5).join(', ')}${missed.length > 5 ? ', …' : ''}) but no new revision was found: the review searched the version locations ${searched} (${load.revisions.length} revisions) and compared with ${baseRef}. Point the tool at the project's real Alembic configuration: --config FILE (alembic-config), --name SECTION (ini-section) for a named section of alembic.ini, or --config-factory package.module:function (config-factory) when the project builds its Config in code with several version_locations.`,
+  );
+}
+
+function realpathOrSelf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 export async function findChanges(options: Options, load: LoadResult): Promise<Changes> {
   const gitRoot = await repositoryRoot(options.projectDir);
   const root = realpathSync(gitRoot ?? options.projectDir);
@@ -63,8 +108,10 @@ export async function findChanges(options: Options, load: LoadResult): Promise<C
     sha = await resolveCommit(root, baseRef);
   }
   const changed = await changedFiles(root, sha, load.versionLocations);
+  const plan = makePlan(load.revisions, (r) => changed.added.has(r.path), changed.modified);
+  if (plan.newRevisions.length === 0) await refuseMissedRevisions(root, sha, baseRef, load, relative);
   return {
-    plan: makePlan(load.revisions, (r) => changed.added.has(r.path), changed.modified),
+    plan,
     base: `${baseRef} (${sha.slice(0, 7)})`,
     baseCommit: sha,
     root,

@@ -8,10 +8,17 @@ export interface ReplayPlan {
   newRevisions: BridgeRevision[];
   /** Existing revision files the change edited. */
   modified: BridgeRevision[];
-  /** Heads of the graph without the new revisions: where the replay starts. */
+  /**
+   * Heads of the revisions that are neither new nor descendants of a new one:
+   * where the replay starts.
+   */
   frontier: string[];
   /** Heads of the whole graph: where the replay ends. */
   heads: string[];
+  /** Every revision the replay applies after the frontier, parents first: the new ones, and existing ones re-parented onto them. */
+  replayed: BridgeRevision[];
+  /** Existing revisions that a new revision was inserted before (their ancestry now holds it). */
+  insertedBefore: { revision: BridgeRevision; existing: BridgeRevision }[];
 }
 
 function parentsOf(revision: BridgeRevision): string[] {
@@ -100,11 +107,27 @@ export function makePlan(
   const ordered = topologicalOrder(revisions);
   const newRevisions = ordered.filter(isNew);
   const newIds = new Set(newRevisions.map((r) => r.id));
-  const base = revisions.filter((r) => !newIds.has(r.id));
+  const existing = revisions.filter((r) => !newIds.has(r.id));
+  // An existing revision whose down_revision now points at a new one cannot
+  // be part of the base: the base is what lies below every new revision.
+  const above = new Map<string, string>(); // descendant id -> the new revision it descends from
+  for (const revision of newRevisions) {
+    for (const id of descendantsOf(revisions, revision.id)) if (!above.has(id)) above.set(id, revision.id);
+  }
+  const base = existing.filter((r) => !above.has(r.id));
+  const byId = new Map(revisions.map((r) => [r.id, r]));
+  const insertedBefore = existing
+    .filter((r) => above.has(r.id) && !parentsOf(r).some((p) => above.has(p) && !newIds.has(p)))
+    .map((r) => ({
+      revision: byId.get(parentsOf(r).find((p) => newIds.has(p)) ?? above.get(r.id) ?? '') as BridgeRevision,
+      existing: r,
+    }));
   return {
     newRevisions,
-    modified: base.filter((r) => modifiedPaths.has(r.path)),
+    modified: existing.filter((r) => modifiedPaths.has(r.path)),
     frontier: headsOf(base),
     heads: headsOf(revisions),
+    replayed: ordered.filter((r) => newIds.has(r.id) || above.has(r.id)),
+    insertedBefore,
   };
 }

@@ -13,6 +13,7 @@ import type { Statement } from '../model.ts';
 import { introspect } from '../schema/introspect.ts';
 import type { Schema } from '../schema/types.ts';
 import type { ReplayPlan } from './plan.ts';
+import { buildBase, rebuildBase, type BaseBuild, type BaseSource } from './base.ts';
 import { seedDatabase, type SeedFailure } from './seed.ts';
 
 export interface StepRecord {
@@ -42,6 +43,8 @@ export interface ReplayContext {
 export interface ReplaySettings {
   seedRows: number;
   seedSql: string | undefined;
+  /** How the database at the base is built. */
+  base: BaseSource;
 }
 
 /** A database at the head of the change, with its schema. */
@@ -55,6 +58,8 @@ export interface HeadState {
 export interface Replay {
   /** The upgrade to the base frontier (on the database with rows). */
   frontier: UpgradeOutcome;
+  /** How the base was built (replay, models, schema), and what failed on the way. */
+  base: BaseBuild;
   /** Schema at the base frontier, before seeding; null if the base could not be built. */
   baseSchema: Schema | null;
   /** Rows per "schema.table" at the base after seeding. */
@@ -84,7 +89,7 @@ export function failed(outcome: UpgradeOutcome): boolean {
 /** Upgrades (or downgrades) a database; with capture, one step record per revision. */
 export async function migrate(
   context: ReplayContext,
-  command: 'upgrade' | 'downgrade',
+  command: 'upgrade' | 'downgrade' | 'stamp',
   database: ThrowawayDatabase,
   targets: string[],
   capture: boolean,
@@ -130,10 +135,12 @@ export async function replayChange(
   settings: ReplaySettings,
 ): Promise<Replay> {
   const { provider, log } = context;
-  const rows = await provider.createDatabase('rows');
-  const frontier = await migrate(context, 'upgrade', rows, plan.frontier, false);
+  const base = await buildBase(context, plan, await provider.createDatabase('rows'), settings.base);
+  const rows = base.database;
+  const frontier = base.outcome;
   const replay: Replay = {
     frontier,
+    base,
     baseSchema: null,
     baseRows: {},
     seedFailures: [],
@@ -141,7 +148,7 @@ export async function replayChange(
     withoutRows: null,
     head: null,
   };
-  if (failed(frontier)) return replay;
+  if (base.unavailable !== null || failed(frontier)) return replay;
 
   replay.baseSchema = await introspect(rows.url);
   const targets = plan.newRevisions.length === 0 ? [] : plan.heads;
@@ -169,7 +176,7 @@ export async function replayChange(
   let empty = emptyBase;
   if (empty === null) {
     empty = await provider.createDatabase('empty');
-    const emptyFrontier = await migrate(context, 'upgrade', empty, plan.frontier, false);
+    const emptyFrontier = await rebuildBase(context, plan, empty, base, settings.base);
     if (failed(emptyFrontier)) {
       replay.withoutRows = emptyFrontier;
       return replay;

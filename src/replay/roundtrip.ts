@@ -24,7 +24,8 @@ export async function roundTrip(
   relative: (file: string) => string,
 ): Promise<RoundTrip> {
   const findings: Finding[] = [];
-  const newest = [...plan.newRevisions].reverse();
+  // Everything the replay applied above the base: new revisions and existing ones re-parented onto them.
+  const newest = [...plan.replayed].reverse();
   let downgraded = 0;
   for (const revision of newest) {
     const outcome = await migrate(context, 'downgrade', head.database, [revision.id], false);

@@ -30,6 +30,12 @@ export const RULES: readonly RuleMeta[] = [
     'A revision that already exists on the base branch was edited.',
   ),
   rule('empty-revision', 'graph', 'notice', 'A new revision has no operations.'),
+  rule(
+    'inserted-before-applied-revision',
+    'graph',
+    'error',
+    'A new revision was placed before a revision that already existed at the base.',
+  ),
   // lint: each rule module's meta is the source
   ...LINT_RULES.map(({ meta }) => rule(meta.id, meta.category, meta.defaultSeverity, meta.summary)),
   // runtime

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
 import traceback
 
+from . import redirect
 from .capture import CURRENT, Capture, describe_error, install_hooks
+from .causes import classify
+from .flask_app import app_context
 from .frames import innermost_frame
 from .project import PROJECT, VERSION_TABLE_DEFAULT, require_project
 from .protocol import BridgeError, UnsafeDatabase
 from .stack import with_driver
-
-@contextlib.contextmanager
-def _environment(env):
-    saved = {}
-    for key, value in (env or {}).items():
-        saved[key] = os.environ.get(key)
-        os.environ[key] = value
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
+from .url_env import prepare_url_env, set_url_env
 
 class ConfigureSpy(object):
     """Wraps EnvironmentContext.configure to keep what env.py passed
@@ -106,6 +93,9 @@ def _plan_steps(script, direction, targets, heads):
         return list(script._upgrade_revs(destination, heads))
     if direction == "down":
         return [MigrationStep.downgrade_from_script(script.revision_map, script.get_revision(rev)) for rev in targets]
+    if direction == "stamp":
+        # `alembic stamp`: the version table says targets, nothing runs.
+        return list(script._stamp_revs(tuple(targets), heads))
     return []
 
 
@@ -119,9 +109,10 @@ def run_env(args, emit, direction):
     script = project.script
     config = project.config
     offline = bool(args.get("offline"))
+    step_url = None if offline else args.get("url")
     url = with_driver(args.get("url") or "postgresql://offline@localhost/offline", project.driver)
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    env = dict((name, url) for name in args.get("urlEnv") or [])
+    prepare_url_env(args.get("urlEnv") or [], None)
     capture = Capture(args.get("expect"), args.get("capture", True))
     targets = args.get("targets") or []
     start_from = tuple(args.get("startFrom") or ())
@@ -164,7 +155,8 @@ def run_env(args, emit, direction):
     spy = ConfigureSpy()
     CURRENT["capture"] = capture
     try:
-        with _environment(env), spy:
+        set_url_env(step_url)
+        with redirect.step(step_url), app_context(), spy:
             with EnvironmentContext(
                 config,
                 script,
@@ -188,8 +180,10 @@ def run_env(args, emit, direction):
                 file=failure.get("file"),
                 line=failure.get("line"),
                 traceback=failure.get("traceback"),
+                **classify(error)
             )
     finally:
+        set_url_env(None)
         CURRENT["capture"] = None
         config.output_buffer = None
     PROJECT.configure = spy.kwargs
@@ -242,3 +236,7 @@ def cmd_upgrade(args, emit):
 
 def cmd_downgrade(args, emit):
     return run_env(args, emit, "down")
+
+
+def cmd_stamp(args, emit):
+    return run_env(dict(args, capture=False), emit, "stamp")

@@ -45,6 +45,38 @@ def version_of(module_name):
     return "unknown"
 
 
+# The oldest versions the bridge is tested with (Alembic 1.8 still supports SQLAlchemy 1.3).
+OLDEST_ALEMBIC = (1, 8)
+OLDEST_SQLALCHEMY = (1, 3)
+
+
+def _version_tuple(text):
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:2])
+
+
+def check_versions():
+    """Exit 2 up front, naming what was found, below the supported floor."""
+    import alembic
+    import sqlalchemy
+
+    for name, found, oldest in (
+        ("Alembic", alembic.__version__, OLDEST_ALEMBIC),
+        ("SQLAlchemy", sqlalchemy.__version__, OLDEST_SQLALCHEMY),
+    ):
+        if _version_tuple(found) < oldest:
+            raise BridgeError(
+                "python",
+                "%s %s is installed in the project's Python (%s); alembic-review supports %s %s and newer "
+                "(with Alembic %s and SQLAlchemy %s as the oldest pair). Upgrade it in the project, or pass "
+                "--python with an interpreter that has a supported version"
+                % (
+                    name, found, sys.executable, name, ".".join(map(str, oldest)),
+                    ".".join(map(str, OLDEST_ALEMBIC)), ".".join(map(str, OLDEST_SQLALCHEMY)),
+                ),
+                cause="version",
+            )
+
+
 def cmd_hello(_args, _emit):
     import_stack()
     import alembic
@@ -76,6 +108,18 @@ def sync_driver():
     raise BridgeError(
         "python",
         "no PostgreSQL driver: the Python at %s has neither psycopg (3) nor psycopg2 installed" % sys.executable,
+    )
+
+
+def async_driver():
+    """The async driver for an async engine whose URL names none."""
+    if version_of("asyncpg"):
+        return "asyncpg"
+    if version_of("psycopg"):
+        return "psycopg_async"
+    raise BridgeError(
+        "python",
+        "no async PostgreSQL driver: the Python at %s has neither asyncpg nor psycopg (3) installed" % sys.executable,
     )
 
 

@@ -71,7 +71,8 @@ class Capture(object):
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(
-                "SELECT current_database(), shobj_description(d.oid, 'pg_database') "
+                "SELECT current_database(), shobj_description(d.oid, 'pg_database'), "
+                "coalesce(host(inet_server_addr()), 'local socket'), inet_server_port() "
                 "FROM pg_database d WHERE d.datname = current_database()"
             )
             row = cursor.fetchone()
@@ -80,10 +81,13 @@ class Capture(object):
         name, comment = (row[0], row[1]) if row else (None, None)
         if name != self.expect["name"] or comment != TOKEN_PREFIX + self.expect["token"]:
             self.unsafe = (
-                "env.py connected to database %r, not to the throwaway database %r that alembic-review "
-                "created for this run; no statement was executed there. Make env.py take its URL from "
-                "config.get_main_option('sqlalchemy.url') or from the environment variable named in the "
-                "url-env option." % (name, self.expect["name"])
+                "the project's code connected to database %r on %s port %s, not to the throwaway database %r "
+                "that alembic-review created for this step; no statement was executed there. Every SQLAlchemy "
+                "engine and every psycopg, psycopg2 and asyncpg connect the project makes is redirected to the "
+                "throwaway database, so this connection bypassed them: another driver, or a connection handed "
+                "in from outside the review. Let that code take its URL from "
+                "config.get_main_option('sqlalchemy.url') or from a url-env variable"
+                % (name, row[2] if row else "?", row[3] if row else "?", self.expect["name"])
             )
             raise UnsafeDatabase(self.unsafe)
         info["alembic_review_verified"] = True
@@ -398,15 +402,18 @@ def gated_engine(url, expect):
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
+    from .redirect import own_connections
+
     install_hooks()
     capture = Capture(expect, False)
     previous = CURRENT["capture"]
     CURRENT["capture"] = capture
-    engine = create_engine(with_driver(url, sync_driver()), poolclass=NullPool)
-    try:
-        yield engine
-    except UnsafeDatabase as error:
-        raise BridgeError("unsafe-database", capture.unsafe or str(error))
-    finally:
-        engine.dispose()
-        CURRENT["capture"] = previous
+    with own_connections():
+        engine = create_engine(with_driver(url, sync_driver()), poolclass=NullPool)
+        try:
+            yield engine
+        except UnsafeDatabase as error:
+            raise BridgeError("unsafe-database", capture.unsafe or str(error))
+        finally:
+            engine.dispose()
+            CURRENT["capture"] = previous

@@ -12,7 +12,7 @@ from .models_database import cmd_models
 from .orm import cmd_orm
 from .project import cmd_load
 from .protocol import BridgeError, flush, send
-from .runner import cmd_downgrade, cmd_upgrade
+from .runner import cmd_downgrade, cmd_stamp, cmd_upgrade
 from .stack import cmd_hello
 
 COMMANDS = {
@@ -20,6 +20,7 @@ COMMANDS = {
     "load": cmd_load,
     "upgrade": cmd_upgrade,
     "downgrade": cmd_downgrade,
+    "stamp": cmd_stamp,
     "models": cmd_models,
     "orm": cmd_orm,
 }

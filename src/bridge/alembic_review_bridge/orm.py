@@ -5,14 +5,25 @@ from __future__ import annotations
 import os
 import sys
 
+from . import redirect
 from .capture import describe_error, gated_engine
+from .flask_app import app_context
 from .models_database import table_key
 from .project import require_project
 from .protocol import UnsafeDatabase
 
+def _all_mappers():
+    try:
+        from sqlalchemy.orm.mapper import _mapper_registries  # SQLAlchemy 1.4 and 2.x
+    except ImportError:  # SQLAlchemy 1.3: one registry of mappers
+        from sqlalchemy.orm.mapper import _mapper_registry
+
+        return list(_mapper_registry)
+    return [mapper for registry in list(_mapper_registries) for mapper in list(registry.mappers)]
+
+
 def _mapped_classes(metadatas):
     """Mappers whose table belongs to target_metadata, parents before children."""
-    from sqlalchemy.orm.mapper import _mapper_registries  # SQLAlchemy 1.4 and 2.x
 
     order = {}  # id(table) -> position, parents first
     for metadata in metadatas:
@@ -23,12 +34,11 @@ def _mapped_classes(metadatas):
         for index, table in enumerate(ordered):
             order[id(table)] = index
     mappers = []
-    for registry in list(_mapper_registries):
-        for mapper in list(registry.mappers):
-            table = mapper.local_table
-            if mapper.concrete or table is None or id(table) not in order:
-                continue
-            mappers.append(mapper)
+    for mapper in _all_mappers():
+        table = mapper.local_table
+        if mapper.concrete or table is None or id(table) not in order:
+            continue
+        mappers.append(mapper)
     mappers.sort(key=lambda m: (order.get(id(m.local_table), 0), m.class_.__name__))
     return mappers
 
@@ -146,7 +156,9 @@ def cmd_orm(args, _emit):
     failures = []
     skipped = []
     created = {}  # table key -> {column name: value} of the inserted row
-    with gated_engine(args["url"], args.get("expect")) as engine, engine.connect() as connection:
+    with redirect.step(args["url"]), app_context(), gated_engine(
+        args["url"], args.get("expect")
+    ) as engine, engine.connect() as connection:
         transaction = connection.begin()
         session = Session(bind=connection)
         try:

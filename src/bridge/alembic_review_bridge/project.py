@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
+import configparser
+import importlib
 import io
 import os
+import re
 import sys
+import traceback
 import warnings
 
+from . import flask_app, redirect
+
 from .frames import innermost_frame
-from .protocol import BridgeError
+from .causes import classify
+from .protocol import BridgeError, UnsafeDatabase
 from .rebase import rebase_imports
-from .stack import choose_driver, import_stack
+from .url_env import prepare_url_env
+from .stack import check_versions, choose_driver, import_stack
 
 VERSION_TABLE_DEFAULT = "alembic_version"
+# Alembic's multidb template: per-name upgrade tokens.
+_MULTIDB = re.compile(r"upgrade_token\s*=")
 
 
 class Project(object):
@@ -29,13 +40,52 @@ class Project(object):
 
 PROJECT = Project()
 
+def _factory_config(spec):
+    """The Config a "package.module:function" returns."""
+    from alembic.config import Config
+
+    module_name, _, function_name = spec.partition(":")
+    if not module_name or not function_name:
+        raise BridgeError("project", 'config-factory must look like "package.module:function"; got %r' % spec)
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+        factory = getattr(module, function_name)
+    except ImportError as error:
+        raise BridgeError(
+            "project", "config-factory %s: cannot import %s (%s)" % (spec, module_name, error), cause="module",
+            module=getattr(error, "name", None),
+        )
+    except AttributeError:
+        raise BridgeError("project", "config-factory %s: %s has no function %s" % (spec, module_name, function_name))
+    config = factory()
+    if not isinstance(config, Config):
+        raise BridgeError(
+            "project",
+            "config-factory %s returned %s, not an alembic.config.Config" % (spec, type(config).__name__),
+        )
+    return config
+
+
+def _ini_sections(config_file):
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(config_file, encoding="utf-8")
+    except configparser.Error:
+        return []
+    return [s for s in parser.sections() if parser.has_option(s, "script_location")]
+
+
 def _make_config(args):
     from alembic.config import Config
 
     config_file = args.get("configFile")
     toml_file = args.get("tomlFile")
     section = args.get("iniSection") or "alembic"
-    if toml_file:
+    if args.get("configFactory"):
+        config = _factory_config(args["configFactory"])
+    elif toml_file:
         try:
             config = Config(config_file or None, toml_file=toml_file, ini_section=section)
         except TypeError:
@@ -46,16 +96,47 @@ def _make_config(args):
             )
     else:
         config = Config(config_file, ini_section=section)
+    if not _script_option(config, "script_location") and config_file:
+        directory = os.path.dirname(os.path.abspath(config_file))
+        sections = _ini_sections(config_file)
+        if os.path.exists(os.path.join(directory, "env.py")):
+            # Flask-Migrate's migrations/alembic.ini: the directory is the script location.
+            config.set_main_option("script_location", directory)
+        elif sections and not args.get("configFactory"):
+            raise BridgeError(
+                "project",
+                "%s has no [%s] section with a script_location; its sections with one are %s. Pass the one to "
+                "review with --name SECTION (ini-section)"
+                % (config_file, section, ", ".join("[%s]" % s for s in sections)),
+            )
+    if config.cmd_opts is None:
+        config.cmd_opts = argparse.Namespace()
+    # -x key=value, read by env.py through context.get_x_argument().
+    config.cmd_opts.x = list(args.get("xArgs") or [])
     # env.py checks this to decide between online and offline mode.
     config.attributes["alembic_review"] = True
     return config
 
 
+def _main_option(config, name):
+    from alembic.util import CommandError
+
+    try:
+        return config.get_main_option(name)
+    except CommandError:
+        return None
+
+
 def _script_option(config, name):
+    from alembic.util import CommandError
+
     getter = getattr(config, "get_alembic_option", None)
-    if getter is not None:
-        return getter(name)
-    return config.get_main_option(name)
+    try:
+        if getter is not None:
+            return getter(name)
+        return config.get_main_option(name)
+    except CommandError:  # the config file has no such section
+        return None
 
 
 def _version_locations(script):
@@ -180,6 +261,11 @@ def cmd_load(args, _emit):
     if rebase:
         rebase_imports(rebase["from"], rebase["to"])
     import_stack()
+    check_versions()
+    # Before any of the project's code is imported: its engines, wherever
+    # they are made, and its url-env variables point at no database yet.
+    redirect.install()
+    prepare_url_env(args.get("urlEnv") or [], args.get("configFile"))
     from alembic.script import ScriptDirectory
 
     config = _make_config(args)
@@ -207,6 +293,8 @@ def cmd_load(args, _emit):
             file=error.filename,
             line=error.lineno,
         )
+    except UnsafeDatabase as error:
+        raise BridgeError("unsafe-database", str(error))
     except Exception as error:
         frame = innermost_frame(sys.exc_info()[2], _version_locations(script))
         where = "%s, line %s: " % frame if frame else ""
@@ -231,7 +319,30 @@ def cmd_load(args, _emit):
 
     with io.open(env_py, encoding="utf-8", errors="replace") as handle:
         env_text = handle.read()
-    configured_url = config.get_main_option("sqlalchemy.url")
+    if _MULTIDB.search(env_text):
+        raise BridgeError(
+            "project",
+            "%s is Alembic's multidb template (one engine per name in the `databases` option, each with its own "
+            "upgrade_<name>() functions). alembic-review reviews one database per run and does not support it yet: "
+            "its engines would share one throwaway database" % env_py,
+        )
+    flask = flask_app.uses_flask(env_text, args.get("flaskApp"))
+    if flask:
+        try:
+            flask_app.load_app(args.get("flaskApp"))
+            config = flask_app.configure_callbacks(config)
+        except UnsafeDatabase as error:
+            raise BridgeError("unsafe-database", str(error))
+        except BridgeError:
+            raise
+        except Exception as error:
+            raise BridgeError(
+                "env",
+                "creating the Flask app failed: %s: %s" % (type(error).__name__, error),
+                traceback=traceback.format_exc(),
+                **classify(error)
+            )
+    configured_url = _main_option(config, "sqlalchemy.url")
     driver = choose_driver(configured_url, env_text, args.get("driver"))
 
     PROJECT.config = config
@@ -258,6 +369,7 @@ def cmd_load(args, _emit):
         "envPy": PROJECT.env_py,
         "heads": heads,
         "driver": driver,
+        "flask": flask,
         "revisions": revisions,
     }
 

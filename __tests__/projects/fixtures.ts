@@ -1,0 +1,578 @@
+// Projects as real teams write them, one per pattern, each with a pull
+// request: env.py files that build their URL themselves, cached settings and
+// module-level engines, a Flask-Migrate app factory, an Alembic Config built
+// in code, named ini sections, a history that only create_all + stamp can
+// start, a re-parented revision, a required secret setting, SQLAlchemy 1.3.
+// Their env.py files never use the URL the review gives: the review must
+// redirect their engines.
+import { symlinkSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { AlembicProject, revisionSource, type RevisionSpec } from '../helpers/alembic-project.ts';
+
+export interface Stack {
+  name: string;
+  venv: string;
+}
+
+/** The blog's tables: users and posts (declarative models, SQLAlchemy 1.3 to 2.x). */
+export function blogModels(
+  extraUserColumns = '',
+  declarativeImport = 'from sqlalchemy.orm import declarative_base',
+): string {
+  return `from sqlalchemy import Column, ForeignKey, Integer, String
+${declarativeImport}
+
+Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), nullable=False, unique=True)
+${extraUserColumns}
+
+class Post(Base):
+    __tablename__ = "posts"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False)
+    author_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+`;
+}
+
+export const NICKNAME = '    nickname = Column(String(50))\n';
+
+export const CREATE_BLOG: RevisionSpec = {
+  id: 'a1a1a1a1a1a1',
+  message: 'create users and posts',
+  upgrade: `op.create_table('users',
+    sa.Column('id', sa.Integer(), primary_key=True),
+    sa.Column('email', sa.String(255), nullable=False, unique=True))
+op.create_table('posts',
+    sa.Column('id', sa.Integer(), primary_key=True),
+    sa.Column('title', sa.String(200), nullable=False),
+    sa.Column('author_id', sa.Integer(), sa.ForeignKey('users.id'), nullable=False))`,
+  downgrade: "op.drop_table('posts')\nop.drop_table('users')",
+};
+
+/** The pull request of most fixtures: a nullable column, declared in the model too. */
+export const ADD_NICKNAME: RevisionSpec = {
+  id: 'b2b2b2b2b2b2',
+  down: 'a1a1a1a1a1a1',
+  message: 'add nickname to users',
+  upgrade: "op.add_column('users', sa.Column('nickname', sa.String(50), nullable=True))",
+  downgrade: "op.drop_column('users', 'nickname')",
+};
+
+/** env.py's usual body around a connectable that the project made itself. */
+function envWithEngine(head: string, engine: string): string {
+  return `from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import pool
+${head}
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    connectable = ${engine}
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+`;
+}
+
+const INI = (extra = '') => `[alembic]
+script_location = migrations
+prepend_sys_path = .
+${extra}
+`;
+
+async function start(venv: string): Promise<AlembicProject> {
+  const project = new AlembicProject(mkdtempSync(path.join(tmpdir(), 'ar-real-')));
+  project.write('.gitignore', '.venv\n__pycache__/\ninstance/\n');
+  project.write('app/__init__.py', '');
+  symlinkSync(venv, path.join(project.dir, '.venv'));
+  await project.git('init', '-q', '-b', 'main');
+  return project;
+}
+
+async function withPullRequest(
+  project: AlembicProject,
+  change: (p: AlembicProject) => void,
+): Promise<AlembicProject> {
+  await project.commit('base');
+  await project.pullRequest(change);
+  return project;
+}
+
+/** Settings from parts (POSTGRES_SERVER, POSTGRES_USER, …) in a validating settings class read from .env. */
+export async function urlFromParts(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write(
+    'app/config.py',
+    `import os
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Settings:
+    """Like a pydantic-settings class: fields from the environment, then .env; required ones must be set."""
+
+    required = ("POSTGRES_SERVER", "POSTGRES_USER", "POSTGRES_DB")
+
+    def __init__(self, env_file=".env"):
+        values = {"POSTGRES_PORT": "5432", "POSTGRES_PASSWORD": ""}
+        if os.path.exists(env_file):
+            with open(env_file) as handle:
+                for line in handle:
+                    if "=" in line and not line.lstrip().startswith("#"):
+                        key, _, value = line.strip().partition("=")
+                        values[key] = value
+        values.update((k, v) for k, v in os.environ.items() if k.startswith("POSTGRES_"))
+        missing = [name for name in self.required if not values.get(name)]
+        if missing:
+            raise SettingsError("missing settings: %s" % ", ".join(missing))
+        self.values = values
+
+    @property
+    def SQLALCHEMY_DATABASE_URI(self):
+        v = self.values
+        return "postgresql://%s:%s@%s:%s/%s" % (
+            v["POSTGRES_USER"], v["POSTGRES_PASSWORD"], v["POSTGRES_SERVER"], v["POSTGRES_PORT"], v["POSTGRES_DB"])
+
+
+settings = Settings()
+`,
+  );
+  project.write(
+    '.env',
+    'POSTGRES_SERVER=db\nPOSTGRES_USER=app\nPOSTGRES_PASSWORD=changethis\nPOSTGRES_DB=app\n',
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import engine_from_config\n\nfrom app.config import settings\nfrom app.models import Base',
+      `engine_from_config(
+        {"sqlalchemy.url": settings.SQLALCHEMY_DATABASE_URI}, prefix="sqlalchemy.", poolclass=pool.NullPool
+    )`,
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    p.addRevision(ADD_NICKNAME);
+  });
+}
+
+/** @lru_cache settings and a module-level engine with a pool, imported by env.py; the PR fails only with rows. */
+export async function cachedSettings(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write(
+    'app/settings.py',
+    `import os
+from functools import lru_cache
+
+
+class Settings:
+    def __init__(self):
+        self.database_url = os.environ.get("DATABASE_URL", "postgresql://app:app@localhost:5432/app")
+
+
+@lru_cache()
+def get_settings():
+    return Settings()
+`,
+  );
+  project.write(
+    'app/db.py',
+    `from sqlalchemy import create_engine
+
+from app.settings import get_settings
+
+# Created once, at import; its pool keeps connections between uses.
+engine = create_engine(get_settings().database_url, pool_pre_ping=True)
+`,
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'migrations/env.py',
+    envWithEngine('from app.db import engine\nfrom app.models import Base', 'engine'),
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels('    display_name = Column(String(100), nullable=False)\n'));
+    p.addRevision({
+      id: 'c3c3c3c3c3c3',
+      down: 'a1a1a1a1a1a1',
+      message: 'add display_name to users',
+      upgrade: "op.add_column('users', sa.Column('display_name', sa.String(100), nullable=False))",
+      downgrade: "op.drop_column('users', 'display_name')",
+    });
+  });
+}
+
+/** A Flask app factory with Flask-SQLAlchemy (sqlite by default) and `flask db init`'s migrations directory. */
+export async function flaskMigrate(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  const models = (extra: string) => `from blog import db
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(255), nullable=False, unique=True)
+${extra}
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(200), nullable=False)
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+`;
+  project.write(
+    'blog/__init__.py',
+    `import os
+
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+migrate = Migrate()
+
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL", "sqlite:///blog.db")
+    db.init_app(app)
+    migrate.init_app(app, db)
+    from blog import models  # noqa: F401
+
+    return app
+`,
+  );
+  project.write('blog/models.py', models(''));
+  project.write('wsgi.py', 'from blog import create_app\n\napp = create_app()\n');
+  // The migrations directory exactly as `flask db init` of this Flask-Migrate writes it.
+  await execa(path.join(stack.venv, 'bin/flask'), ['--app', 'wsgi', 'db', 'init'], { cwd: project.dir });
+  const flaskRevision = (spec: RevisionSpec): void => {
+    project.write(`migrations/versions/${spec.id}_rev.py`, revisionSource(spec));
+  };
+  flaskRevision(CREATE_BLOG);
+  await project.commit('base');
+  await project.pullRequest((p) => {
+    p.write('blog/models.py', models('    nickname = db.Column(db.String(50))\n'));
+    p.write(`migrations/versions/${ADD_NICKNAME.id}_rev.py`, revisionSource(ADD_NICKNAME));
+  });
+  return project;
+}
+
+/** No alembic.ini: a function builds the Config, with two version locations (core and billing). */
+export async function configFactory(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write(
+    'app/migrations/config.py',
+    `import os
+
+from alembic.config import Config
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def alembic_config():
+    config = Config()
+    config.set_main_option("script_location", HERE)
+    config.set_main_option("version_path_separator", "space")
+    config.set_main_option(
+        "version_locations", "%s %s" % (os.path.join(HERE, "versions"), os.path.join(HERE, "billing"))
+    )
+    return config
+`,
+  );
+  project.write('app/migrations/__init__.py', '');
+  project.write('app/models.py', blogModels());
+  project.write(
+    'app/migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app.models import Base',
+      'create_engine("postgresql://app@localhost/app", poolclass=pool.NullPool)',
+    ),
+  );
+  project.write(
+    'pyproject.toml',
+    '[tool.alembic-review]\nconfig-factory = "app.migrations.config:alembic_config"\n',
+  );
+  project.addRevision({ ...CREATE_BLOG, dir: 'app/migrations/versions' });
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    p.addRevision({ ...ADD_NICKNAME, dir: 'app/migrations/billing' });
+  });
+}
+
+/** An alembic.ini with only named sections ([core], [tenant]); the review picks one with ini-section. */
+export async function namedSections(
+  stack: Stack,
+  reviewSettings = 'ini-section = "core"\nx-arg = ["tenant=acme"]\n',
+): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write(
+    'alembic.ini',
+    `[core]
+script_location = migrations/core
+prepend_sys_path = .
+sqlalchemy.url = postgresql://app@localhost/core
+
+[tenant]
+script_location = migrations/tenant
+prepend_sys_path = .
+sqlalchemy.url = postgresql://app@localhost/tenant
+`,
+  );
+  if (reviewSettings !== '') project.write('pyproject.toml', `[tool.alembic-review]\n${reviewSettings}`);
+  project.write('app/models.py', blogModels());
+  const env = envWithEngine(
+    `from sqlalchemy import engine_from_config
+
+from app.models import Base
+
+# The tenant comes from \`alembic -x tenant=...\`, as multi-tenant projects pass it.
+if context.get_x_argument(as_dictionary=True).get("tenant") != "acme":
+    raise SystemExit("pass -x tenant=acme")`,
+    'engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)',
+  );
+  project.write('migrations/core/env.py', env);
+  project.write('migrations/tenant/env.py', env);
+  project.write('migrations/tenant/versions/.keep', '');
+  project.addRevision({ ...CREATE_BLOG, dir: 'migrations/core/versions' });
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    p.addRevision({ ...ADD_NICKNAME, dir: 'migrations/core/versions' });
+  });
+}
+
+/**
+ * Fresh databases come from create_all() + `alembic stamp head`: the first
+ * revision alters a table no revision creates, so the history does not replay
+ * from an empty database.
+ */
+export async function createAllAndStamp(stack: Stack, reviewSettings = ''): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  if (reviewSettings !== '') project.write('pyproject.toml', `[tool.alembic-review]\n${reviewSettings}`);
+  const models = (extra: string) => blogModels(`    bio = Column(String(500))\n${extra}`);
+  project.write('app/models.py', models(''));
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app.models import Base',
+      'create_engine("postgresql://app@localhost/app", poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision({
+    id: 'a1a1a1a1a1a1',
+    message: 'add bio to users (the tables came from create_all)',
+    upgrade: "op.add_column('users', sa.Column('bio', sa.String(500)))",
+    downgrade: "op.drop_column('users', 'bio')",
+  });
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', models(NICKNAME));
+    p.addRevision(ADD_NICKNAME);
+  });
+}
+
+/** The PR inserts a revision before one that already existed (re-pointing its down_revision). */
+export async function reparented(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  const models = (extra: string) => blogModels(`    bio = Column(String(500))\n${extra}`);
+  project.write('app/models.py', models(''));
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'import os\n\nfrom sqlalchemy import create_engine\n\nfrom app.models import Base',
+      'create_engine(os.environ.get("DATABASE_URL", "postgresql://localhost/app"), poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  const bio: RevisionSpec = {
+    id: 'd4d4d4d4d4d4',
+    down: 'a1a1a1a1a1a1',
+    message: 'add bio to users',
+    upgrade: "op.add_column('users', sa.Column('bio', sa.String(500)))",
+    downgrade: "op.drop_column('users', 'bio')",
+  };
+  project.addRevision(bio);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', models(NICKNAME));
+    p.addRevision(ADD_NICKNAME);
+    p.addRevision({ ...bio, down: ADD_NICKNAME.id });
+  });
+}
+
+/** Settings that require SECRET_KEY from the environment (the review passes it with pass-env). */
+export async function requiredSecret(
+  stack: Stack,
+  reviewSettings = 'pass-env = ["SECRET_KEY"]\n',
+): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  if (reviewSettings !== '') project.write('pyproject.toml', `[tool.alembic-review]\n${reviewSettings}`);
+  project.write(
+    'app/settings.py',
+    `import os
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://app@localhost/app")
+`,
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app import settings\nfrom app.models import Base',
+      'create_engine(settings.DATABASE_URL, poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    p.addRevision(ADD_NICKNAME);
+  });
+}
+
+/** A plain project on SQLAlchemy 1.3 (declarative_base from sqlalchemy.ext.declarative). */
+export async function sqlalchemy13(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  const declarative = 'from sqlalchemy.ext.declarative import declarative_base';
+  project.write('alembic.ini', INI('sqlalchemy.url = postgresql://app@localhost/app'));
+  project.write('app/models.py', blogModels('', declarative));
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import engine_from_config\n\nfrom app.models import Base',
+      'engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME, declarative));
+    p.addRevision(ADD_NICKNAME);
+  });
+}
+
+/** An async env.py around a module-level async engine made from cached settings (asyncpg, pooled). */
+export async function asyncCachedEngine(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write(
+    'app/db.py',
+    `import os
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+@lru_cache()
+def database_url():
+    return os.environ.get("DATABASE_URL", "postgresql+asyncpg://app:app@db:5432/app")
+
+
+engine = create_async_engine(database_url())
+`,
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'migrations/env.py',
+    `import asyncio
+
+from alembic import context
+
+from app.db import engine
+from app.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def do_run_migrations(connection):
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations():
+    async with engine.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+
+
+asyncio.run(run_async_migrations())
+`,
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels('    display_name = Column(String(100), nullable=False)\n'));
+    p.addRevision({
+      id: 'c3c3c3c3c3c3',
+      down: 'a1a1a1a1a1a1',
+      message: 'add display_name to users',
+      upgrade: "op.add_column('users', sa.Column('display_name', sa.String(100), nullable=False))",
+      downgrade: "op.drop_column('users', 'display_name')",
+    });
+  });
+}
+
+/** Settings that require DATABASE_URL at import time and refuse a URL with a +driver (the review sets it with url-env). */
+export async function requiredUrl(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write('pyproject.toml', '[tool.alembic-review]\nurl-env = ["DATABASE_URL"]\n');
+  project.write(
+    'app/settings.py',
+    `import os
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+if not DATABASE_URL.startswith("postgresql://"):
+    raise ValueError("DATABASE_URL must be a postgresql:// URL, got %r" % DATABASE_URL)
+`,
+  );
+  // The models import the settings: they are read when the revision files are loaded.
+  project.write('app/models.py', `from app import settings  # noqa: F401\n${blogModels()}`);
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app import settings\nfrom app.models import Base',
+      'create_engine(settings.DATABASE_URL, poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', `from app import settings  # noqa: F401\n${blogModels(NICKNAME)}`);
+    p.write(
+      `migrations/versions/${ADD_NICKNAME.id}_rev.py`,
+      `import app.models  # noqa: F401\n${revisionSource(ADD_NICKNAME)}`,
+    );
+  });
+}

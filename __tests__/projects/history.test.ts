@@ -1,0 +1,84 @@
+// Histories that do not replay as they are: fresh databases made with
+// create_all + stamp, a revision inserted before one that already ran,
+// SQLAlchemy 1.3.
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { query } from '../helpers/cli.ts';
+import { createAllAndStamp, reparented, sqlalchemy13 } from './fixtures.ts';
+import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_SA13 } from './review.ts';
+
+const keep = fixtureProjects();
+
+const DUMPED_SCHEMA = `CREATE TABLE users (id SERIAL PRIMARY KEY, email VARCHAR(255) NOT NULL UNIQUE, bio VARCHAR(500));
+CREATE TABLE posts (id SERIAL PRIMARY KEY, title VARCHAR(200) NOT NULL, author_id INTEGER NOT NULL REFERENCES users (id));`;
+
+describe.each(STACKS)('on $name', (stack) => {
+  it('builds the base from the base commit models when an old revision fails, with a notice', async () => {
+    const run = await reviewFixture(keep(await createAllAndStamp(stack)));
+    expect(run.code, run.stderr).toBe(0);
+    const report = expectComplete(run, 'b2b2b2b2b2b2', {
+      allowIncomplete: /base history cannot be replayed/,
+    });
+    const [notice] = byRule(report, 'review-incomplete');
+    expect(notice?.message).toMatch(
+      /revision a1a1a1a1a1a1 \(migrations\/versions\/a1a1a1a1a1a1_rev\.py\) fails: .*relation "users" does not exist.*built from the base commit's models/,
+    );
+    expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  it('builds the base from the models with base = "models", without a notice', async () => {
+    const run = await reviewFixture(keep(await createAllAndStamp(stack, 'base = "models"\n')));
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
+  });
+
+  it('replays a revision inserted before an applied one and reports it', async () => {
+    const run = await reviewFixture(keep(await reparented(stack)));
+    expect(run.code, run.stderr).toBe(1);
+    const report = expectComplete(run, 'b2b2b2b2b2b2');
+    const [inserted] = byRule(report, 'inserted-before-applied-revision');
+    expect(inserted).toMatchObject({
+      severity: 'error',
+      revision: 'b2b2b2b2b2b2',
+      file: 'migrations/versions/b2b2b2b2b2b2_rev.py',
+    });
+    expect(inserted?.message).toMatch(/placed before revision d4d4d4d4d4d4 .*will never run it/);
+    expect(inserted?.suggestion?.text).toMatch(/alembic merge/);
+    expect(byRule(report, 'modified-existing-revision').map((f) => f.revision)).toEqual(['d4d4d4d4d4d4']);
+    expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.ruleId)).toEqual([
+      'inserted-before-applied-revision',
+    ]);
+  });
+});
+
+describe('base = "schema:FILE"', () => {
+  const [stack] = STACKS as [(typeof STACKS)[number]];
+
+  it('starts from a pg_dump --schema-only file of the base, stamped with the base heads', async () => {
+    const project = keep(await createAllAndStamp(stack, 'base = "schema:db/schema.sql"\n'));
+    // The production schema at the base, dumped by pg_dump from a database made by create_all.
+    const name = `ar_dump_${randomBytes(4).toString('hex')}`;
+    await query(`CREATE DATABASE ${name}`);
+    try {
+      await execa('psql', ['-q', '-h', '127.0.0.1', '-U', 'postgres', '-d', name, '-c', DUMPED_SCHEMA]);
+      const dump = await execa('pg_dump', ['--schema-only', '-h', '127.0.0.1', '-U', 'postgres', name]);
+      project.write('db/schema.sql', dump.stdout);
+    } finally {
+      await query(`DROP DATABASE ${name}`);
+    }
+    await project.commit('the schema dump');
+    const run = await reviewFixture(project);
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
+  });
+});
+
+describe('SQLAlchemy 1.3 (Alembic 1.8)', () => {
+  it('gets a complete review', async () => {
+    const run = await reviewFixture(keep(await sqlalchemy13({ name: 'sa13', venv: VENV_SA13 })));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.report?.environment.sqlalchemy).toMatch(/^1\.3\./);
+    expectComplete(run, 'b2b2b2b2b2b2');
+  });
+});

@@ -1,0 +1,77 @@
+// Project layouts the stock env.py does not have: Flask-Migrate's app
+// factory and migrations directory, an Alembic Config built in code with
+// two version locations, an alembic.ini with only named sections.
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { configFactory, flaskMigrate, namedSections } from './fixtures.ts';
+import { expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
+
+const keep = fixtureProjects();
+
+describe.each(STACKS)('on $name', (stack) => {
+  it('reviews a Flask-Migrate app factory (sqlite by default) with nothing passed', async () => {
+    const run = await reviewFixture(keep(await flaskMigrate(stack)));
+    expect(run.code, run.stderr).toBe(0);
+    const report = expectComplete(run, 'b2b2b2b2b2b2');
+    expect(report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.path).toBe(
+      'migrations/versions/b2b2b2b2b2b2_rev.py',
+    );
+  });
+
+  it('reviews a Config built by a function with two version locations (config-factory)', async () => {
+    const run = await reviewFixture(keep(await configFactory(stack)));
+    expect(run.code, run.stderr).toBe(0);
+    const report = expectComplete(run, 'b2b2b2b2b2b2');
+    expect(report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.path).toBe(
+      'app/migrations/billing/b2b2b2b2b2b2_rev.py',
+    );
+  });
+
+  it('reviews a named ini section (ini-section)', async () => {
+    const run = await reviewFixture(keep(await namedSections(stack)));
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
+  });
+});
+
+describe('pointing the tool at the configuration', () => {
+  const [stack] = STACKS as [(typeof STACKS)[number]];
+
+  it('lists the named sections when none is chosen', async () => {
+    const run = await reviewFixture(keep(await namedSections(stack, '')));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /has no \[alembic\] section .*\[core\], \[tenant\]\. Pass the one to review with --name/,
+    );
+  });
+
+  it('says what it searched when the change adds revision files outside the version locations', async () => {
+    const project = keep(await configFactory(stack));
+    // The same project with an alembic.ini that knows only the first version location.
+    project.write('alembic.ini', '[alembic]\nscript_location = app/migrations\nprepend_sys_path = .\n');
+    project.write('pyproject.toml', '');
+    await project.commit('an alembic.ini without the billing location');
+    const run = await reviewFixture(project);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(
+      /adds a Python file under a migrations folder \(app\/migrations\/billing\/b2b2b2b2b2b2_rev\.py\) but no new revision was found: the review searched the version locations app\/migrations\/versions \(1 revisions\)/,
+    );
+    expect(run.stderr).toMatch(/--config-factory package\.module:function/);
+  });
+});
+
+describe("Alembic's multidb template", () => {
+  it('is refused up front with a clear message instead of sharing one database', async () => {
+    const project = keep(await namedSections(STACKS[1] as (typeof STACKS)[number]));
+    await execa(path.join(project.dir, '.venv/bin/alembic'), ['init', '-t', 'multidb', 'multi'], {
+      cwd: project.dir,
+    });
+    project.write('alembic.ini', '[alembic]\nscript_location = multi\ndatabases = engine1, engine2\n');
+    project.write('pyproject.toml', '');
+    await project.commit('the multidb template');
+    const run = await reviewFixture(project);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/is Alembic's multidb template .*does not support it yet/);
+  });
+});
