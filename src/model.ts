@@ -31,6 +31,8 @@ export interface Finding {
   suggestion?: Suggestion;
   /** Rule-specific structured facts (expected/actual for drift, SQLSTATE, ...). */
   details?: Record<string, unknown>;
+  /** "pr": this change introduced it; "base": already true at the base commit. */
+  origin?: 'pr' | 'base';
 }
 
 /** A relation lock the migration's backend acquired with a statement. */
@@ -108,6 +110,8 @@ export interface Review {
   summary: Summary;
   revisions: Revision[];
   findings: Finding[];
+  /** Findings of the base that this change fixes (when the base was reviewed too). */
+  fixed?: Finding[];
   /** Milliseconds per pipeline stage, in the order they ran. */
   timings: Record<string, number>;
   environment: EnvironmentInfo;

@@ -1,0 +1,134 @@
+// Related findings said once: a type change that rewrote its table is one
+// finding (change-column-type, with the rewrite it caused), not two; the
+// revisions of one transaction without a lock_timeout get one
+// missing-lock-timeout; drift that differs in name only is one notice that
+// lists every object. Runs on the findings after the policy, so ignores and
+// severities apply to each original finding.
+import { compareSeverity, type Finding } from '../model.ts';
+import { findingChange, findingObjects } from '../rules/objects.ts';
+
+export interface Layout {
+  /** The new revisions ran in one transaction (Alembic's default: no transaction_per_migration). */
+  oneTransaction: boolean;
+}
+
+export function combineFindings(findings: readonly Finding[], layout: Layout): Finding[] {
+  let combined = rewritesIntoTypeChanges(findings);
+  if (layout.oneTransaction) combined = lockTimeoutPerTransaction(combined);
+  return nameOnlyDrift(combined);
+}
+
+const moreSevere = (a: Finding, b: Finding): Finding['severity'] =>
+  compareSeverity(a.severity, b.severity) <= 0 ? a.severity : b.severity;
+
+/** Where a statement-level finding is: the same statement of the same revision. */
+const statementKey = (f: Finding): string =>
+  `${f.revision ?? ''}|${f.file ?? ''}|${f.line ?? ''}|${f.table ?? ''}`;
+
+function rewritesIntoTypeChanges(findings: readonly Finding[]): Finding[] {
+  const typeChanges = new Map<string, Finding>();
+  for (const f of findings) {
+    if (f.ruleId === 'change-column-type' && !typeChanges.has(statementKey(f)))
+      typeChanges.set(statementKey(f), f);
+  }
+  const rewrites = new Map<Finding, Finding>(); // type change → the rewrite it absorbs
+  const absorbed = new Set<Finding>();
+  for (const f of findings) {
+    if (f.ruleId !== 'table-rewrite') continue;
+    const change = typeChanges.get(statementKey(f));
+    if (change === undefined || change.origin !== f.origin || rewrites.has(change)) continue;
+    rewrites.set(change, f);
+    absorbed.add(f);
+  }
+  return findings
+    .filter((f) => !absorbed.has(f))
+    .map((f) => {
+      const rewrite = rewrites.get(f);
+      if (rewrite === undefined) return f;
+      const rows = rewrite.details?.rows;
+      const said = f.details?.rewrote === true;
+      return {
+        ...f,
+        severity: moreSevere(f, rewrite),
+        message: said
+          ? `${f.message}${typeof rows === 'number' ? ` (${rows} rows here, all copied)` : ''}`
+          : `${f.message} The replay saw it: ${rewrite.message}`,
+        details: { ...f.details, rewrote: true, ...(typeof rows === 'number' ? { rows } : {}) },
+      };
+    });
+}
+
+function lockTimeoutPerTransaction(findings: readonly Finding[]): Finding[] {
+  const unguarded = findings.filter((f) => f.ruleId === 'missing-lock-timeout' && f.origin !== 'base');
+  const [first, ...others] = unguarded;
+  if (first === undefined || others.length === 0) return [...findings];
+  const tablesOf = (f: Finding): string[] => {
+    const tables = f.details?.tables;
+    return Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string') : [];
+  };
+  const revisions = [...new Set(others.map((f) => f.revision ?? '?'))];
+  const later = [...new Set(others.flatMap(tablesOf))];
+  const merged: Finding = {
+    ...first,
+    severity: others.reduce((s, f) => moreSevere({ ...f, severity: s }, f), first.severity),
+    message: `${first.message} The upgrade runs the new revisions in one transaction, so the lock_timeout that guards this statement guards the later ones too: ${revisions.join(', ')} also ${later.length === 0 ? 'lock tables' : `lock ${later.join(', ')}`} without one.`,
+    details: {
+      ...first.details,
+      tables: [...new Set([...tablesOf(first), ...later])],
+      revisions: [first.revision ?? '?', ...revisions],
+    },
+  };
+  const dropped = new Set(others);
+  return findings.filter((f) => !dropped.has(f)).map((f) => (f === first ? merged : f));
+}
+
+const NAME_ONLY = new Set(['renamed', 'enforced-by-index', 'enforced-by-constraint']);
+
+function nameOnly(f: Finding): boolean {
+  return f.category === 'drift' && f.severity === 'notice' && NAME_ONLY.has(findingChange(f));
+}
+
+/** One notice per origin for the drift that differs in name only. */
+function nameOnlyDrift(findings: readonly Finding[]): Finding[] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings.filter(nameOnly)) {
+    const origin = f.origin ?? 'pr';
+    groups.set(origin, [...(groups.get(origin) ?? []), f]);
+  }
+  const replacement = new Map<Finding, Finding | null>();
+  for (const group of groups.values()) {
+    const [first] = group;
+    if (first === undefined || group.length < 2) continue;
+    for (const f of group) replacement.set(f, null);
+    replacement.set(first, nameOnlyNotice(group));
+  }
+  return findings.flatMap((f) => {
+    const replaced = replacement.get(f);
+    return replaced === undefined ? [f] : replaced === null ? [] : [replaced];
+  });
+}
+
+function nameOnlyNotice(group: readonly Finding[]): Finding {
+  const [head] = group;
+  if (head === undefined) throw new Error('empty group');
+  // Several tables: the notice is about none of them in particular.
+  const { table, column: _column, ...first } = head;
+  const oneTable = group.every((f) => f.table === table);
+  const objects = group.map((f) => ({
+    ruleId: f.ruleId,
+    table: f.table ?? null,
+    objects: findingObjects(f),
+    message: f.message,
+  }));
+  const codes = group.map((f) => f.suggestion?.code).filter((c): c is string => c !== undefined && c !== '');
+  return {
+    ...first,
+    ...(oneTable && table !== undefined ? { table } : {}),
+    message: `${group.length} indexes and constraints differ from the models in name only (the database enforces the same thing under another name): ${group.map((f) => f.message.replace(/\.$/, '')).join('; ')}.`,
+    details: { change: 'renamed', objects },
+    suggestion: {
+      text: "Rename them to the models' names in a new revision, or give the models' MetaData the naming_convention the migrations used, so that both agree.",
+      ...(codes.length === 0 ? {} : { code: codes.join('\n') }),
+    },
+  };
+}
