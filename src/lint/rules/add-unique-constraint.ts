@@ -1,9 +1,8 @@
 // ADD UNIQUE (or ADD COLUMN ... UNIQUE) on a live table builds the unique
 // index inside ALTER TABLE, under an ACCESS EXCLUSIVE lock: reads and writes
 // wait until every row is indexed.
-import { schemaArg, sqlIdentifier, sqlTable } from '../alembic-code.ts';
+import { constraintUsingIndex } from '../alembic-code.ts';
 import { identifierName } from '../names.ts';
-import { py, pyList } from '../python.ts';
 import { actionsOf, columnName, constraintsOf, plainColumns } from '../syntax.ts';
 import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
 
@@ -32,11 +31,7 @@ const rule: LintRule = {
         ...(columns.length === 1 && columns[0] !== undefined ? { column: columns[0] } : {}),
         suggestion: {
           text: `${first}Build the unique index CONCURRENTLY, then attach it as the constraint: USING INDEX takes only a brief lock.`,
-          code: [
-            'with op.get_context().autocommit_block():',
-            `    op.create_index(${py(name)}, ${py(table.name)}, ${pyList(columns)}${schemaArg(table)}, unique=True, postgresql_concurrently=True)`,
-            `op.execute(${py(`ALTER TABLE ${sqlTable(table)} ADD CONSTRAINT ${sqlIdentifier(name)} UNIQUE USING INDEX ${sqlIdentifier(name)}`)})`,
-          ].join('\n'),
+          code: constraintUsingIndex(table, name, columns, 'UNIQUE'),
         },
       });
     };
