@@ -1,5 +1,7 @@
 // Related findings said once: a type change that rewrote its table is one
-// finding (change-column-type, with the rewrite it caused), not two; the
+// finding (change-column-type, with the rewrite it caused), not two; a model
+// that cannot be stored because a column or table is missing is said by that
+// drift finding, not by a second error from the ORM smoke test; the
 // revisions of one transaction without a lock_timeout get one
 // missing-lock-timeout; drift that differs in name only is one notice that
 // lists every object. Runs on the findings after the policy, so ignores and
@@ -13,7 +15,7 @@ export interface Layout {
 }
 
 export function combineFindings(findings: readonly Finding[], layout: Layout): Finding[] {
-  let combined = rewritesIntoTypeChanges(findings);
+  let combined = ormFailuresIntoDrift(rewritesIntoTypeChanges(findings));
   if (layout.oneTransaction) combined = lockTimeoutPerTransaction(combined);
   return nameOnlyDrift(combined);
 }
@@ -54,6 +56,40 @@ function rewritesIntoTypeChanges(findings: readonly Finding[]): Finding[] {
           ? `${f.message}${typeof rows === 'number' ? ` (${rows} rows here, all copied)` : ''}`
           : `${f.message} The replay saw it: ${rewrite.message}`,
         details: { ...f.details, rewrote: true, ...(typeof rows === 'number' ? { rows } : {}) },
+      };
+    });
+}
+
+/** SQLSTATEs of an ORM insert that fails because the table or a column is not there. */
+const MISSING_OBJECT = new Set(['42703', '42P01']);
+
+function ormFailuresIntoDrift(findings: readonly Finding[]): Finding[] {
+  const explains = (f: Finding, orm: Finding): boolean =>
+    (f.ruleId === 'drift-column-missing' || f.ruleId === 'drift-table-missing') &&
+    f.table === orm.table &&
+    f.origin === orm.origin;
+  const merged = new Map<Finding, Finding[]>();
+  const absorbed = new Set<Finding>();
+  for (const orm of findings) {
+    const sqlstate = orm.details?.sqlstate;
+    if (orm.ruleId !== 'orm-insert-failed' || typeof sqlstate !== 'string' || !MISSING_OBJECT.has(sqlstate))
+      continue;
+    const drift = findings.find((f) => explains(f, orm));
+    if (drift === undefined) continue;
+    merged.set(drift, [...(merged.get(drift) ?? []), orm]);
+    absorbed.add(orm);
+  }
+  return findings
+    .filter((f) => !absorbed.has(f))
+    .map((f) => {
+      const orms = merged.get(f);
+      if (orms === undefined) return f;
+      const classes = orms.map((o) => String(o.details?.className ?? '?'));
+      return {
+        ...f,
+        severity: orms.reduce((s, o) => moreSevere({ ...o, severity: s }, o), f.severity),
+        message: `${f.message} The application fails on it: storing ${classes.join(', ')} through a Session fails (the ORM smoke test).`,
+        details: { ...f.details, ormFailures: classes },
       };
     });
 }
