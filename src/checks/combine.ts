@@ -85,8 +85,15 @@ function ormFailuresIntoDrift(findings: readonly Finding[]): Finding[] {
       const orms = merged.get(f);
       if (orms === undefined) return f;
       const classes = orms.map((o) => String(o.details?.className ?? '?'));
+      const [orm] = orms;
+      // Where the model class is, when the drift finding points nowhere.
+      const at =
+        f.file === undefined && orm?.file !== undefined
+          ? { file: orm.file, ...(orm.line === undefined ? {} : { line: orm.line }) }
+          : {};
       return {
         ...f,
+        ...at,
         severity: orms.reduce((s, o) => moreSevere({ ...o, severity: s }, o), f.severity),
         message: `${f.message} The application fails on it: storing ${classes.join(', ')} through a Session fails (the ORM smoke test).`,
         details: { ...f.details, ormFailures: classes },
