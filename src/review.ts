@@ -35,6 +35,7 @@ import { findChanges, type Changes } from './replay/changes.ts';
 import { buildModels, modelDrift, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
 import {
+  failed,
   replayChange,
   revisionRun,
   toStatement,
@@ -159,7 +160,9 @@ async function reviewOnDatabase(
   if (replay.head === null) {
     findings.push(
       reviewIncomplete(
-        'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',
+        failed(replay.frontier)
+          ? 'The history up to the base fails to apply (see migration-failed), so the new revisions were not replayed: their SQL, drift, the ORM smoke test and the downgrade round trip were not checked.'
+          : 'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',
       ),
     );
   } else {

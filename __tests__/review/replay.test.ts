@@ -145,9 +145,13 @@ describe('replay with rows', () => {
     const shrink = revision?.statements.find((s) => s.sql.includes('users'));
     expect(shrink?.rewrote).toEqual(['users']);
     expect(shrink?.locks).toContainEqual({ relation: 'users', mode: 'AccessExclusiveLock' });
-    const rewrites = byRule(run.report, 'table-rewrite');
-    expect(rewrites.map((f) => f.table)).toEqual(['users']);
-    expect(rewrites[0]?.line).toBe(16);
+    // The rewrite and the type change that caused it: one finding.
+    expect(byRule(run.report, 'table-rewrite')).toEqual([]);
+    const rewrites = byRule(run.report, 'change-column-type');
+    expect(rewrites.map((f) => [f.table, f.line, f.details?.rewrote, f.details?.rows])).toEqual([
+      ['users', 16, true, 3],
+    ]);
+    expect(rewrites[0]?.message).toMatch(/rewrote users on the replay.*\(3 rows here, all copied\)/);
     expect(
       byRule(run.report, 'access-exclusive-lock')
         .map((f) => f.table)

@@ -54,7 +54,7 @@ function rewritesIntoTypeChanges(findings: readonly Finding[]): Finding[] {
         severity: moreSevere(f, rewrite),
         message: said
           ? `${f.message}${typeof rows === 'number' ? ` (${rows} rows here, all copied)` : ''}`
-          : `${f.message} The replay saw it: ${rewrite.message}`,
+          : `${f.message} On the replay it did: ${rewrite.table ?? 'the table'} was rewritten${typeof rows === 'number' ? ` (${rows} rows here, all copied)` : ''}.`,
         details: { ...f.details, rewrote: true, ...(typeof rows === 'number' ? { rows } : {}) },
       };
     });
@@ -84,7 +84,10 @@ function ormFailuresIntoDrift(findings: readonly Finding[]): Finding[] {
     .map((f) => {
       const orms = merged.get(f);
       if (orms === undefined) return f;
-      const classes = orms.map((o) => String(o.details?.className ?? '?'));
+      const classes = orms.map((o) => {
+        const name = o.details?.className;
+        return typeof name === 'string' ? name : '?';
+      });
       const [orm] = orms;
       // Where the model class is, when the drift finding points nowhere.
       const at =
@@ -114,7 +117,7 @@ function lockTimeoutPerTransaction(findings: readonly Finding[]): Finding[] {
   const merged: Finding = {
     ...first,
     severity: others.reduce((s, f) => moreSevere({ ...f, severity: s }, f), first.severity),
-    message: `${first.message} The upgrade runs the new revisions in one transaction, so the lock_timeout that guards this statement guards the later ones too: ${revisions.join(', ')} also ${later.length === 0 ? 'lock tables' : `lock ${later.join(', ')}`} without one.`,
+    message: `${first.message} The upgrade runs the new revisions in one transaction, so the lock_timeout that guards this statement guards the later ones too: ${few(revisions)} also ${later.length === 0 ? 'lock tables' : `lock ${few(later)}`} without one.`,
     details: {
       ...first.details,
       tables: [...new Set([...tablesOf(first), ...later])],
@@ -123,6 +126,13 @@ function lockTimeoutPerTransaction(findings: readonly Finding[]): Finding[] {
   };
   const dropped = new Set(others);
   return findings.filter((f) => !dropped.has(f)).map((f) => (f === first ? merged : f));
+}
+
+/** "a, b, c" — the first ten, then how many more. */
+function few(names: readonly string[]): string {
+  return names.length <= 10
+    ? names.join(', ')
+    : `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`;
 }
 
 const NAME_ONLY = new Set(['renamed', 'enforced-by-index', 'enforced-by-constraint']);

@@ -278,8 +278,17 @@ class _Rows(object):
                     )
             if value is not None:
                 values[column.name] = value
-        result = self.session.execute(table.insert().values(values).returning(*table.columns))
-        row = dict(result.mappings().one())
+        try:
+            with self.session.begin_nested():
+                result = self.session.execute(table.insert().values(values).returning(*table.columns))
+                row = dict(result.mappings().one())
+        except UnsafeDatabase:
+            raise
+        except Exception as error:  # the parent's own problem, reported for the parent
+            raise _NoValue(
+                "the row its foreign key needs in %s cannot be stored: %s"
+                % (table_key(table), describe_error(error)["message"].splitlines()[0])
+            )
         self.fresh[table_key(table)] = row
         return row
 

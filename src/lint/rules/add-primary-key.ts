@@ -4,8 +4,7 @@
 // writes wait until the whole table is indexed. The index can be built
 // CONCURRENTLY first and attached with USING INDEX under a brief lock.
 import { constraintUsingIndex } from '../alembic-code.ts';
-import { identifierName } from '../names.ts';
-import { actionsOf, columnName, constraintsOf, plainColumns } from '../syntax.ts';
+import { indexConstraints } from '../index-constraints.ts';
 import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
 
 const rule: LintRule = {
@@ -41,35 +40,12 @@ const rule: LintRule = {
     return {
       needs: { alter_table_stmt: (s) => /\bPRIMARY\s+KEY\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
-        const table = context.table(statement, node.table);
-        if (!context.existedAtBase(table)) return;
-        for (const action of actionsOf(node)) {
-          if (action.type === 'alter_action_add_constraint') {
-            const constraint = action.constraint;
-            // USING INDEX attaches an index that already exists: that is the fix.
-            if (constraint.type !== 'constraint_primary_key' || constraint.columns?.type !== 'paren_expr')
-              continue;
-            const columns = plainColumns(constraint.columns.expr.items) ?? [];
-            const given = action.name === undefined ? undefined : identifierName(action.name.name);
-            report(
-              statement,
-              table,
-              given,
-              columns,
-              `ALTER TABLE ${table.display} ${statement.text(action)}`,
-            );
-          } else if (action.type === 'alter_action_add_column') {
-            if (!constraintsOf(action.column).some((c) => c.type === 'constraint_primary_key')) continue;
-            const column = columnName(action.column);
-            report(
-              statement,
-              table,
-              undefined,
-              [column],
-              `ALTER TABLE ${table.display} ${statement.text(action)}`,
-              `Add ${column} without primary_key=True and fill it first. `,
-            );
-          }
+        for (const c of indexConstraints(context, node, statement, 'constraint_primary_key')) {
+          const first =
+            c.addedColumn === undefined
+              ? ''
+              : `Add ${c.addedColumn} without primary_key=True and fill it first. `;
+          report(statement, c.table, c.given, c.columns, c.what, first);
         }
       },
     };

@@ -2,8 +2,7 @@
 // index inside ALTER TABLE, under an ACCESS EXCLUSIVE lock: reads and writes
 // wait until every row is indexed.
 import { constraintUsingIndex } from '../alembic-code.ts';
-import { identifierName } from '../names.ts';
-import { actionsOf, columnName, constraintsOf, plainColumns } from '../syntax.ts';
+import { indexConstraints } from '../index-constraints.ts';
 import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
 
 const rule: LintRule = {
@@ -38,35 +37,12 @@ const rule: LintRule = {
     return {
       needs: { alter_table_stmt: (s) => /\bUNIQUE\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
-        const table = context.table(statement, node.table);
-        if (!context.existedAtBase(table)) return;
-        for (const action of actionsOf(node)) {
-          if (action.type === 'alter_action_add_constraint') {
-            const constraint = action.constraint;
-            if (constraint.type !== 'constraint_unique' || constraint.columns?.type !== 'paren_expr')
-              continue;
-            const columns = plainColumns(constraint.columns.expr.items) ?? [];
-            const given = action.name === undefined ? undefined : identifierName(action.name.name);
-            report(
-              statement,
-              table,
-              given,
-              columns,
-              `ALTER TABLE ${table.display} ${statement.text(action)}`,
-            );
-          } else if (action.type === 'alter_action_add_column') {
-            if (!constraintsOf(action.column).some((c) => c.type === 'constraint_unique')) continue;
-            const column = columnName(action.column);
-            const first = `Add ${column} without unique=True (a new column is NULL everywhere, no index needed yet). `;
-            report(
-              statement,
-              table,
-              undefined,
-              [column],
-              `ALTER TABLE ${table.display} ${statement.text(action)}`,
-              first,
-            );
-          }
+        for (const c of indexConstraints(context, node, statement, 'constraint_unique')) {
+          const first =
+            c.addedColumn === undefined
+              ? ''
+              : `Add ${c.addedColumn} without unique=True (a new column is NULL everywhere, no index needed yet). `;
+          report(statement, c.table, c.given, c.columns, c.what, first);
         }
       },
     };
