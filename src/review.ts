@@ -138,11 +138,6 @@ async function reviewOnDatabase(
       }),
     (r) => `${r.withRows.steps.size} of ${changes.plan.newRevisions.length} new revisions applied with rows`,
   );
-  const base = await baseline.result();
-  if (base.unavailable === null) {
-    progress.timings['baseline (alongside the replay)'] = base.durationMs;
-    progress.note(`baseline: ${base.findings.length} drift findings already on the base commit`);
-  }
   const runs = new Map(changes.plan.newRevisions.map((r) => [r.id, revisionRun(replay, r.id)]));
   findings.push(
     ...replayFailures(replay, project.load.revisions, changes.relative, options.seedRows),
@@ -188,6 +183,11 @@ async function reviewOnDatabase(
       statements: statements.get(r.id) ?? [],
     };
   });
+  const base = await baseline.result();
+  if (base.unavailable === null) {
+    progress.timings['baseline (alongside)'] = base.durationMs;
+    progress.note(`baseline: ${base.findings.length} drift and ORM findings already on the base commit`);
+  }
   return assemble(run, findings, revisions, {
     database: server.description,
     postgres: await server.serverVersion(),

@@ -38,13 +38,27 @@ export class BaseReview {
     this.#context = context;
   }
 
-  /** Reviews the base on this database (not changed until the promise settles); never rejects. */
-  run(database: ThrowawayDatabase, schema: Schema, configure: ConfigureSummary | null): Promise<void> {
-    this.#result = this.#review(database, schema, configure);
-    return this.#result.then(() => undefined);
+  /**
+   * Reviews the base on a copy of this database (CREATE DATABASE … TEMPLATE),
+   * so that the replay goes on at once and the base review runs alongside the
+   * rest of the pipeline; resolves as soon as the database given is no longer
+   * needed. When no copy can be made (a connection to it is still open), on
+   * the database itself, resolving when done. Never rejects.
+   */
+  async run(database: ThrowawayDatabase, schema: Schema, configure: ConfigureSummary | null): Promise<void> {
+    const provider = this.#context.provider;
+    const copy = await provider.createDatabase('base', database).catch(() => null);
+    if (copy === null) {
+      this.#result = this.#review(database, schema, configure);
+      await this.#result;
+      return;
+    }
+    this.#result = this.#review(copy, schema, configure).finally(() =>
+      provider.dropDatabase(copy).catch(() => undefined),
+    );
   }
 
-  /** What the base review found; unavailable when it never ran (no base schema). */
+  /** What the base review found (waits for it); unavailable when it never ran (no base schema). */
   async result(): Promise<BaseFindings> {
     return (
       (await this.#result) ?? {
