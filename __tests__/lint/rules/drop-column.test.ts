@@ -63,7 +63,10 @@ ruleCases('drop-column', {
     },
     {
       name: 'another column renamed after the drop',
-      statements: ['ALTER TABLE posts DROP COLUMN price', 'ALTER TABLE posts RENAME COLUMN title TO headline'],
+      statements: [
+        'ALTER TABLE posts DROP COLUMN price',
+        'ALTER TABLE posts RENAME COLUMN title TO headline',
+      ],
       findings: [{ line: 21, column: 'price' }],
     },
     {
