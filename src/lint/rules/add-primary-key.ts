@@ -5,7 +5,7 @@
 // CONCURRENTLY first and attached with USING INDEX under a brief lock.
 import { constraintUsingIndex } from '../alembic-code.ts';
 import { indexConstraints } from '../index-constraints.ts';
-import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
+import type { LintRule } from '../types.ts';
 
 const rule: LintRule = {
   meta: {
@@ -16,36 +16,31 @@ const rule: LintRule = {
     docs: 'docs/rules/add-primary-key.md',
   },
   create(context) {
-    const report = (
-      statement: ParsedStatement,
-      table: TableRef,
-      given: string | undefined,
-      columns: string[],
-      what: string,
-      first = '',
-    ): void => {
-      // Postgres names an unnamed one <table>_pkey.
-      const name = given ?? `${table.name}_pkey`;
-      context.report(statement, {
-        message: `${what} builds the primary key's unique index on ${table.display} under an ACCESS EXCLUSIVE lock (and checks every row for NULLs): reads and writes of ${table.display} wait until every row is indexed.`,
-        table: table.display,
-        ...(columns.length === 1 && columns[0] !== undefined ? { column: columns[0] } : {}),
-        suggestion: {
-          text: `${first}Build the unique index CONCURRENTLY in an autocommit block, then attach it as the primary key: ADD CONSTRAINT ... PRIMARY KEY USING INDEX takes only a brief lock (its columns must already be NOT NULL, or Postgres scans the table under the lock to set it).`,
-          code: constraintUsingIndex(table, name, columns, 'PRIMARY KEY'),
-        },
-        details: { constraint: name, columns },
-      });
-    };
     return {
       needs: { alter_table_stmt: (s) => /\bPRIMARY\s+KEY\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
-        for (const c of indexConstraints(context, node, statement, 'constraint_primary_key')) {
+        for (const { table, given, columns, what, addedColumn } of indexConstraints(
+          context,
+          node,
+          statement,
+          'constraint_primary_key',
+        )) {
+          // Postgres names an unnamed one <table>_pkey.
+          const name = given ?? `${table.name}_pkey`;
           const first =
-            c.addedColumn === undefined
+            addedColumn === undefined
               ? ''
-              : `Add ${c.addedColumn} without primary_key=True and fill it first. `;
-          report(statement, c.table, c.given, c.columns, c.what, first);
+              : `Add ${addedColumn} without primary_key=True and fill it first. `;
+          context.report(statement, {
+            message: `${what} builds the primary key's unique index on ${table.display} under an ACCESS EXCLUSIVE lock (and checks every row for NULLs): reads and writes of ${table.display} wait until every row is indexed.`,
+            table: table.display,
+            ...(columns.length === 1 && columns[0] !== undefined ? { column: columns[0] } : {}),
+            suggestion: {
+              text: `${first}Build the unique index CONCURRENTLY in an autocommit block, then attach it as the primary key: ADD CONSTRAINT ... PRIMARY KEY USING INDEX takes only a brief lock (its columns must already be NOT NULL, or Postgres scans the table under the lock to set it).`,
+              code: constraintUsingIndex(table, name, columns, 'PRIMARY KEY'),
+            },
+            details: { constraint: name, columns },
+          });
         }
       },
     };

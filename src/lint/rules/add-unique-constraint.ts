@@ -3,7 +3,7 @@
 // wait until every row is indexed.
 import { constraintUsingIndex } from '../alembic-code.ts';
 import { indexConstraints } from '../index-constraints.ts';
-import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
+import type { LintRule } from '../types.ts';
 
 const rule: LintRule = {
   meta: {
@@ -14,35 +14,30 @@ const rule: LintRule = {
     docs: 'docs/rules/add-unique-constraint.md',
   },
   create(context) {
-    const report = (
-      statement: ParsedStatement,
-      table: TableRef,
-      given: string | undefined,
-      columns: string[],
-      what: string,
-      first = '',
-    ): void => {
-      // Postgres names an unnamed one <table>_<columns>_key.
-      const name = given ?? `${table.name}_${columns.join('_')}_key`;
-      context.report(statement, {
-        message: `${what} builds a unique index on ${table.display} under an ACCESS EXCLUSIVE lock: reads and writes of ${table.display} wait until every row is indexed.`,
-        table: table.display,
-        ...(columns.length === 1 && columns[0] !== undefined ? { column: columns[0] } : {}),
-        suggestion: {
-          text: `${first}Build the unique index CONCURRENTLY, then attach it as the constraint: USING INDEX takes only a brief lock.`,
-          code: constraintUsingIndex(table, name, columns, 'UNIQUE'),
-        },
-      });
-    };
     return {
       needs: { alter_table_stmt: (s) => /\bUNIQUE\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
-        for (const c of indexConstraints(context, node, statement, 'constraint_unique')) {
+        for (const { table, given, columns, what, addedColumn } of indexConstraints(
+          context,
+          node,
+          statement,
+          'constraint_unique',
+        )) {
+          // Postgres names an unnamed one <table>_<columns>_key.
+          const name = given ?? `${table.name}_${columns.join('_')}_key`;
           const first =
-            c.addedColumn === undefined
+            addedColumn === undefined
               ? ''
-              : `Add ${c.addedColumn} without unique=True (a new column is NULL everywhere, no index needed yet). `;
-          report(statement, c.table, c.given, c.columns, c.what, first);
+              : `Add ${addedColumn} without unique=True (a new column is NULL everywhere, no index needed yet). `;
+          context.report(statement, {
+            message: `${what} builds a unique index on ${table.display} under an ACCESS EXCLUSIVE lock: reads and writes of ${table.display} wait until every row is indexed.`,
+            table: table.display,
+            ...(columns.length === 1 && columns[0] !== undefined ? { column: columns[0] } : {}),
+            suggestion: {
+              text: `${first}Build the unique index CONCURRENTLY, then attach it as the constraint: USING INDEX takes only a brief lock.`,
+              code: constraintUsingIndex(table, name, columns, 'UNIQUE'),
+            },
+          });
         }
       },
     };
