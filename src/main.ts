@@ -65,6 +65,7 @@ export function actionOptions(): RawOptions {
     postgresImage: input('postgres-image'),
     base: input('base-ref'),
     failOn: input('fail-on'),
+    preExisting: input('pre-existing'),
     seedRows: input('seed-rows'),
     seedSql: input('seed-sql'),
     urlEnv: input('url-env'),

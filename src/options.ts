@@ -9,6 +9,8 @@ import { DEFAULT_POSTGRES_IMAGE } from './database/testcontainers.ts';
 import { UsageError } from './errors.ts';
 import type { FailOn, Severity } from './model.ts';
 import { RULES, isRuleId } from './rules/catalog.ts';
+import { IgnoreEntryError, parseIgnoreEntry, type IgnoreEntry } from './rules/ignores.ts';
+import type { PreExisting } from './rules/policy.ts';
 
 export type Format = 'text' | 'markdown' | 'json' | 'sarif';
 export type SeverityOverride = Severity | 'off';
@@ -52,6 +54,10 @@ export interface Options {
   revisionTimeoutMs: number;
   maxNewRevisions: number;
   severity: Record<string, SeverityOverride>;
+  /** Findings already true at the base commit: notices (default), as severe as they are, or left out. */
+  preExisting: PreExisting;
+  /** Per-object ignores of findings that have no op.* line to comment on. */
+  ignore: IgnoreEntry[];
 }
 
 /** Raw values as they come from flags, inputs or TOML (strings, mostly). */
@@ -61,6 +67,7 @@ const FORMATS: readonly Format[] = ['text', 'markdown', 'json', 'sarif'];
 const DATABASES: readonly DatabaseKind[] = ['auto', 'testcontainers', 'embedded', 'url', 'none'];
 const FAIL_ON: readonly FailOn[] = ['error', 'warning', 'never'];
 const SEVERITY_VALUES: readonly SeverityOverride[] = ['error', 'warning', 'notice', 'off'];
+const PRE_EXISTING: readonly PreExisting[] = ['notice', 'error', 'off'];
 
 /** Keys accepted in [tool.alembic-review] (kebab-case, as in the action's inputs). */
 const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
@@ -83,6 +90,8 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   driver: 'driver',
   'revision-timeout': 'revisionTimeoutMs',
   'max-new-revisions': 'maxNewRevisions',
+  'pre-existing': 'preExisting',
+  ignore: 'ignore',
   rules: 'rules',
 };
 
@@ -162,6 +171,23 @@ function severityOverrides(value: unknown, where: string): Record<string, Severi
     result[id] = oneOf(`${where}: rules.${id}`, level, SEVERITY_VALUES, 'warning');
   }
   return result;
+}
+
+function ignoreEntries(value: unknown, where: string): IgnoreEntry[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw usage(
+      `${where}: ignore must be a list of "rule-id:object reason" strings (or { rule, object, reason } tables); got ${asText(value)}.`,
+    );
+  }
+  return value.map((raw, index) => {
+    try {
+      return parseIgnoreEntry(raw, isRuleId);
+    } catch (error) {
+      if (!(error instanceof IgnoreEntryError)) throw error;
+      throw usage(`${where}: ignore entry ${index + 1}: ${error.message}.`);
+    }
+  });
 }
 
 interface Pyproject {
@@ -319,5 +345,7 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     revisionTimeoutMs: duration('revision-timeout', pick('revisionTimeoutMs'), 5 * 60_000),
     maxNewRevisions: integer('max-new-revisions', pick('maxNewRevisions'), 50, 1, 10_000),
     severity: severityOverrides(project.rules, project.where),
+    preExisting: oneOf('pre-existing', pick('preExisting'), PRE_EXISTING, 'notice'),
+    ignore: ignoreEntries(project.settings.ignore, project.where),
   };
 }

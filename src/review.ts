@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { Bridge } from './alembic/bridge.ts';
 import { secretLooking } from './alembic/bridge.ts';
 import { inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
+import { attributeOrigins, BaseReview, type BaseFindings } from './checks/baseline.ts';
+import { combineFindings } from './checks/combine.ts';
 import { checkGraph } from './checks/graph.ts';
 import { insertedBeforeApplied } from './checks/inserted-before.ts';
 import {
@@ -20,19 +22,26 @@ import type { DatabaseProvider } from './database/provider.ts';
 import { errorMessage, UsageError } from './errors.ts';
 import { lint } from './lint/engine.ts';
 import type { Schema } from './schema/types.ts';
-import { summarize, type Finding, type Review, type Revision, type Statement } from './model.ts';
+import {
+  summarize,
+  type Category,
+  type Finding,
+  type Review,
+  type Revision,
+  type Statement,
+} from './model.ts';
 import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
 import { baseFindings } from './replay/base.ts';
 import { isBaseTree, openBaseTree, type BaseTree, type BaseTreeUnavailable } from './replay/base-tree.ts';
 import { findChanges, type Changes } from './replay/changes.ts';
-import { buildModels, ormSmokeTest } from './replay/models.ts';
+import { buildModels, modelDrift, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
 import {
+  failed,
   replayChange,
   revisionRun,
   toStatement,
-  versionTableKey,
   type HeadState,
   type Replay,
   type ReplayContext,
@@ -40,7 +49,6 @@ import {
 } from './replay/replay.ts';
 import { roundTrip } from './replay/roundtrip.ts';
 import { applyPolicy } from './rules/policy.ts';
-import { diffSchemas } from './schema/diff.ts';
 import { TOOL } from './version.ts';
 
 export interface ReviewIO {
@@ -116,17 +124,19 @@ async function reviewOnDatabase(
   graph: Finding[],
 ): Promise<Review> {
   const { options, progress, project, changes } = run;
-  const context: ReplayContext = {
-    bridge,
+  const shared = {
     python: project.python,
     provider: server,
     urlEnv: options.urlEnv,
-    log: (line) => {
+    log: (line: string) => {
       progress.note(line);
     },
   };
+  const context: ReplayContext = { ...shared, bridge };
   const findings = [...graph];
 
+  // What main already has: the base commit's models on the base schema, alongside the replay.
+  const baseline = new BaseReview(run.baseTree, shared);
   const replay = await progress.stage(
     'replay',
     () =>
@@ -134,6 +144,7 @@ async function reviewOnDatabase(
         seedRows: options.seedRows,
         seedSql: options.seedSql,
         base: { from: options.baseFrom, baseTree: run.baseTree },
+        atBase: (database, schema, configure) => baseline.run(database, schema, configure),
       }),
     (r) => `${r.withRows.steps.size} of ${changes.plan.newRevisions.length} new revisions applied with rows`,
   );
@@ -153,14 +164,19 @@ async function reviewOnDatabase(
     ),
   );
 
+  let driftChecked = false;
   if (replay.head === null && replay.base.unavailable === null) {
     findings.push(
       reviewIncomplete(
-        'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',
+        failed(replay.frontier)
+          ? 'The history up to the base fails to apply (see migration-failed), so the new revisions were not replayed: their SQL, drift, the ORM smoke test and the downgrade round trip were not checked.'
+          : 'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',
       ),
     );
   } else if (replay.head !== null) {
-    findings.push(...(await checkHead(run, context, replay, replay.head, runs)));
+    const checked = await checkHead(run, context, replay, replay.head, runs);
+    findings.push(...checked.findings);
+    driftChecked = checked.driftChecked;
   }
 
   const statements = reportStatements(changes, runs);
@@ -180,10 +196,18 @@ async function reviewOnDatabase(
       statements: statements.get(r.id) ?? [],
     };
   });
+  const base = await baseline.result();
+  if (base.unavailable === null) {
+    progress.timings['baseline (alongside)'] = base.durationMs;
+    progress.note(`baseline: ${base.findings.length} drift and ORM findings already on the base commit`);
+  }
   return assemble(run, findings, revisions, {
     database: server.description,
     postgres: await server.serverVersion(),
     environmentStatements: environment,
+    base,
+    driftChecked,
+    oneTransaction: replay.withRows.configure?.transactionPerMigration !== true,
   });
 }
 
@@ -194,30 +218,24 @@ async function checkHead(
   replay: Replay,
   head: HeadState,
   runs: ReadonlyMap<string, RevisionRun>,
-): Promise<Finding[]> {
+): Promise<{ findings: Finding[]; driftChecked: boolean }> {
   const { progress, changes } = run;
   const findings: Finding[] = [];
   if (head.withoutRows) progress.note('drift, ORM smoke test and round trip use the replay without rows');
   const configure = replay.withRows.configure ?? replay.frontier.configure;
 
+  let modelsSchema: Schema | null = null;
   const models = await optional(context, 'the models database', () =>
     progress.stage('build models database', () => buildModels(context, head)),
   );
   if (isSkipped(models)) findings.push(models.skipped);
   else {
     findings.push(...models.findings);
-    const modelsSchema = models.schema;
+    modelsSchema = models.schema;
     if (modelsSchema !== null) {
+      const declared = { ...models, schema: modelsSchema };
       const drift = await optional(context, 'the schema drift check', () =>
-        progress.stage('diff schema', () =>
-          diffSchemas(head.schema, modelsSchema, {
-            exclude: models.excluded,
-            versionTable: versionTableKey(configure),
-            modelClasses: models.modelClasses.map((c) => ({ ...c, file: changes.relative(c.file) })),
-            // Like autogenerate: other schemas only with include_schemas (or when the models use them).
-            ...(configure?.includeSchemas === true ? {} : { schemas: ['public', ...models.schemas] }),
-          }),
-        ),
+        progress.stage('diff schema', () => modelDrift(head.schema, declared, configure, changes.relative)),
       );
       findings.push(...(isSkipped(drift) ? [drift.skipped] : drift));
       const orm = await optional(context, 'the ORM smoke test', () =>
@@ -247,7 +265,7 @@ async function checkHead(
     );
     findings.push(...(isSkipped(trip) ? [trip.skipped] : trip.findings));
   }
-  return findings;
+  return { findings, driftChecked: modelsSchema !== null };
 }
 
 /** --database none: lint what `alembic upgrade --sql` writes for the new revisions. */
@@ -288,6 +306,9 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
     database: 'none (offline: upgrade --sql)',
     postgres: 'n/a',
     environmentStatements: environment,
+    base: null,
+    driftChecked: false,
+    oneTransaction: true,
   });
 }
 
@@ -394,24 +415,41 @@ function reportRevision(project: ProjectInfo, changes: Changes, id: string): Rev
   };
 }
 
-/** The Review: findings after suppressions and severity overrides, new revisions first. */
-function assemble(
-  run: Run,
-  raw: Finding[],
-  unordered: Revision[],
-  database: { database: string; postgres: string; environmentStatements: Review['environmentStatements'] },
-): Review {
+interface Assembly {
+  database: string;
+  postgres: string;
+  environmentStatements: Review['environmentStatements'];
+  /** The review of the base commit; null offline. */
+  base: BaseFindings | null;
+  /** The change's drift was computed (so base drift it lacks is fixed). */
+  driftChecked: boolean;
+  /** The new revisions ran in one transaction (Alembic's default layout). */
+  oneTransaction: boolean;
+}
+
+/**
+ * The Review: each finding's origin (this change or the base), then
+ * suppressions, ignores, severity overrides and pre-existing, then related
+ * findings combined into one; new revisions first.
+ */
+function assemble(run: Run, raw: Finding[], unordered: Revision[], assembly: Assembly): Review {
   const { options, project, changes, progress } = run;
-  const findings = applyPolicy(raw, {
-    severity: options.severity,
-    readFile: (file) => {
-      try {
-        return readFileSync(path.join(changes.root, file), 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-  });
+  const attributed = attributeOrigins(raw, changes.plan, assembly.base, assembly.driftChecked);
+  const skipped: Category[] = assembly.driftChecked ? [] : ['drift'];
+  if (assembly.base === null) skipped.push('runtime', 'roundtrip');
+  const readFile = (file: string): string | undefined => {
+    try {
+      return readFileSync(path.join(changes.root, file), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const policy = { severity: options.severity, readFile, preExisting: options.preExisting };
+  const findings = combineFindings(
+    applyPolicy(attributed.findings, { ...policy, ignore: options.ignore, skipped }),
+    { oneTransaction: assembly.oneTransaction },
+  );
+  const fixed = applyPolicy(attributed.fixed, { ...policy, preExisting: 'error' });
   const order = new Map(changes.plan.newRevisions.map((r, index) => [r.id, index]));
   const revisions = [...unordered].sort(
     (a, b) => (order.get(a.id) ?? Number.MAX_SAFE_INTEGER) - (order.get(b.id) ?? Number.MAX_SAFE_INTEGER),
@@ -425,15 +463,16 @@ function assemble(
     summary: summarize(findings, options.failOn),
     revisions,
     findings,
+    ...(fixed.length === 0 ? {} : { fixed }),
     timings: progress.timings,
     environment: {
       python: project.hello.python,
       alembic: project.hello.alembic,
       sqlalchemy: project.hello.sqlalchemy,
       driver: project.load.driver,
-      database: database.database,
-      postgres: database.postgres,
+      database: assembly.database,
+      postgres: assembly.postgres,
     },
-    environmentStatements: database.environmentStatements,
+    environmentStatements: assembly.environmentStatements,
   };
 }

@@ -27,6 +27,7 @@ const LINT_IDS = [
   'volatile-default-rewrite',
   'concurrently-in-transaction',
   'missing-lock-timeout',
+  'add-primary-key',
   'unparsed-statement',
 ];
 

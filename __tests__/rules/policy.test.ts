@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finding } from '../../src/checks/finding.ts';
 import type { Finding } from '../../src/model.ts';
+import { isRuleId } from '../../src/rules/catalog.ts';
+import { parseIgnoreEntry } from '../../src/rules/ignores.ts';
 import { applyPolicy, applyPolicyWithReport, type Policy } from '../../src/rules/policy.ts';
 
 const MIGRATION = `def upgrade() -> None:
@@ -96,5 +98,73 @@ describe('severity overrides', () => {
     expect(applyPolicy([at('drop-column', 4)], { ...policy, severity: { 'drop-column': 'error' } })).toEqual(
       [],
     );
+  });
+});
+
+describe('ignore entries', () => {
+  const drift = (ruleId: string, table: string, details: Record<string, unknown>, column?: string): Finding =>
+    finding({ ruleId, message: ruleId, table, details, ...(column === undefined ? {} : { column }) });
+  const index = drift('drift-index', 'recipes', {
+    change: 'unexpected',
+    actual: { name: 'ix_recipes_name_trgm' },
+  });
+  const renamed = drift('drift-foreign-key', 'tags', {
+    change: 'renamed',
+    actual: { name: 'study_tags_fkey' },
+    expected: { name: 'tags_fkey' },
+  });
+  const column = drift('drift-column-default', 'users', {}, 'auth_method');
+  const enumType = drift('drift-enum', 'x', {
+    change: 'unexpected',
+    actual: { name: 'mood', schema: 'app' },
+  });
+  const entry = (text: string) => parseIgnoreEntry(text, isRuleId);
+
+  it('silence one rule on one object, by either name of a renamed one, with * for any run', () => {
+    const outcome = applyPolicyWithReport([index, renamed, column, enumType], {
+      ...policy,
+      ignore: [
+        entry('drift-index:recipes.ix_recipes_name_trgm GIN index'),
+        entry('drift-foreign-key:tags.tags_fkey'),
+        entry('drift-column-default:users.auth_*'),
+        entry('drift-index:users.auth_method'), // another rule's object: silences nothing
+      ],
+    });
+    expect(outcome.findings).toEqual([enumType]);
+    expect(outcome.ignored.map((i) => [i.finding.ruleId, i.entry.reason])).toEqual([
+      ['drift-index', 'GIN index'],
+      ['drift-foreign-key', ''],
+      ['drift-column-default', ''],
+    ]);
+    expect(outcome.unusedIgnores.map((e) => e.text)).toEqual(['drift-index:users.auth_method']);
+    expect(applyPolicy([enumType], { ...policy, ignore: [entry('drift-enum:app.*')] })).toEqual([]);
+  });
+
+  it('report an entry that matched nothing as a notice, unless its checks did not run', () => {
+    const stale = entry('drift-index:recipes.ix_gone # dropped last year');
+    const [notice] = applyPolicy([], { ...policy, ignore: [stale] });
+    expect(notice).toMatchObject({ ruleId: 'unused-ignore', severity: 'notice', origin: 'pr' });
+    expect(notice?.message).toContain('"drift-index:recipes.ix_gone" (dropped last year) matched no finding');
+    expect(applyPolicy([], { ...policy, ignore: [stale], skipped: ['drift'] })).toEqual([]);
+  });
+});
+
+describe('pre-existing', () => {
+  const base: Finding = { ...at('drop-column', 5), origin: 'base' };
+  const mine: Finding = { ...at('drop-table', 9), origin: 'pr' };
+  it('makes findings of the base notices by default, keeps them with error, drops them with off', () => {
+    const severities = (preExisting?: 'notice' | 'error' | 'off') =>
+      applyPolicy([base, mine], { ...policy, ...(preExisting === undefined ? {} : { preExisting }) }).map(
+        (f) => [f.ruleId, f.severity],
+      );
+    expect(severities()).toEqual([
+      ['drop-column', 'notice'],
+      ['drop-table', 'warning'],
+    ]);
+    expect(severities('error')).toEqual([
+      ['drop-column', 'warning'],
+      ['drop-table', 'warning'],
+    ]);
+    expect(severities('off')).toEqual([['drop-table', 'warning']]);
   });
 });

@@ -174,6 +174,8 @@ export interface ConfigureSummary {
   hasIncludeName: boolean;
   versionTable: string;
   versionTableSchema: string | null;
+  /** context.configure(transaction_per_migration=True): each revision commits on its own. */
+  transactionPerMigration?: boolean;
 }
 
 export interface RunResult {

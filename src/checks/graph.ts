@@ -1,6 +1,7 @@
 // Findings about the revision graph itself: several heads after the change,
-// new revisions with an empty downgrade or no operations at all, and edits to
-// revisions that already exist on the base branch.
+// new revisions with an empty downgrade or no operations at all (merge
+// revisions excepted), and edits to revisions that already exist on the base
+// branch.
 import type { BridgeRevision } from '../alembic/protocol.ts';
 import type { Finding } from '../model.ts';
 import type { ReplayPlan } from '../replay/plan.ts';
@@ -29,7 +30,9 @@ export function checkGraph(plan: ReplayPlan, relative: (file: string) => string)
 
   for (const revision of plan.newRevisions) {
     const ops = revision.upgradeOps ?? [];
-    if (revision.upgradeEmpty === true) {
+    // A merge revision (`alembic merge`) joins heads and has nothing else to do.
+    const merge = revision.downRevisions.length > 1;
+    if (revision.upgradeEmpty === true && !merge) {
       findings.push(
         finding({
           ruleId: 'empty-revision',

@@ -37,7 +37,7 @@ export function migrationFailed(
     ruleId: 'migration-failed',
     message: `${base ? 'The base history fails to apply: revision' : 'Revision'} ${failure.revision ?? '?'} failed: ${failure.message}${sqlstateSuffix(failure.sqlstate)}`,
     ...location(failure, relative, revisionPath),
-    details: { sqlstate: failure.sqlstate, exception: failure.exception },
+    details: { sqlstate: failure.sqlstate, exception: failure.exception, ...(base ? { atBase: true } : {}) },
   });
 }
 

@@ -76,6 +76,12 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
         'never',
       ]),
     )
+    .addOption(
+      new Option(
+        '--pre-existing <what>',
+        'findings the base commit already has: notices (default), errors as they are, or left out',
+      ).choices(['notice', 'error', 'off']),
+    )
     .option('--seed-rows <n>', 'synthetic rows per existing table (default 3)')
     .option('--seed-sql <file>', 'SQL file with realistic rows, run after the synthetic ones')
     .option('--url-env <names>', 'environment variables env.py reads its database URL from (comma-separated)')
@@ -196,6 +202,7 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
     format: flags.format,
     output: flags.output,
     failOn: flags.failOn,
+    preExisting: flags.preExisting,
     seedRows: flags.seedRows,
     seedSql: flags.seedSql,
     urlEnv: flags.urlEnv,

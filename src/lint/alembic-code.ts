@@ -21,6 +21,23 @@ export function sqlTable(table: TableRef): string {
   return sqlName(table.schema, table.name);
 }
 
+/**
+ * A unique or primary key constraint without the long lock: its unique index
+ * built CONCURRENTLY in an autocommit block, then attached with USING INDEX.
+ */
+export function constraintUsingIndex(
+  table: TableRef,
+  name: string,
+  columns: string[],
+  kind: 'UNIQUE' | 'PRIMARY KEY',
+): string {
+  return [
+    'with op.get_context().autocommit_block():',
+    `    op.create_index(${py(name)}, ${py(table.name)}, ${pyList(columns)}${schemaArg(table)}, unique=True, postgresql_concurrently=True)`,
+    `op.execute(${py(`ALTER TABLE ${sqlTable(table)} ADD CONSTRAINT ${sqlIdent(name)} ${kind} USING INDEX ${sqlIdent(name)}`)})`,
+  ].join('\n');
+}
+
 /** The op.create_index call for a CREATE INDEX statement, built CONCURRENTLY. */
 export function concurrentCreateIndex(
   statement: ParsedStatement,

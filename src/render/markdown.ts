@@ -10,6 +10,7 @@
 // (escape.ts).
 import type { Finding, Review, Revision, Statement } from '../model.ts';
 import { docsUrl, isRuleId } from '../rules/catalog.ts';
+import { baseHeading, fixedItems, fixedSummary } from './base-section.ts';
 import { code, codeBlock, htmlText, link, text, truncate } from './escape.ts';
 import { revisionGraph } from './mermaid.ts';
 import { sectionsOf } from './sections.ts';
@@ -107,6 +108,15 @@ function header(ctx: Context): Block {
       ? `No new Alembic revisions in ${code(review.project)} since ${code(review.base)}: nothing was replayed.`
       : `${plural(newCount, 'new revision')} in ${code(review.project)} since ${code(review.base)}, replayed one by one on a throwaway PostgreSQL.`,
   ];
+  const fixed = fixedSummary(review);
+  if (fixed !== null) {
+    lines.push(
+      '',
+      `✨ **${text(fixed)}:** ${fixedItems(review)
+        .map((item) => text(truncate(item, 160)))
+        .join(' · ')}`,
+    );
+  }
   return block(lines.join('\n'), 0, true);
 }
 
@@ -286,6 +296,21 @@ function driftBlocks(ctx: Context, drift: readonly Finding[]): Block[] {
   return blocks;
 }
 
+/** What the base already has, collapsed: context for the reviewer, not this change's problems. */
+function baseBlock(ctx: Context, findings: readonly Finding[]): Block | null {
+  if (findings.length === 0) return null;
+  const rows = findings.map((f) => {
+    const where =
+      f.table === undefined
+        ? ''
+        : code(f.column === undefined ? f.table : `${f.table}.${f.column}`, { inTable: true });
+    return `| ${ruleLink(f.ruleId).replace(/\|/g, '\\|')} | ${where} | ${text(truncate(firstLine(f.message), 300))} |`;
+  });
+  const table = ['| Rule | Where | Problem |', '| --- | --- | --- |', ...rows].join('\n');
+  const summary = `${SEVERITY_ICON.notice} ${baseHeading(ctx.review, findings)}`;
+  return block(`<details><summary>${htmlText(summary)}</summary>\n\n${table}\n\n</details>`, findings.length);
+}
+
 function graphBlock(ctx: Context): Block | null {
   if (!ctx.detail.graph) return null;
   const graph = revisionGraph(ctx.review.revisions);
@@ -324,6 +349,8 @@ function layout(ctx: Context): Block[] {
     blocks.push(block('#### Other findings'));
     blocks.push(...findingBlocks(ctx, sections.other));
   }
+  const base = baseBlock(ctx, sections.base);
+  if (base !== null) blocks.push(base);
   const graph = graphBlock(ctx);
   if (graph !== null) blocks.push(graph);
   blocks.push(footer(ctx));

@@ -1,6 +1,7 @@
 // How every report groups findings: under the new revision they belong to,
-// schema drift on its own (it belongs to no revision), and the rest (graph,
-// round trip, anything not tied to a new revision). Sorted the same way
+// schema drift on its own (it belongs to no revision), the rest (graph,
+// round trip, anything not tied to a new revision), and apart from all of
+// them what the base commit already has. Sorted the same way
 // everywhere: severity, then file, then line.
 import { compareSeverity, type Finding, type Review, type Revision } from '../model.ts';
 
@@ -10,6 +11,8 @@ export interface Sections {
   byRevision: Map<string, Finding[]>;
   drift: Finding[];
   other: Finding[];
+  /** Findings already true at the base commit (origin "base"): shown apart, collapsed. */
+  base: Finding[];
 }
 
 export function sortFindings(findings: readonly Finding[]): Finding[] {
@@ -51,12 +54,23 @@ export function sectionsOf(review: Review): Sections {
   const byRevision = new Map<string, Finding[]>(newRevisions.map((r) => [r.id, []]));
   const drift: Finding[] = [];
   const other: Finding[] = [];
+  const base: Finding[] = [];
   for (const finding of review.findings) {
+    if (finding.origin === 'base') {
+      base.push(finding);
+      continue;
+    }
     const revision = owner(finding, newRevisions);
     if (revision !== undefined) byRevision.get(revision.id)?.push(finding);
     else if (finding.category === 'drift') drift.push(finding);
     else other.push(finding);
   }
   for (const [id, findings] of byRevision) byRevision.set(id, sortFindings(findings));
-  return { newRevisions, byRevision, drift: sortFindings(drift), other: sortFindings(other) };
+  return {
+    newRevisions,
+    byRevision,
+    drift: sortFindings(drift),
+    other: sortFindings(other),
+    base: sortFindings(base),
+  };
 }

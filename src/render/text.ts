@@ -3,6 +3,7 @@
 // its findings, then schema drift and the findings that belong to no
 // revision. Colour only when asked for (the CLI asks on a TTY).
 import type { Finding, Review, Revision, Severity, Statement } from '../model.ts';
+import { baseHeading, fixedItems, fixedSummary } from './base-section.ts';
 import { sectionsOf } from './sections.ts';
 import { counts, duration, plural } from './words.ts';
 
@@ -47,6 +48,12 @@ export function renderText(review: Review, options: TextOptions = { color: false
     ),
   );
 
+  const fixed = fixedSummary(review);
+  if (fixed !== null) {
+    out.push(paint('32', `${fixed}:`));
+    for (const item of fixedItems(review)) out.push(`  ${visible(oneLine(item, 160))}`);
+  }
+
   for (const revision of sections.newRevisions) {
     out.push('', ...renderRevision(revision, sections.byRevision.get(revision.id) ?? [], paint));
   }
@@ -57,6 +64,15 @@ export function renderText(review: Review, options: TextOptions = { color: false
   if (sections.other.length > 0) {
     out.push('', paint('1', 'Other findings'));
     for (const f of sections.other) out.push(...renderFinding(f, paint, '  '));
+  }
+  if (sections.base.length > 0) {
+    // One line each: context for the reader, not this change's problems.
+    out.push('', paint('1', baseHeading(review, sections.base)));
+    for (const f of sections.base) {
+      const where =
+        f.table === undefined ? '' : ` ${f.column === undefined ? f.table : `${f.table}.${f.column}`}`;
+      out.push(`  ${paint('2', f.ruleId)}${visible(where)}  ${visible(oneLine(f.message, 140))}`);
+    }
   }
   if (sections.newRevisions.length === 0) out.push('', 'No new revisions to replay.');
   const timings = Object.entries(review.timings)

@@ -3,13 +3,14 @@
 // the model classes found in the project's source), and the ORM smoke test
 // that stores one object per mapped class in the migrated head.
 import { explainBridgeError } from '../alembic/project.ts';
-import type { DanglingForeignKey, Exclusions, ModelClass } from '../alembic/protocol.ts';
+import type { DanglingForeignKey, Exclusions, ModelClass, RunResult } from '../alembic/protocol.ts';
 import { finding } from '../checks/finding.ts';
 import { reviewIncomplete } from '../checks/runtime.ts';
 import type { Finding } from '../model.ts';
+import { diffSchemas } from '../schema/diff.ts';
 import { introspect } from '../schema/introspect.ts';
 import type { Schema } from '../schema/types.ts';
-import type { HeadState, ReplayContext } from './replay.ts';
+import { versionTableKey, type HeadState, type ReplayContext } from './replay.ts';
 
 export interface ModelsState {
   /** Null when env.py gives no target_metadata, or the models cannot be created. */
@@ -79,6 +80,22 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
   } finally {
     await context.provider.dropDatabase(database);
   }
+}
+
+/** Drift findings of a migrated schema against the models database built from the same tree. */
+export function modelDrift(
+  schema: Schema,
+  models: ModelsState & { schema: Schema },
+  configure: RunResult['configure'],
+  relative: (file: string) => string,
+): Finding[] {
+  return diffSchemas(schema, models.schema, {
+    exclude: models.excluded,
+    versionTable: versionTableKey(configure),
+    modelClasses: models.modelClasses.map((c) => ({ ...c, file: relative(c.file) })),
+    // Like autogenerate: other schemas only with include_schemas (or when the models use them).
+    ...(configure?.includeSchemas === true ? {} : { schemas: ['public', ...models.schemas] }),
+  });
 }
 
 /** One object per mapped class through a Session on the migrated head; all rolled back. */

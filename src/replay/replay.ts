@@ -45,6 +45,13 @@ export interface ReplaySettings {
   seedSql: string | undefined;
   /** How the database at the base is built. */
   base: BaseSource;
+  /**
+   * Work on the base frontier as it is before it gets rows (the baseline),
+   * started as soon as the base exists and run alongside the seeding and the
+   * replay; the database it is given is not changed until the promise
+   * settles. It must not reject.
+   */
+  atBase?: (base: ThrowawayDatabase, schema: Schema, configure: RunResult['configure']) => Promise<void>;
 }
 
 /** A database at the head of the change, with its schema. */
@@ -155,6 +162,9 @@ export async function replayChange(
   // A copy of the base before it gets rows, in case the replay with rows
   // fails and the same revisions must be tried without them.
   const emptyBase = targets.length === 0 ? null : await copyDatabase(context, rows, 'empty');
+  // On the unseeded copy it runs alongside; without one, on the base itself before the rows.
+  const atBase = settings.atBase?.(emptyBase ?? rows, replay.baseSchema, frontier.configure) ?? null;
+  if (emptyBase === null) await atBase;
   const versionTable = versionTableKey(frontier.configure);
   const seeded = await seedDatabase(rows.url, replay.baseSchema, settings.seedRows, {
     seedSql: settings.seedSql,
@@ -166,6 +176,7 @@ export async function replayChange(
   log(`seeded ${seededTables} of ${Object.keys(seeded.rows).length} base tables with rows`);
 
   replay.withRows = await migrate(context, 'upgrade', rows, targets, true);
+  await atBase;
   if (!failed(replay.withRows)) {
     if (emptyBase !== null) await provider.dropDatabase(emptyBase);
     replay.head = { database: rows, schema: await introspect(rows.url), withoutRows: false };

@@ -1,7 +1,7 @@
 // The downgrade round trip on the migrated head: downgrade the new revisions
 // one at a time back to the base frontier and compare with the base
 // snapshot, then upgrade again and compare with the head snapshot.
-import type { BridgeRevision } from '../alembic/protocol.ts';
+import type { BridgeRevision, MigrationFailure } from '../alembic/protocol.ts';
 import { finding } from '../checks/finding.ts';
 import type { Finding } from '../model.ts';
 import { compareSchemas, type Difference } from '../schema/diff.ts';
@@ -167,13 +167,110 @@ export function downgradeFailed(
   const failure = outcome.failure;
   const message = failure?.message ?? outcome.timedOut?.message ?? 'unknown error';
   const line = failure?.line ?? revision.downgradeLine ?? null;
-  return finding({
+  const cause = causeOf(failure, outcome.timedOut !== null);
+  const found = finding({
     ruleId: 'downgrade-failed',
-    message: `Downgrading revision ${revision.id} failed: ${message}${failure?.sqlstate ? ` (SQLSTATE ${failure.sqlstate})` : ''}.`,
+    message:
+      cause.kind === 'irreversible'
+        ? `Revision ${revision.id} says it cannot be undone: its downgrade() raises ${failure?.exception ?? 'NotImplementedError'} (${message}).`
+        : `Downgrading revision ${revision.id} failed: ${message}${failure?.sqlstate ? ` (SQLSTATE ${failure.sqlstate})` : ''}.`,
     file: relative(failure?.file ?? revision.path),
     revision: revision.id,
     ...(line === null ? {} : { line }),
     ...(failure?.statement ? { sql: failure.statement.sql.trim() } : {}),
-    suggestion: { text: 'Fix downgrade() so that it runs on a database that holds rows.' },
+    details: {
+      cause: cause.kind,
+      sqlstate: failure?.sqlstate ?? null,
+      exception: failure?.exception ?? null,
+    },
+    suggestion: cause.suggestion,
   });
+  // A one-way migration that says so is a decision, not a defect.
+  return cause.kind === 'irreversible' ? { ...found, severity: 'notice' } : found;
+}
+
+type Cause =
+  | 'unnamed-constraint'
+  | 'irreversible'
+  | 'rows'
+  | 'conversion'
+  | 'missing-object'
+  | 'dependents'
+  | 'timeout'
+  | 'other';
+
+/** Why a downgrade failed, and the fix that fits. */
+function causeOf(
+  failure: MigrationFailure | null,
+  timedOut: boolean,
+): { kind: Cause; suggestion: { text: string; code?: string } } {
+  const sqlstate = failure?.sqlstate ?? '';
+  const exception = failure?.exception ?? '';
+  if (timedOut) {
+    return {
+      kind: 'timeout',
+      suggestion: {
+        text: 'The downgrade did not finish within the time limit: it waits for a lock, or rewrites a large table. Make it do only what undoes upgrade().',
+      },
+    };
+  }
+  if (exception === 'CompileError' && /no name/i.test(failure?.message ?? '')) {
+    return {
+      kind: 'unnamed-constraint',
+      suggestion: {
+        text: "downgrade() drops a constraint it does not name: autogenerate writes op.drop_constraint(None, ...) for a constraint that was created without a name. Pass the name Postgres gave it (<table>_<columns>_key, _fkey, _check; `\\d table` in psql shows it), and give the models' MetaData a naming_convention so that new constraints get names.",
+        code: 'op.drop_constraint("users_email_key", "users", type_="unique")  # the name Postgres gave it',
+      },
+    };
+  }
+  if (exception === 'NotImplementedError') {
+    return {
+      kind: 'irreversible',
+      suggestion: {
+        text: 'Nothing to fix if the change is meant to be one-way: going back means restoring a backup. If it can be undone, write the inverse operations in downgrade().',
+      },
+    };
+  }
+  if (sqlstate.startsWith('23')) return { kind: 'rows', suggestion: { text: rowsFix(sqlstate) } };
+  if (sqlstate.startsWith('22')) {
+    return {
+      kind: 'conversion',
+      suggestion: {
+        text: 'The downgrade converts values back to a type that cannot hold all of them (values written after the upgrade). Map them in downgrade() first: UPDATE them, or give alter_column a postgresql_using expression that converts every value.',
+      },
+    };
+  }
+  if (['42P01', '42703', '42704', '3F000'].includes(sqlstate)) {
+    return {
+      kind: 'missing-object',
+      suggestion: {
+        text: 'downgrade() refers to a table, column, index or constraint that is not there at that point: it undoes something upgrade() did not do, under another name, or in another order. Make downgrade() the exact inverse of upgrade(), in reverse order.',
+      },
+    };
+  }
+  if (sqlstate === '2BP01') {
+    return {
+      kind: 'dependents',
+      suggestion: {
+        text: 'Other objects (views, foreign keys, indexes) depend on what downgrade() drops: drop or re-create them first, in downgrade(), rather than with CASCADE.',
+      },
+    };
+  }
+  return {
+    kind: 'other',
+    suggestion: { text: 'Fix downgrade() so that it runs on a database that holds rows.' },
+  };
+}
+
+/** Constraint violations: the rows written while the upgrade was in force do not fit the old schema. */
+function rowsFix(sqlstate: string): string {
+  const handle: Record<string, string> = {
+    '23502':
+      'fill the NULLs of the column before it becomes NOT NULL again (op.execute("UPDATE ... SET col = ... WHERE col IS NULL"))',
+    '23505': 'remove or merge the duplicate rows before the unique constraint or index comes back',
+    '23503':
+      'delete the rows that point nowhere (or re-create their parents) before the foreign key comes back',
+    '23514': 'fix the rows that break the CHECK constraint before it comes back',
+  };
+  return `The downgrade restores a constraint that rows written after the upgrade violate (the replay's synthetic rows do). Handle those rows in downgrade() first: ${handle[sqlstate] ?? 'make them fit the constraint'}. Downgrades run on production data, not on an empty database.`;
 }

@@ -71,6 +71,12 @@ export const RULES: readonly RuleMeta[] = [
     'A part of the review could not run; the notice says which and why.',
   ),
   rule(
+    'unused-ignore',
+    'runtime',
+    'notice',
+    'An entry of [tool.alembic-review] ignore matched no finding: the problem is gone, the entry is stale.',
+  ),
+  rule(
     'seed-failed',
     'runtime',
     'notice',

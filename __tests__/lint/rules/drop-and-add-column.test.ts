@@ -29,6 +29,16 @@ ruleCases('drop-and-add-column', {
       ],
     },
     { name: 'the rename it should be', statements: ['ALTER TABLE posts RENAME body TO content'] },
+    {
+      // A type change done by hand: the data is copied and the column keeps its name.
+      name: 'add new, copy, drop old, rename new to old',
+      statements: [
+        'ALTER TABLE posts ADD COLUMN body_new TEXT',
+        'UPDATE posts SET body_new = body',
+        'ALTER TABLE posts DROP COLUMN body',
+        'ALTER TABLE posts RENAME COLUMN body_new TO body',
+      ],
+    },
   ],
   invalid: [
     {

@@ -60,6 +60,7 @@ class Capture(object):
         self.revision_lock_timeout = None  # in force when the current revision started
         self.failed_statement = None
         self.unsafe = None
+        self.batch_origin = None  # (file, line) of the batch_op.* call whose statements run now
 
     # -- the gate ----------------------------------------------------------
 
@@ -97,7 +98,11 @@ class Capture(object):
     def locate(self):
         """(file, line, from_env, internal) of the statement's origin: the
         innermost frame in a version location, else env.py; internal when
-        SQLAlchemy's dialect set-up or Alembic's version bookkeeping ran it."""
+        SQLAlchemy's dialect set-up or Alembic's version bookkeeping ran it.
+        While a batch_alter_table block flushes, the batch_op.* call that
+        queued the operation."""
+        if self.batch_origin is not None:
+            return self.batch_origin + (False, False)
         frame = sys._getframe(2)
         version_dirs = PROJECT.version_dirs
         env_py = PROJECT.env_py
@@ -251,7 +256,9 @@ class Capture(object):
         existing tables it rewrote. pg_locks is asked only when the statement
         can have taken a new lock: it names an existing relation the
         transaction does not yet hold ACCESS EXCLUSIVE, or it may reach tables
-        it does not name (DML firing triggers, CASCADE, functions)."""
+        it does not name (DML firing triggers, CASCADE, functions, and the
+        foreign keys' other tables: dropping a constraint, a column or a table,
+        or changing a column's type, locks the table a foreign key refers to)."""
         text = statement.lower()
         if _SETS_LOCK_TIMEOUT.search(text):
             self.lock_timeout_stale = True
@@ -291,13 +298,63 @@ class Capture(object):
         self.step_statements = []
         self.revision_lock_timeout = None
         self.failed_statement = None
+        self.batch_origin = None
+
+
+class _QueuedOps(list):
+    """The operations a `with op.batch_alter_table(...) as batch_op:` block
+    queues (BatchOperationsImpl.batch). They run when the block exits, where
+    the only revision frame is the `with` line: each queued operation keeps
+    the line of its batch_op.* call, and while the batch flushes its
+    statements are attributed to that line."""
+
+    def __init__(self, *args):
+        list.__init__(self, *args)
+        self.origins = [None] * len(self)
+
+    def append(self, item):
+        capture = CURRENT["capture"]
+        origin = None
+        if capture is not None:
+            file_, line, from_env, _internal = capture.locate()
+            if file_ is not None and not from_env:
+                origin = (file_, line)
+        self.origins.append(origin)
+        list.append(self, item)
+
+    def __iter__(self):
+        capture = CURRENT["capture"]
+        try:
+            for index, item in enumerate(list.__iter__(self)):
+                if capture is not None:
+                    capture.batch_origin = self.origins[index] if index < len(self.origins) else None
+                yield item
+        finally:
+            # A table "move and copy" runs after the loop: that belongs to the `with` line.
+            if capture is not None:
+                capture.batch_origin = None
+
+
+def _queue_batch_ops_with_origins():
+    from alembic.operations.batch import BatchOperationsImpl
+
+    original = BatchOperationsImpl.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.batch = _QueuedOps(self.batch)
+
+    BatchOperationsImpl.__init__ = __init__
 
 
 _REALPATHS = {}
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
 _REWRITES = re.compile(r"^\s*(alter\s+table|cluster|vacuum|refresh)\b")
 _SETS_LOCK_TIMEOUT = re.compile(r"\block_timeout\b|^\s*reset\s+all\b")
-_INDIRECT = re.compile(r"^\s*(insert|update|delete|merge|select|with|do|call|copy|truncate)\b|\bcascade\b")
+_INDIRECT = re.compile(
+    r"^\s*(insert|update|delete|merge|select|with|do|call|copy|truncate|drop\s+table)\b|\bcascade\b"
+    r"|\bdrop\s+(constraint|column)\b|\balter\s+(column\s+)?\S+\s+(set\s+data\s+)?type\b"
+)
 _SQLALCHEMY_DIR = os.sep + "sqlalchemy" + os.sep
 _ALEMBIC_DIR = os.sep + "alembic" + os.sep
 _MIGRATION_PY = os.path.join("alembic", "runtime", "migration.py")
@@ -337,6 +394,7 @@ def install_hooks():
     event.listen(Engine, "handle_error", _dispatch("error"))
     event.listen(Engine, "commit", _transaction_ended(False))
     event.listen(Engine, "rollback", _transaction_ended(True))
+    _queue_batch_ops_with_origins()
     _HOOKS_INSTALLED.append(True)
 
 

@@ -88,8 +88,11 @@ class ValueMaker(object):
             return True
         if isinstance(type_, (sqltypes.Integer,)):
             return 900000 + (int(self.token[:4], 16) * 10 + n) % 900000 if column.unique or column.primary_key else n
+        # Float is a Numeric in SQLAlchemy 1.4, a type of its own in 2.x (Double, REAL, DOUBLE PRECISION).
+        if isinstance(type_, sqltypes.Float):
+            return float(n) + 0.5
         if isinstance(type_, sqltypes.Numeric):
-            return decimal.Decimal(n) if not isinstance(type_, sqltypes.Float) else float(n) + 0.5
+            return _fitting_decimal(n, type_.precision, type_.scale)
         if isinstance(type_, sqltypes.DateTime):
             if getattr(type_, "timezone", False):
                 return datetime.datetime.now(datetime.timezone.utc)
@@ -125,6 +128,24 @@ class ValueMaker(object):
         if python_type is str:
             return "ar%d" % n
         return None
+
+
+def _fitting_decimal(n, precision, scale):
+    """n as a decimal that NUMERIC(precision, scale) can hold (NUMERIC(2, 2)
+    holds 0.99 at most): distinct values while the digits last."""
+    import decimal
+
+    if not precision:
+        return decimal.Decimal(n)
+    scale = scale or 0
+    whole = precision - scale
+    if whole > 0:
+        return decimal.Decimal(n % (10 ** whole))
+    return decimal.Decimal(n % (10 ** precision)).scaleb(-scale)
+
+
+class _NoValue(Exception):
+    """A required column of a type ValueMaker has no synthetic value for."""
 
 
 def _needs_value(column):
@@ -168,8 +189,9 @@ def cmd_orm(args, _emit):
                 checked.append(name)
                 try:
                     # A SAVEPOINT per class: one failure does not hide the others.
+                    parents = {}  # rows inserted for this class's foreign keys, kept if it succeeds
                     with session.begin_nested():
-                        instance = _build_instance(mapper, maker, created)
+                        instance = _build_instance(mapper, maker, _Rows(session, maker, created, parents))
                         session.add(instance)
                         session.flush()
                         session.expire(instance)
@@ -179,9 +201,14 @@ def cmd_orm(args, _emit):
                                 value = getattr(instance, prop.key)
                                 if getattr(column, "table", None) is not None:
                                     created.setdefault(table_key(column.table), {})[column.name] = value
+                    for key, row in parents.items():
+                        created.setdefault(key, row)
                     session.expunge_all()
                 except UnsafeDatabase:
                     raise
+                except _NoValue as missing:
+                    session.expunge_all()
+                    skipped.append({"className": name, "reason": str(missing)})
                 except Exception as error:
                     session.expunge_all()
                     if type(error).__name__ in ("NoReferencedTableError", "NoReferencedColumnError"):
@@ -221,26 +248,80 @@ def _class_line(cls):
         return None
 
 
-def _build_instance(mapper, maker, created):
-    """An instance with a value for every required column; foreign keys point
-    at the rows inserted for their parents earlier in this transaction."""
+class _Rows(object):
+    """Rows that foreign keys can point at: those inserted for the classes
+    before (parents first), else one inserted now for the referenced table
+    (with Core, so that a table without a mapped class gets one too)."""
+
+    def __init__(self, session, maker, created, fresh):
+        self.session = session
+        self.maker = maker
+        self.created = created
+        self.fresh = fresh
+
+    def existing(self, table):
+        key = table_key(table)
+        return self.fresh.get(key) or self.created.get(key)
+
+    def value_for(self, column, depth=0):
+        """The value of a foreign key column: its parent row's, made if needed."""
+        for fk in column.foreign_keys:
+            parent = self.existing(fk.column.table)
+            if parent and fk.column.name in parent:
+                return parent[fk.column.name]
+        if column.nullable or not column.foreign_keys:
+            return None
+        fk = next(iter(column.foreign_keys))
+        if fk.column.table is column.table or depth > 5:
+            return None  # a row of its own table, or a long chain: nothing to point at yet
+        row = self.insert(fk.column.table, depth + 1)
+        return row.get(fk.column.name) if row else None
+
+    def insert(self, table, depth):
+        values = {}
+        for column in table.columns:
+            value = self.value_for(column, depth) if column.foreign_keys else None
+            if value is None and _needs_value(column):
+                value = self.maker.value(column)
+                if value is None:
+                    raise _NoValue(
+                        "no synthetic value for the NOT NULL column %s.%s (%s) of the row its foreign keys need"
+                        % (table_key(table), column.name, column.type)
+                    )
+            if value is not None:
+                values[column.name] = value
+        try:
+            with self.session.begin_nested():
+                result = self.session.execute(table.insert().values(values).returning(*table.columns))
+                row = dict(result.mappings().one())
+        except UnsafeDatabase:
+            raise
+        except Exception as error:  # the parent's own problem, reported for the parent
+            raise _NoValue(
+                "the row its foreign key needs in %s cannot be stored: %s"
+                % (table_key(table), describe_error(error)["message"].splitlines()[0])
+            )
+        self.fresh[table_key(table)] = row
+        return row
+
+
+def _build_instance(mapper, maker, rows):
+    """An instance with a value for every required column; NOT NULL foreign
+    keys point at a row of their table (the one inserted for its class
+    earlier in this transaction, else one made for them)."""
     instance = mapper.class_manager.new_instance()
     for prop in mapper.column_attrs:
         column = prop.columns[0]
         if not hasattr(column, "table") or column.table is None:
             continue
-        value = None
-        for fk in column.foreign_keys:
-            parent = created.get(table_key(fk.column.table), {})
-            if fk.column.name in parent:
-                value = parent[fk.column.name]
-                break
+        value = rows.value_for(column) if column.foreign_keys else None
         if value is None and column.foreign_keys and not column.nullable:
-            continue  # no parent row: the insert will say why
+            continue  # no row to point at (its own table): the insert will say why
         if value is None and not _needs_value(column):
             continue
         if value is None:
             value = maker.value(column)
-        if value is not None:
-            setattr(instance, prop.key, value)
+            if value is None:
+                raise _NoValue("no synthetic value for the NOT NULL column %s (%s)" % (column.name, column.type))
+        setattr(instance, prop.key, value)
     return instance

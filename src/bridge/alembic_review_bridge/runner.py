@@ -227,6 +227,7 @@ def _configure_summary(kwargs):
         "hasIncludeName": kwargs.get("include_name") is not None,
         "versionTable": kwargs.get("version_table") or VERSION_TABLE_DEFAULT,
         "versionTableSchema": kwargs.get("version_table_schema"),
+        "transactionPerMigration": bool(kwargs.get("transaction_per_migration")),
     }
 
 

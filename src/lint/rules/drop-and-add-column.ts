@@ -3,16 +3,12 @@
 // data of the old column is deleted and the new one starts out empty.
 import { schemaArg } from '../alembic-code.ts';
 import { classify } from '../classify.ts';
+import { BRINGS_COLUMN, ColumnArrivals, DROPS_COLUMN } from '../column-arrivals.ts';
 import { identifierName } from '../names.ts';
 import { py } from '../python.ts';
 import { compatibleTypes, parseColumnType, sameType, sqlalchemyType } from '../sql-types.ts';
 import { actionsOf, columnName } from '../syntax.ts';
 import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
-
-// Cheap tests before parsing: ALTER TABLE ... ADD/DROP [COLUMN] x, not a constraint, default or NOT NULL.
-const DROPS_COLUMN = /\bDROP\s+(?!NOT\b|DEFAULT\b|CONSTRAINT\b|EXPRESSION\b|IDENTITY\b|PRIMARY\b)/i;
-const ADDS_COLUMN =
-  /\bADD\s+(?!CONSTRAINT\b|CHECK\b|UNIQUE\b|PRIMARY\b|FOREIGN\b|EXCLUDE\b|GENERATED\b|VALUE\b)/i;
 
 interface ColumnChange {
   table: TableRef;
@@ -34,6 +30,7 @@ const rule: LintRule = {
   create(context) {
     const dropped: ColumnChange[] = [];
     const added: ColumnChange[] = [];
+    const arrivals = new ColumnArrivals();
     const dropsColumn = context.revision.statements.some(
       (s) => DROPS_COLUMN.test(s.sql) && (classify(s.sql) ?? 'alter_table_stmt') === 'alter_table_stmt',
     );
@@ -41,12 +38,13 @@ const rule: LintRule = {
       needs: {
         alter_table_stmt: (s) =>
           dropsColumn &&
-          (ADDS_COLUMN.test(s.sql) || DROPS_COLUMN.test(s.sql)) &&
+          (BRINGS_COLUMN.test(s.sql) || DROPS_COLUMN.test(s.sql)) &&
           context.mayTargetBaseTable(s),
       },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;
+        arrivals.record(table, node, statement);
         for (const action of actionsOf(node)) {
           if (action.type === 'alter_action_add_column') {
             const type =
@@ -65,6 +63,8 @@ const rule: LintRule = {
       'revision:exit'() {
         const paired = new Set<ColumnChange>();
         for (const drop of dropped) {
+          // A type change done by hand: the dropped column comes back under its name.
+          if (arrivals.comesBack(drop.table, drop.column, drop.statement.captured.index)) continue;
           const add = added.find(
             (a) =>
               !paired.has(a) &&

@@ -2,10 +2,12 @@
 // running breaks: SQLAlchemy names every mapped column in its SELECTs and
 // INSERTs, so each query on the table fails until the new code is deployed.
 import { schemaArg } from '../alembic-code.ts';
+import { classify } from '../classify.ts';
+import { BRINGS_COLUMN, ColumnArrivals, DROPS_COLUMN } from '../column-arrivals.ts';
 import { identifierName } from '../names.ts';
 import { py } from '../python.ts';
 import { actionsOf } from '../syntax.ts';
-import type { LintRule } from '../types.ts';
+import type { LintRule, ParsedStatement, TableRef } from '../types.ts';
 
 const rule: LintRule = {
   meta: {
@@ -16,21 +18,35 @@ const rule: LintRule = {
     docs: 'docs/rules/drop-column.md',
   },
   create(context) {
+    const drops: { table: TableRef; column: string; statement: ParsedStatement }[] = [];
+    const arrivals = new ColumnArrivals();
+    // Columns that come back (a type change done by hand) are only seen when the revision drops one.
+    const dropsColumn = context.revision.statements.some(
+      (s) => DROPS_COLUMN.test(s.sql) && (classify(s.sql) ?? 'alter_table_stmt') === 'alter_table_stmt',
+    );
     return {
-      // DROP [COLUMN] x, not DROP NOT NULL / DEFAULT / CONSTRAINT / ...
       needs: {
         alter_table_stmt: (s) =>
-          /\bDROP\s+(?!NOT\b|DEFAULT\b|CONSTRAINT\b|EXPRESSION\b|IDENTITY\b|PRIMARY\b)/i.test(s.sql) &&
+          dropsColumn &&
+          (DROPS_COLUMN.test(s.sql) || BRINGS_COLUMN.test(s.sql)) &&
           context.mayTargetBaseTable(s),
       },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;
+        arrivals.record(table, node, statement);
         for (const action of actionsOf(node)) {
           if (action.type !== 'alter_action_drop_column') continue;
           const column = identifierName(action.column);
           if (column === undefined) continue;
           if (context.replayed && context.baseColumn(table, column) === undefined) continue; // added in this change
+          if (!context.replayed && arrivals.addedBefore(table, column, statement.captured.index)) continue;
+          drops.push({ table, column, statement });
+        }
+      },
+      'revision:exit'() {
+        for (const { table, column, statement } of drops) {
+          if (arrivals.comesBack(table, column, statement.captured.index)) continue;
           context.report(statement, {
             message: `ALTER TABLE ${table.display} DROP COLUMN ${column} deletes every value of ${table.display}.${column}, and the application code still running selects it: SQLAlchemy names every mapped column, so its queries on ${table.display} fail until the new code is deployed.`,
             table: table.display,

@@ -2,6 +2,7 @@
 // lint entries of src/rules/catalog.ts.
 import addCheckConstraintValidates from './add-check-constraint-validates.ts';
 import addForeignKeyValidates from './add-foreign-key-validates.ts';
+import addPrimaryKey from './add-primary-key.ts';
 import addUniqueConstraint from './add-unique-constraint.ts';
 import changeColumnType from './change-column-type.ts';
 import concurrentlyInTransaction from './concurrently-in-transaction.ts';
@@ -34,5 +35,6 @@ export const LINT_RULES: readonly LintRule[] = [
   volatileDefaultRewrite,
   concurrentlyInTransaction,
   missingLockTimeout,
+  addPrimaryKey,
   unparsedStatement,
 ];

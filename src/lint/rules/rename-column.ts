@@ -2,6 +2,7 @@
 // (every instance until the deploy finishes) keeps using the old name, and
 // each of its queries on the table fails from the moment the rename commits.
 import { columnCode, schemaArg, sqlIdentifier, sqlTable } from '../alembic-code.ts';
+import { BRINGS_COLUMN, ColumnArrivals } from '../column-arrivals.ts';
 import { identifierName } from '../names.ts';
 import { py } from '../python.ts';
 import { actionsOf } from '../syntax.ts';
@@ -16,11 +17,15 @@ const rule: LintRule = {
     docs: 'docs/rules/rename-column.md',
   },
   create(context) {
+    // Offline, a column this revision added is known only from its ADD COLUMN.
+    const arrivals = new ColumnArrivals();
+    const wanted = context.replayed ? /\bRENAME\b/i : BRINGS_COLUMN;
     return {
-      needs: { alter_table_stmt: (s) => /\bRENAME\b/i.test(s.sql) && context.mayTargetBaseTable(s) },
+      needs: { alter_table_stmt: (s) => wanted.test(s.sql) && context.mayTargetBaseTable(s) },
       alter_table_stmt(node, statement) {
         const table = context.table(statement, node.table);
         if (!context.existedAtBase(table)) return;
+        arrivals.record(table, node, statement);
         for (const action of actionsOf(node)) {
           if (action.type !== 'alter_action_rename_column') continue;
           const from = identifierName(action.oldName);
@@ -28,6 +33,7 @@ const rule: LintRule = {
           if (from === undefined || to === undefined) continue;
           const base = context.baseColumn(table, from);
           if (context.replayed && base === undefined) continue;
+          if (arrivals.addedBefore(table, from, statement.captured.index)) continue; // new in this revision
           const added = columnCode(to, base?.type, 'nullable=True');
           context.report(statement, {
             message: `ALTER TABLE ${table.display} RENAME COLUMN ${from} TO ${to}: the application code still running reads and writes ${table.display}.${from}, and its queries on ${table.display} fail as soon as the rename commits.`,

@@ -1,0 +1,44 @@
+// One review through the CLI as a user runs it (--format json on the local
+// PostgreSQL, through a role of its own), with the check that it left no
+// database behind.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import type { Review } from '../../src/model.ts';
+import type { AlembicProject } from './alembic-project.ts';
+import { createTestRole, runCli } from './cli.ts';
+
+export interface JsonReview {
+  code: number;
+  stderr: string;
+  report: Review;
+}
+
+export async function reviewJson(
+  project: AlembicProject,
+  args: string[] = ['--base', 'main'],
+): Promise<JsonReview> {
+  const role = await createTestRole();
+  try {
+    const output = path.join(project.dir, 'report.json');
+    const result = await runCli([
+      'review',
+      '--project',
+      project.dir,
+      '--database-url',
+      role.url,
+      '--format',
+      'json',
+      '--output',
+      output,
+      ...args,
+    ]);
+    expect(result.stderr).not.toMatch(/internal error/);
+    expect(result.code, result.stderr).toBeLessThan(2);
+    const report = JSON.parse(readFileSync(output, 'utf8')) as Review;
+    expect(await role.databases()).toEqual([]);
+    return { code: result.code, stderr: result.stderr, report };
+  } finally {
+    await role.drop();
+  }
+}

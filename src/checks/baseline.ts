@@ -1,0 +1,191 @@
+// The baseline: what is already true at the base commit, computed with the
+// same machinery as the review of the pull request — the drift of the base
+// commit's models against the base schema (the base frontier, before it gets
+// rows), the ORM smoke test of those models there, and the problems of the
+// base revision graph. Every finding of the review then gets an origin:
+// "base" when the base already has it (matched by rule, kind of change and
+// object), else "pr"; base drift the pull request no longer has is what it
+// fixes.
+import type { ConfigureSummary } from '../alembic/protocol.ts';
+import type { ThrowawayDatabase } from '../database/provider.ts';
+import { errorMessage } from '../errors.ts';
+import type { Finding } from '../model.ts';
+import { isBaseTree, type BaseTree, type BaseTreeUnavailable } from '../replay/base-tree.ts';
+import { buildModels, modelDrift, ormSmokeTest } from '../replay/models.ts';
+import type { ReplayPlan } from '../replay/plan.ts';
+import type { ReplayContext } from '../replay/replay.ts';
+import { findingChange, findingObjects } from '../rules/objects.ts';
+import type { Schema } from '../schema/types.ts';
+import { finding } from './finding.ts';
+import { reviewIncomplete } from './runtime.ts';
+
+export interface BaseFindings {
+  /** Drift and ORM findings of the base commit's models on the base schema. */
+  findings: Finding[];
+  /** Why the base could not be reviewed; null when it was. */
+  unavailable: string | null;
+  durationMs: number;
+}
+
+/** Runs the base review once the base schema exists (alongside the replay of the new revisions). */
+export class BaseReview {
+  readonly #tree: Promise<BaseTree | BaseTreeUnavailable>;
+  readonly #context: Omit<ReplayContext, 'bridge'>;
+  #result: Promise<BaseFindings> | undefined;
+
+  constructor(tree: Promise<BaseTree | BaseTreeUnavailable>, context: Omit<ReplayContext, 'bridge'>) {
+    this.#tree = tree;
+    this.#context = context;
+  }
+
+  /**
+   * Reviews the base on a copy of this database (CREATE DATABASE … TEMPLATE),
+   * so that the replay goes on at once and the base review runs alongside the
+   * rest of the pipeline; resolves as soon as the database given is no longer
+   * needed. When no copy can be made (a connection to it is still open), on
+   * the database itself, resolving when done. Never rejects.
+   */
+  async run(database: ThrowawayDatabase, schema: Schema, configure: ConfigureSummary | null): Promise<void> {
+    const provider = this.#context.provider;
+    const copy = await provider.createDatabase('base', database).catch(() => null);
+    if (copy === null) {
+      this.#result = this.#review(database, schema, configure);
+      await this.#result;
+      return;
+    }
+    this.#result = this.#review(copy, schema, configure).finally(() =>
+      provider.dropDatabase(copy).catch(() => undefined),
+    );
+  }
+
+  /** What the base review found (waits for it); unavailable when it never ran (no base schema). */
+  async result(): Promise<BaseFindings> {
+    return (
+      (await this.#result) ?? {
+        findings: [],
+        unavailable: 'the base schema could not be built',
+        durationMs: 0,
+      }
+    );
+  }
+
+  async #review(
+    database: ThrowawayDatabase,
+    schema: Schema,
+    configure: ConfigureSummary | null,
+  ): Promise<BaseFindings> {
+    const started = performance.now();
+    const done = (findings: Finding[], unavailable: string | null): BaseFindings => ({
+      findings: findings.map((f) => ({ ...f, origin: 'base' })),
+      unavailable,
+      durationMs: Math.round(performance.now() - started),
+    });
+    const tree = await this.#tree.catch((error: unknown) => ({ unavailable: errorMessage(error) }));
+    if (!isBaseTree(tree)) return done([], tree.unavailable);
+    const context: ReplayContext = { ...this.#context, bridge: tree.bridge };
+    const head = { database, schema, withoutRows: false };
+    try {
+      const models = await buildModels(context, head);
+      const modelsSchema = models.schema;
+      if (modelsSchema === null) {
+        return done(
+          [],
+          `the base commit's models could not be built (${models.findings[0]?.message ?? 'no target_metadata'})`,
+        );
+      }
+      const drift = modelDrift(schema, { ...models, schema: modelsSchema }, configure, tree.relative);
+      const orm = await ormSmokeTest(context, head, tree.relative);
+      return done([...drift, ...orm.findings.filter((f) => f.ruleId === 'orm-insert-failed')], null);
+    } catch (error) {
+      return done([], `reviewing the base commit failed: ${errorMessage(error)}`);
+    }
+  }
+}
+
+export interface Attributed {
+  findings: Finding[];
+  /** Base findings the pull request no longer has. */
+  fixed: Finding[];
+}
+
+/** What makes two findings the same problem: rule, kind of change, object (never a line). */
+function identity(f: Finding): string {
+  const className = f.details?.className;
+  return [
+    f.ruleId,
+    findingChange(f),
+    [...findingObjects(f)].sort().join(' '),
+    typeof className === 'string' ? className : '',
+  ].join('|');
+}
+
+/** Findings the base review can also have (the rest are about the new revisions themselves). */
+function comparable(f: Finding): boolean {
+  return f.category === 'drift' || f.ruleId === 'orm-insert-failed';
+}
+
+/**
+ * Sets every finding's origin. Drift and ORM findings are "base" when the base
+ * review has the same problem; the base history failing to apply (with no
+ * existing revision edited) and several heads that were already on the base
+ * are "base" too. Without a base review, everything is "pr", with one notice
+ * that says why. `headChecked`: the pull request's drift ran, so base drift
+ * it lacks is fixed.
+ */
+export function attributeOrigins(
+  findings: readonly Finding[],
+  plan: ReplayPlan,
+  base: BaseFindings | null,
+  headChecked: boolean,
+): Attributed {
+  const remaining = new Map<string, Finding[]>();
+  for (const f of base?.findings ?? []) {
+    const key = identity(f);
+    remaining.set(key, [...(remaining.get(key) ?? []), f]);
+  }
+  const reviewed = base !== null && base.unavailable === null;
+  const attributed = findings.map((f): Finding => {
+    if (reviewed && comparable(f)) {
+      const twins = remaining.get(identity(f));
+      if (twins !== undefined && twins.length > 0) {
+        twins.shift();
+        return { ...f, origin: 'base' };
+      }
+      return { ...f, origin: 'pr' };
+    }
+    return { ...f, origin: fromBaseGraph(f, plan) ? 'base' : 'pr' };
+  });
+  if (base !== null && base.unavailable !== null && headChecked) {
+    attributed.push({
+      ...reviewIncomplete(
+        `The base commit could not be reviewed (${base.unavailable}), so findings that main already has cannot be told apart from those of this change: every finding is counted as this change's.`,
+      ),
+      origin: 'pr',
+    });
+  }
+  const fixed = reviewed && headChecked ? [...remaining.values()].flat() : [];
+  return { findings: attributed, fixed: [...fixed, ...fixedHeads(plan)] };
+}
+
+/** A graph or history problem the base already had. */
+function fromBaseGraph(f: Finding, plan: ReplayPlan): boolean {
+  if (f.ruleId === 'multiple-heads')
+    return plan.frontier.length > 1 && plan.heads.length <= plan.frontier.length;
+  // The base history itself fails, and the change edited none of its revisions.
+  return f.ruleId === 'migration-failed' && f.details?.atBase === true && plan.modified.length === 0;
+}
+
+/** The base had several heads and the change merges them into one. */
+function fixedHeads(plan: ReplayPlan): Finding[] {
+  if (plan.frontier.length <= 1 || plan.heads.length !== 1 || plan.newRevisions.length === 0) return [];
+  return [
+    {
+      ...finding({
+        ruleId: 'multiple-heads',
+        message: `The base has ${plan.frontier.length} heads (${plan.frontier.join(', ')}); this change merges them into one.`,
+        details: { heads: plan.frontier },
+      }),
+      origin: 'base',
+    },
+  ];
+}
