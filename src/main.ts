@@ -20,7 +20,7 @@ import { renderSarif } from './render/sarif.ts';
 import { renderText } from './render/text.ts';
 import { counts } from './render/words.ts';
 import { review } from './review.ts';
-import { teardownAll } from './teardown.ts';
+import { cancellation, teardownAll } from './teardown.ts';
 
 type Mode = 'review' | 'analyze' | 'publish';
 
@@ -59,6 +59,8 @@ export function actionOptions(): RawOptions {
     seedRows: input('seed-rows'),
     seedSql: input('seed-sql'),
     urlEnv: input('url-env'),
+    databaseRole: input('database-role'),
+    extensions: input('extensions'),
     format: 'json',
   };
 }
@@ -154,6 +156,8 @@ export async function run(): Promise<void> {
       core.setFailed(`alembic-review: ${counts(result.summary)} (fail-on: ${result.failOn})`);
     }
   } catch (error) {
+    // Cancelled (SIGTERM/SIGINT): the teardown's side effects are not the review's errors.
+    if (cancellation() !== undefined) return;
     core.setFailed(
       isUsageError(error)
         ? `alembic-review: ${error.message}`

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import type { DatabaseRole } from './database/access.ts';
 import type { DatabaseKind } from './database/provider.ts';
 import { DEFAULT_POSTGRES_IMAGE } from './database/testcontainers.ts';
 import { UsageError } from './errors.ts';
@@ -42,6 +43,10 @@ export interface Options {
   revisionTimeoutMs: number;
   maxNewRevisions: number;
   severity: Record<string, SeverityOverride>;
+  /** What the project's code connects as: a role of the run's own (default), or the provider's superuser. */
+  databaseRole: DatabaseRole;
+  /** Extensions created beforehand, as superuser, in every throwaway database. */
+  extensions: string[];
 }
 
 /** Raw values as they come from flags, inputs or TOML (strings, mostly). */
@@ -51,6 +56,7 @@ const FORMATS: readonly Format[] = ['text', 'markdown', 'json', 'sarif'];
 const DATABASES: readonly DatabaseKind[] = ['auto', 'testcontainers', 'embedded', 'url', 'none'];
 const FAIL_ON: readonly FailOn[] = ['error', 'warning', 'never'];
 const SEVERITY_VALUES: readonly SeverityOverride[] = ['error', 'warning', 'notice', 'off'];
+const DATABASE_ROLES: readonly DatabaseRole[] = ['restricted', 'superuser'];
 
 /** Keys accepted in [tool.alembic-review] (kebab-case, as in the action's inputs). */
 const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
@@ -68,6 +74,8 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   driver: 'driver',
   'revision-timeout': 'revisionTimeoutMs',
   'max-new-revisions': 'maxNewRevisions',
+  'database-role': 'databaseRole',
+  extensions: 'extensions',
   rules: 'rules',
 };
 
@@ -117,6 +125,16 @@ function list(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
   const items = Array.isArray(value) ? value.map(String) : asText(value).split(/[\s,]+/);
   return items.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** Extension names as CREATE EXTENSION takes them (no SQL smuggled in through a name). */
+function extensionNames(value: unknown): string[] {
+  const names = list(value);
+  for (const name of names) {
+    if (!/^[A-Za-z_][\w-]*$/.test(name))
+      throw usage(`extensions: "${name}" is not an extension name (letters, digits, _ and -).`);
+  }
+  return [...new Set(names)];
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -261,5 +279,7 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     revisionTimeoutMs: duration('revision-timeout', pick('revisionTimeoutMs'), 5 * 60_000),
     maxNewRevisions: integer('max-new-revisions', pick('maxNewRevisions'), 50, 1, 10_000),
     severity: severityOverrides(project.rules, project.where),
+    databaseRole: oneOf('database-role', pick('databaseRole'), DATABASE_ROLES, 'restricted'),
+    extensions: extensionNames(pick('extensions')),
   };
 }

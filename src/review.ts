@@ -13,6 +13,8 @@ import {
   reviewIncomplete,
   seedFindings,
 } from './checks/runtime.ts';
+import { isolationFindings, isolationInfo } from './checks/isolation.ts';
+import { revisionExtensions, type AccessOptions } from './database/access.ts';
 import { resolveProvider } from './database/auto.ts';
 import type { DatabaseProvider } from './database/provider.ts';
 import { UsageError } from './errors.ts';
@@ -37,6 +39,7 @@ import {
 import { roundTrip } from './replay/roundtrip.ts';
 import { applyPolicy } from './rules/policy.ts';
 import { diffSchemas } from './schema/diff.ts';
+import { cancellation } from './teardown.ts';
 import { TOOL } from './version.ts';
 
 export interface ReviewIO {
@@ -55,7 +58,10 @@ interface Run {
 }
 
 export async function review(options: Options, io: ReviewIO): Promise<Review> {
-  const progress = new Progress(io.log);
+  // Once cancelled, the only line is the signal handler's.
+  const progress = new Progress((line) => {
+    if (cancellation() === undefined) io.log(line);
+  });
   const bridge = openBridge(options, io.pythonOutput);
   let provider: DatabaseProvider | undefined;
   try {
@@ -76,9 +82,14 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
 
     if (options.database === 'none') return await reviewOffline(run, bridge, graph);
 
+    const access: AccessOptions = {
+      databaseRole: options.databaseRole,
+      revisionExtensions: revisionExtensions(project.load.revisions.map((r) => r.path)),
+      extraExtensions: options.extensions,
+    };
     provider = await progress.stage(
       'provision database',
-      () => startProvider(options, progress),
+      () => startProvider(options, progress, access),
       (p) => p.description,
     );
     return await reviewOnDatabase(run, bridge, provider, graph);
@@ -101,11 +112,14 @@ async function reviewOnDatabase(
     python: project.python,
     provider: server,
     urlEnv: options.urlEnv,
+    extensions: server.access?.extensions ?? [],
     log: (line) => {
       progress.note(line);
     },
   };
   const findings = [...graph];
+  if (context.extensions.length > 0)
+    progress.note(`created as superuser in every database: ${context.extensions.join(', ')}`);
 
   const replay = await progress.stage(
     'replay',
@@ -152,10 +166,12 @@ async function reviewOnDatabase(
       statements: statements.get(r.id) ?? [],
     };
   });
+  findings.push(...isolationFindings(server.access, bridge));
   return assemble(run, findings, revisions, {
     database: server.description,
     postgres: await server.serverVersion(),
     environmentStatements: environment,
+    isolation: isolationInfo(server.access, bridge),
   });
 }
 
@@ -246,17 +262,24 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
     ...reportRevision(project, changes, r.id),
     statements: statements.get(r.id) ?? [],
   }));
+  findings.push(...isolationFindings(undefined, bridge));
   return assemble(run, findings, revisions, {
     database: 'none (offline: upgrade --sql)',
     postgres: 'n/a',
     environmentStatements: environment,
+    isolation: isolationInfo(undefined, bridge),
   });
 }
 
-async function startProvider(options: Options, progress: Progress): Promise<DatabaseProvider> {
+async function startProvider(
+  options: Options,
+  progress: Progress,
+  access: AccessOptions,
+): Promise<DatabaseProvider> {
   const choice = await resolveProvider(options.database === 'none' ? 'auto' : options.database, {
     databaseUrl: options.databaseUrl,
     postgresImage: options.postgresImage,
+    access,
     log: (line) => {
       progress.note(line);
     },
@@ -329,7 +352,12 @@ function assemble(
   run: Run,
   raw: Finding[],
   unordered: Revision[],
-  database: { database: string; postgres: string; environmentStatements: Review['environmentStatements'] },
+  database: {
+    database: string;
+    postgres: string;
+    environmentStatements: Review['environmentStatements'];
+    isolation: Review['environment']['isolation'];
+  },
 ): Review {
   const { options, project, changes, progress } = run;
   const findings = applyPolicy(raw, {
@@ -363,6 +391,7 @@ function assemble(
       driver: project.load.driver,
       database: database.database,
       postgres: database.postgres,
+      ...(database.isolation === undefined ? {} : { isolation: database.isolation }),
     },
     environmentStatements: database.environmentStatements,
   };

@@ -26,9 +26,13 @@ export function openBridge(options: Options, onStderr: (line: string) => void): 
 
 /** Turns a bridge error reply into what the user should read. */
 export function explainBridgeError(error: unknown, python: string): unknown {
-  if (error instanceof UsageError || error instanceof RevisionTimeout || !(error instanceof BridgeFailure)) {
-    return error;
+  if (error instanceof RevisionTimeout) {
+    return new UsageError(
+      'migration-env',
+      `The project's code did not finish: ${error.message} (revision-timeout). Does env.py wait for something (a server, a lock, input)?`,
+    );
   }
+  if (error instanceof UsageError || !(error instanceof BridgeFailure)) return error;
   const where = (): string => {
     const file = error.payload.file;
     const line = error.payload.line;
@@ -62,7 +66,9 @@ export function explainBridgeError(error: unknown, python: string): unknown {
 export async function inspectProject(bridge: Bridge, options: Options): Promise<ProjectInfo> {
   const python = resolvePython(options.projectDir, options.python);
   try {
-    const hello = await bridge.call('hello', {});
+    const hello = await bridge.call('hello', {
+      readable: [options.projectDir, options.configFile, options.tomlFile].filter((p) => p !== null),
+    });
     const load = await bridge.call('load', {
       configFile: options.configFile,
       tomlFile: options.tomlFile,
@@ -71,6 +77,12 @@ export async function inspectProject(bridge: Bridge, options: Options): Promise<
     });
     return { python, hello, load };
   } catch (error) {
+    if (error instanceof RevisionTimeout) {
+      throw new UsageError(
+        'project',
+        `Opening the project did not finish within ${Math.round(error.timeoutMs / 1000)} s (revision-timeout): importing its Alembic configuration, env.py or a revision file hangs. The bridge was stopped.`,
+      );
+    }
     throw explainBridgeError(error, python);
   }
 }

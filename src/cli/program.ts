@@ -8,7 +8,7 @@ import { publishReport } from '../github/publish.ts';
 import { resolveOptions, type Options, type RawOptions } from '../options.ts';
 import { renderReport } from '../render/index.ts';
 import { review } from '../review.ts';
-import { teardownAll } from '../teardown.ts';
+import { cancellation, teardownAll } from '../teardown.ts';
 import { TOOL } from '../version.ts';
 import { doctor } from './doctor.ts';
 import { printRules } from './rules.ts';
@@ -84,6 +84,13 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     )
     .option('--revision-timeout <duration>', 'time limit per revision (default 5m)')
     .option('--max-new-revisions <n>', 'refuse changes that add more revisions than this (default 50)')
+    .addOption(
+      new Option(
+        '--database-role <role>',
+        "what the project's code connects as: a role of the run's own (default) or the server's superuser",
+      ).choices(['restricted', 'superuser']),
+    )
+    .option('--extensions <names>', 'extensions to create beforehand, as superuser (comma-separated)')
     .option('--no-color', 'no colour in the text report')
     .option('--verbose', "show the project's Python output and stack traces")
     .action((flags: Record<string, unknown>) => {
@@ -148,6 +155,8 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
     driver: flags.driver,
     revisionTimeoutMs: flags.revisionTimeout,
     maxNewRevisions: flags.maxNewRevisions,
+    databaseRole: flags.databaseRole,
+    extensions: flags.extensions,
     verbose: flags.verbose === true,
   };
   const options: Options = resolveOptions(raw);
@@ -172,6 +181,9 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
 
 /** Prints an error the way the contract says: one paragraph, exit code 2. */
 export function reportError(error: unknown, verbose: boolean, io: CliIO): number {
+  // After SIGTERM/SIGINT the teardown makes the pipeline fail: not an error to report.
+  const cancelled = cancellation();
+  if (cancelled !== undefined) return cancelled.code;
   if (isUsageError(error)) {
     io.stderr(`alembic-review: ${error.message}\n`);
     if (verbose && error.detail !== undefined) io.stderr(`${error.detail}\n`);

@@ -36,6 +36,8 @@ export interface ReplayContext {
   python: string;
   provider: DatabaseProvider;
   urlEnv: string[];
+  /** Extensions the provider created in every database (see database/access.ts). */
+  extensions: string[];
   log: (line: string) => void;
 }
 
@@ -100,6 +102,7 @@ export async function migrate(
         targets,
         capture,
         urlEnv: context.urlEnv,
+        ...(context.extensions.length === 0 ? {} : { extensions: context.extensions }),
       },
       (event) => {
         if (event.event === 'step-end') {
@@ -119,7 +122,7 @@ export async function migrate(
     if (!(error instanceof RevisionTimeout)) throw explainBridgeError(error, context.python);
     outcome.timedOut = error;
     // The watchdog killed the child; later stages get a fresh one.
-    context.bridge.restart();
+    await context.bridge.restart();
   }
   return outcome;
 }
