@@ -73,7 +73,7 @@ describe('SIGTERM to the CLI', () => {
     try {
       const result = await interruptDuringReplay(['--database', 'url', '--database-url', role.url]);
       expect(result.code, result.stderr).toBe(143);
-      expect(result.stderr).toContain('received SIGTERM, cleaning up');
+      expect(result.stderr).toContain('received SIGTERM: review cancelled, cleaning up');
       expect(await role.databases()).toEqual([]);
       expect(await pythonChildren(blog)).toBe('');
     } finally {

@@ -329,7 +329,11 @@ export class Bridge {
     this.watchdog = undefined;
   }
 
-  private spawnError(spawnMessage: string | undefined, exitCode: number | undefined, wrapped: boolean): Error {
+  private spawnError(
+    spawnMessage: string | undefined,
+    exitCode: number | undefined,
+    wrapped: boolean,
+  ): Error {
     if (this.exited !== undefined) return this.exited;
     const { python } = this.options;
     if (!wrapped && spawnMessage !== undefined && /ENOENT|not found/i.test(spawnMessage)) {

@@ -163,8 +163,7 @@ export class RunAccess {
         // CREATE DATABASE … OWNER needs the admin to be a member of the owner (unless superuser).
         if (!rights.superuser) await client.query(`GRANT ${sqlIdent(name)} TO CURRENT_USER`);
       }
-      const extensions =
-        role === 'superuser' ? [] : await this.#extensionsToCreate(client, rights, warnings);
+      const extensions = role === 'superuser' ? [] : await this.#extensionsToCreate(client, rights, warnings);
       this.#summary = {
         role,
         roleName: this.#role?.name ?? admin.user,
@@ -191,7 +190,8 @@ export class RunAccess {
       const row = available.get(name);
       const asked = this.#options.extraExtensions.includes(name);
       if (row === undefined) {
-        if (asked) warnings.push(`The extension "${name}" (extensions option) is not available on this server.`);
+        if (asked)
+          warnings.push(`The extension "${name}" (extensions option) is not available on this server.`);
         continue;
       }
       if (asked || (row.superuser && !row.trusted)) create.push(name);
@@ -279,7 +279,8 @@ async function adminRights(client: pg.Client): Promise<AdminRights> {
  * managed to own in other databases of a shared server dropped with it.
  */
 export async function dropRunRole(admin: ServerAddress, name: string): Promise<void> {
-  if (!name.startsWith(ROLE_PREFIX)) throw new Error(`refusing to drop role ${name}: not created by alembic-review`);
+  if (!name.startsWith(ROLE_PREFIX))
+    throw new Error(`refusing to drop role ${name}: not created by alembic-review`);
   await withClient(admin, async (client) => {
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
     if (exists.rowCount === 0) return;
@@ -301,7 +302,9 @@ export async function dropRunRole(admin: ServerAddress, name: string): Promise<v
       await withClient({ ...admin, database: datname }, (other) =>
         other.query(`DROP OWNED BY ${sqlIdent(name)}`),
       ).catch((error: unknown) => {
-        throw new Error(`could not drop what role ${name} owns in database ${datname}: ${errorMessage(error)}`);
+        throw new Error(
+          `could not drop what role ${name} owns in database ${datname}: ${errorMessage(error)}`,
+        );
       });
     }
     await client.query(`DROP ROLE ${sqlIdent(name)}`);

@@ -171,7 +171,9 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
 
       protected override containerCreated(containerId: string): Promise<void> {
         gate.containerId = containerId;
-        return gate.stopped() ? Promise.reject(new Error('provider stopped while starting')) : Promise.resolve();
+        return gate.stopped()
+          ? Promise.reject(new Error('provider stopped while starting'))
+          : Promise.resolve();
       }
     }
     const container = new LockedPostgreSqlContainer(this.image)
