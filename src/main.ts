@@ -61,6 +61,7 @@ export function actionOptions(): RawOptions {
     urlEnv: input('url-env'),
     databaseRole: input('database-role'),
     extensions: input('extensions'),
+    sandbox: input('sandbox'),
     format: 'json',
   };
 }

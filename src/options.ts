@@ -47,7 +47,11 @@ export interface Options {
   databaseRole: DatabaseRole;
   /** Extensions created beforehand, as superuser, in every throwaway database. */
   extensions: string[];
+  /** auto: the project's Python in the best sandbox this machine offers; off: as this user. */
+  sandbox: SandboxSetting;
 }
+
+export type SandboxSetting = 'auto' | 'off';
 
 /** Raw values as they come from flags, inputs or TOML (strings, mostly). */
 export type RawOptions = Partial<Record<keyof Options | 'config', unknown>>;
@@ -57,6 +61,7 @@ const DATABASES: readonly DatabaseKind[] = ['auto', 'testcontainers', 'embedded'
 const FAIL_ON: readonly FailOn[] = ['error', 'warning', 'never'];
 const SEVERITY_VALUES: readonly SeverityOverride[] = ['error', 'warning', 'notice', 'off'];
 const DATABASE_ROLES: readonly DatabaseRole[] = ['restricted', 'superuser'];
+const SANDBOX_SETTINGS: readonly SandboxSetting[] = ['auto', 'off'];
 
 /** Keys accepted in [tool.alembic-review] (kebab-case, as in the action's inputs). */
 const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
@@ -76,6 +81,7 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   'max-new-revisions': 'maxNewRevisions',
   'database-role': 'databaseRole',
   extensions: 'extensions',
+  sandbox: 'sandbox',
   rules: 'rules',
 };
 
@@ -281,5 +287,6 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     severity: severityOverrides(project.rules, project.where),
     databaseRole: oneOf('database-role', pick('databaseRole'), DATABASE_ROLES, 'restricted'),
     extensions: extensionNames(pick('extensions')),
+    sandbox: oneOf('sandbox', pick('sandbox'), SANDBOX_SETTINGS, 'auto'),
   };
 }

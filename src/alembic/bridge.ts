@@ -14,7 +14,7 @@ import { execa, type ResultPromise } from 'execa';
 import { UsageError } from '../errors.ts';
 import { cancellation, onTeardown, throwIfCancelled } from '../teardown.ts';
 import type { BridgeEvent, BridgeReply, BridgeRequestMap } from './protocol.ts';
-import { NO_SANDBOX, absoluteExecutable, availableSandboxes, type Sandbox } from './sandbox.ts';
+import { absoluteExecutable, availableSandboxes, killGroup, type Sandbox } from './sandbox.ts';
 
 /** Variables the child may inherit; everything else (tokens, INPUT_*, ACTIONS_*, ...) is dropped. */
 const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'PYTHONPATH', 'SYSTEMROOT'];
@@ -128,7 +128,8 @@ export class Bridge {
   private async spawnChild(): Promise<void> {
     throwIfCancelled();
     this.sandboxes ??= await availableSandboxes();
-    const sandbox = this.sandboxes[0] ?? NO_SANDBOX;
+    const sandbox = this.sandboxes[0];
+    if (sandbox === undefined) throw new Error('no sandbox to run the bridge in');
     const { projectDir } = this.options;
     const python = await absoluteExecutable(this.options.python);
     const own = await sandbox.prepare(path.dirname(bridgeScriptPath()));
@@ -271,7 +272,8 @@ export class Bridge {
     const pid = this.child?.pid;
     this.clearWatchdog();
     if (pid === undefined || this.exited !== undefined) return;
-    await (this.sandbox ?? NO_SANDBOX).kill(pid);
+    if (this.sandbox === undefined) killGroup(pid);
+    else await this.sandbox.kill(pid);
   }
 
   async close(): Promise<void> {
@@ -319,8 +321,12 @@ export class Bridge {
       this.pending.clear();
       this.exited = new RevisionTimeout(revision, timeoutMs, entry.cmd);
       entry.reject(this.exited);
+      // this.exited is set: kill() would think the child gone.
       const pid = this.child?.pid;
-      if (pid !== undefined) void (this.sandbox ?? NO_SANDBOX).kill(pid);
+      const sandbox = this.sandbox;
+      if (pid === undefined) return;
+      if (sandbox === undefined) killGroup(pid);
+      else void sandbox.kill(pid);
     }, timeoutMs);
   }
 

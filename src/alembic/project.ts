@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { Options } from '../options.ts';
 import { Bridge, BridgeFailure, RevisionTimeout, resolvePython } from './bridge.ts';
+import { unsandboxed } from './sandbox.ts';
 import type { HelloResult, LoadResult } from './protocol.ts';
 
 export interface ProjectInfo {
@@ -21,6 +22,7 @@ export function openBridge(options: Options, onStderr: (line: string) => void): 
     passEnv: options.passEnv,
     revisionTimeoutMs: options.revisionTimeoutMs,
     onStderr,
+    ...(options.sandbox === 'off' ? { sandboxes: [unsandboxed('off')] } : {}),
   });
 }
 

@@ -71,7 +71,7 @@ async function succeeds(file: string, args: string[]): Promise<boolean> {
   }
 }
 
-function killGroup(pid: number): void {
+export function killGroup(pid: number): void {
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
@@ -256,15 +256,25 @@ class UserNamespaceSandbox extends BaseSandbox {
 class NoSandbox extends BaseSandbox {
   readonly kind = 'none' as const;
   readonly description = 'as this user, without isolation';
-  override readonly caveat =
-    "the project's code ran as the same user as alembic-review, without a PID namespace (no unshare, sudo or user namespaces here): it could read the environment of every process of that user, the CI job's tokens included";
+  override readonly caveat: string;
+
+  constructor(why: 'unavailable' | 'off') {
+    super();
+    this.caveat =
+      why === 'off'
+        ? "the project's code ran as the same user as alembic-review, without a PID namespace (sandbox = \"off\"): it could read the environment of every process of that user, the CI job's tokens included"
+        : "the project's code ran as the same user as alembic-review, without a PID namespace (this machine offers no unshare, passwordless sudo or user namespaces): it could read the environment of every process of that user, the CI job's tokens included";
+  }
 
   launch(python: string, args: string[]): Launch {
     return { file: python, args };
   }
 }
 
-export const NO_SANDBOX: Sandbox = new NoSandbox();
+/** Running the child as this user, without isolation: where nothing better exists, or when asked. */
+export function unsandboxed(why: 'unavailable' | 'off'): Sandbox {
+  return new NoSandbox(why);
+}
 
 /** The user the child runs as when we can switch users. */
 async function unprivilegedAccount(): Promise<Account | undefined> {
@@ -289,7 +299,7 @@ function selfAccount(): Account {
  * probed once (a few milliseconds each).
  */
 export async function availableSandboxes(): Promise<Sandbox[]> {
-  if (process.platform !== 'linux') return [NO_SANDBOX];
+  if (process.platform !== 'linux') return [unsandboxed('unavailable')];
   const candidates: Sandbox[] = [];
   const nobody = await unprivilegedAccount();
   if (process.getuid?.() === 0) {
@@ -317,7 +327,7 @@ export async function availableSandboxes(): Promise<Sandbox[]> {
       if (await succeeds(unshare.file, unshare.args)) candidates.push(userNamespace);
     }
   }
-  candidates.push(NO_SANDBOX);
+  candidates.push(unsandboxed('unavailable'));
   return candidates;
 }
 

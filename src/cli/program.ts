@@ -91,6 +91,12 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
       ).choices(['restricted', 'superuser']),
     )
     .option('--extensions <names>', 'extensions to create beforehand, as superuser (comma-separated)')
+    .addOption(
+      new Option(
+        '--sandbox <setting>',
+        "auto: run the project's Python as an unprivileged user in a PID namespace where possible; off: as this user",
+      ).choices(['auto', 'off']),
+    )
     .option('--no-color', 'no colour in the text report')
     .option('--verbose', "show the project's Python output and stack traces")
     .action((flags: Record<string, unknown>) => {
@@ -157,6 +163,7 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
     maxNewRevisions: flags.maxNewRevisions,
     databaseRole: flags.databaseRole,
     extensions: flags.extensions,
+    sandbox: flags.sandbox,
     verbose: flags.verbose === true,
   };
   const options: Options = resolveOptions(raw);
