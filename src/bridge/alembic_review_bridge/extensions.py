@@ -5,7 +5,8 @@ extensions, so the tool creates the ones the revisions name beforehand. A
 revision's own CREATE EXTENSION of one of them then runs as CREATE EXTENSION
 IF NOT EXISTS, and its DROP EXTENSION (a downgrade) is left out: the role
 could not drop what a superuser owns, and the extension stays for the next
-upgrade. The statements are recorded as the revision wrote them.
+upgrade. The rewrite happens at the driver call, so the statements are
+recorded (and linted) as the revision wrote them.
 """
 
 from __future__ import annotations
@@ -47,11 +48,21 @@ def rewrite(statement, names):
     return _DROP.sub(drop, _CREATE.sub(create, statement))
 
 
-def _before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-    names = _STATE["names"]
-    if names and isinstance(statement, str):
-        statement = rewrite(statement, names)
-    return statement, parameters
+def _do_execute(cursor, statement, parameters, context):
+    # At the driver call: the capture's hooks around it keep the statement as written.
+    rewritten = rewrite(statement, _STATE["names"]) if isinstance(statement, str) else statement
+    if rewritten == statement:
+        return None
+    cursor.execute(rewritten, parameters)
+    return True
+
+
+def _do_execute_no_params(cursor, statement, context):
+    rewritten = rewrite(statement, _STATE["names"]) if isinstance(statement, str) else statement
+    if rewritten == statement:
+        return None
+    cursor.execute(rewritten)
+    return True
 
 
 def configure(names):
@@ -61,9 +72,6 @@ def configure(names):
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
-        from .capture import install_hooks
-
-        # After the capture's hooks: they record the statement as the revision wrote it.
-        install_hooks()
-        event.listen(Engine, "before_cursor_execute", _before_cursor_execute, retval=True)
+        event.listen(Engine, "do_execute", _do_execute)
+        event.listen(Engine, "do_execute_no_params", _do_execute_no_params)
         _STATE["installed"] = True
