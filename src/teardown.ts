@@ -18,6 +18,21 @@ const running = new Set<Promise<void>>();
 let signalsInstalled = false;
 let cancelled: { signal: NodeJS.Signals; code: number } | undefined;
 
+/** Runs a cleanup, tracked until it ends: a teardown racing with it waits for it. */
+async function runTracked(entry: Entry): Promise<void> {
+  const promise = Promise.resolve().then(entry.run);
+  const settled = promise.then(
+    () => undefined,
+    () => undefined,
+  );
+  running.add(settled);
+  try {
+    await promise;
+  } finally {
+    running.delete(settled);
+  }
+}
+
 /** Registers a cleanup; returns a function that runs it now (and unregisters it). */
 export function onTeardown(name: string, run: Cleanup): () => Promise<void> {
   const entry: Entry = { name, run };
@@ -26,21 +41,14 @@ export function onTeardown(name: string, run: Cleanup): () => Promise<void> {
     const index = stack.indexOf(entry);
     if (index === -1) return;
     stack.splice(index, 1);
-    // Tracked so that a teardown racing with it (SIGTERM) waits for it to end.
-    const promise = Promise.resolve().then(entry.run);
-    const settled = promise.catch(() => undefined);
-    running.add(settled);
-    try {
-      await promise;
-    } finally {
-      running.delete(settled);
-    }
+    await runTracked(entry);
   };
 }
 
 /**
  * Runs every registered cleanup, newest first, and waits for the ones already
- * under way. Failures are reported, not thrown.
+ * under way (started by their owner or by another teardownAll). Failures are
+ * reported, not thrown.
  */
 export async function teardownAll(
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
@@ -52,7 +60,7 @@ export async function teardownAll(
       continue;
     }
     try {
-      await entry.run();
+      await runTracked(entry);
     } catch (error) {
       log(
         `alembic-review: cleanup of ${entry.name} failed: ${error instanceof Error ? error.message : String(error)}`,

@@ -132,6 +132,13 @@ export class Bridge {
     if (sandbox === undefined) throw new Error('no sandbox to run the bridge in');
     const { projectDir } = this.options;
     const python = await absoluteExecutable(this.options.python);
+    throwIfCancelled();
+    // Registered before the private directory exists, so that a teardown removes it too.
+    const release = onTeardown('python bridge', async () => {
+      await this.kill();
+      await sandbox.dispose();
+    });
+    this.releaseTeardown = release;
     const own = await sandbox.prepare(path.dirname(bridgeScriptPath()));
     throwIfCancelled();
     const env = pythonEnvironment(this.options.passEnv);
@@ -150,10 +157,6 @@ export class Bridge {
       stderr: 'pipe',
     });
     this.child = child;
-    this.releaseTeardown = onTeardown('python bridge', async () => {
-      await this.kill();
-      await sandbox.dispose();
-    });
 
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (this.child === child) this.onLine(line);

@@ -128,6 +128,8 @@ abstract class BaseSandbox implements Sandbox {
   }
 
   async dispose(): Promise<void> {
+    // A teardown may arrive while the directory is being made: wait for it, then remove it.
+    await this.#private?.catch(() => undefined);
     const home = this.#home;
     this.#home = undefined;
     this.#private = undefined;

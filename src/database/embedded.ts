@@ -18,6 +18,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { UsageError, errorMessage } from '../errors.ts';
+import { throwIfCancelled } from '../teardown.ts';
 import type { AccessOptions } from './access.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider } from './provider.ts';
@@ -303,6 +304,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
     this.#binaries = binaries;
     const runAs = await unprivilegedUser();
 
+    throwIfCancelled();
     this.#cleanup.arm();
     const tempDir = await mkdtemp(
       path.join(this.#tempRoot ?? (await defaultTempRoot()), 'alembic-review-pg-'),

@@ -20,6 +20,7 @@
 // option for the host address: a subclass sets it just before the create).
 import { randomBytes } from 'node:crypto';
 import { UsageError, errorMessage } from '../errors.ts';
+import { throwIfCancelled } from '../teardown.ts';
 import {
   CONTAINER_LABEL,
   imagePresent,
@@ -212,6 +213,7 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
     // From here on a container may exist: removal goes by our label, so it also
     // works when SIGTERM arrives before start() has returned.
     if (this.#isStopped()) throw new Error('provider stopped while starting');
+    throwIfCancelled();
     this.#cleanup.arm();
     let started: StartedContainer;
     try {

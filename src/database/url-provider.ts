@@ -7,6 +7,7 @@
 // any role, and the review says so.
 import pg from 'pg';
 import { UsageError, errorMessage } from '../errors.ts';
+import { throwIfCancelled } from '../teardown.ts';
 import { DEFAULT_ACCESS, RunAccess, type AccessOptions, type AccessSummary } from './access.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
@@ -111,7 +112,8 @@ export class UrlProvider implements DatabaseProvider {
           `ALTER ROLE "${admin.user}" CREATEDB, use another role, or use --database testcontainers or --database embedded.`,
       );
     }
-    // The role exists from here on: the cleanup must know about it.
+    // The role exists from here on: the cleanup must know about it (unless the run was cancelled meanwhile).
+    throwIfCancelled();
     this.#cleanup.arm();
     this.#admin = admin;
     const preparing = this.#prepareAccess(admin, where);

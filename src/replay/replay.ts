@@ -152,6 +152,7 @@ export async function replayChange(
   // fails and the same revisions must be tried without them.
   const emptyBase = targets.length === 0 ? null : await copyDatabase(context, rows, 'empty');
   const versionTable = versionTableKey(frontier.configure);
+  log(`filling the ${Object.keys(replay.baseSchema.tables).length} base tables with rows …`);
   const seeded = await seedDatabase(rows.url, replay.baseSchema, settings.seedRows, {
     seedSql: settings.seedSql,
     versionTable,
