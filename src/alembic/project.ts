@@ -58,6 +58,11 @@ export function explainBridgeError(error: unknown, python: string): unknown {
         `env.py failed before any migration ran${where()}: ${error.message}. Fix env.py or install what it imports into the project's Python (${python}).`,
         { detail: typeof error.payload.traceback === 'string' ? error.payload.traceback : undefined },
       );
+    case 'permission':
+      return new UsageError(
+        'project',
+        `The project's Python may not read the project: ${error.message}. Make the project directory and its files readable by the user alembic-review runs as.`,
+      );
     case 'unsafe-database':
       return new UsageError('database', `Stopped for safety: ${error.message}`);
     default:

@@ -8,6 +8,7 @@ Python refuses in source), are a project error naming the file and the byte.
 
 from __future__ import annotations
 
+import codecs
 import io
 import locale
 import os
@@ -16,12 +17,18 @@ import tokenize
 from .protocol import BridgeError
 
 
-def _describe_decode_error(path, data, encoding, error):
-    return (
-        "%s is not valid %s: the byte 0x%02x at byte offset %d cannot be decoded. Save it as UTF-8, or declare "
-        "its encoding on its first or second line (# -*- coding: latin-1 -*-)"
-        % (path, encoding, data[error.start], error.start)
+def _describe_decode_error(path, data, encoding, error, advice):
+    return "%s is not valid %s: the byte 0x%02x at byte offset %d cannot be decoded. %s" % (
+        path,
+        codecs.lookup(encoding).name,
+        data[error.start],
+        error.start,
+        advice,
     )
+
+
+_PYTHON_ADVICE = "Save it as UTF-8, or declare its encoding on its first or second line (# -*- coding: latin-1 -*-)"
+_INI_ADVICE = "Save it as UTF-8 (configparser reads it in the locale's encoding, %s)"
 
 
 def _refuse_nul(path, data, kind):
@@ -42,11 +49,15 @@ def read_python_source(path, kind="graph"):
     try:
         encoding, _lines = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise BridgeError(kind, "%s: %s" % (path, error), file=path)
+        # An unknown or wrong coding line; or (no coding line) its first lines are not UTF-8,
+        # which the decoding below points at.
+        if "invalid or missing encoding declaration" not in str(error):
+            raise BridgeError(kind, "%s: %s" % (path, error), file=path)
+        encoding = "utf-8"
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise BridgeError(kind, _describe_decode_error(path, data, encoding, error), file=path)
+        raise BridgeError(kind, _describe_decode_error(path, data, encoding, error, _PYTHON_ADVICE), file=path)
 
 
 def check_ini_file(path):
@@ -60,7 +71,8 @@ def check_ini_file(path):
     try:
         data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise BridgeError("project", _describe_decode_error(path, data, encoding, error), file=path)
+        advice = _INI_ADVICE % codecs.lookup(encoding).name
+        raise BridgeError("project", _describe_decode_error(path, data, encoding, error, advice), file=path)
 
 
 def check_version_locations(locations, recursive):
