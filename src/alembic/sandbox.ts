@@ -302,35 +302,37 @@ function selfAccount(): Account {
  */
 export async function availableSandboxes(): Promise<Sandbox[]> {
   if (process.platform !== 'linux') return [unsandboxed('unavailable')];
-  const candidates: Sandbox[] = [];
-  const nobody = await unprivilegedAccount();
+  const works = async (sandbox: Sandbox): Promise<Sandbox | undefined> => {
+    const probe = sandbox.launch('true', [], []);
+    return (await succeeds(probe.file, probe.args)) ? sandbox : undefined;
+  };
+  const candidates: (Sandbox | undefined)[] = [];
   if (process.getuid?.() === 0) {
-    const pidNamespace = await succeeds('unshare', [...PID_NAMESPACE, '--', 'true']);
-    if (nobody !== undefined) {
-      const sandbox: Sandbox = new RootSandbox(nobody, pidNamespace);
-      const probe = sandbox.launch('true', [], []);
-      if (await succeeds(probe.file, probe.args)) candidates.push(sandbox);
-    }
-    if (pidNamespace) {
-      const sandbox: Sandbox = new RootSandbox(undefined, true);
-      const probe = sandbox.launch('true', [], []);
-      if (await succeeds(probe.file, probe.args)) candidates.push(sandbox);
-    }
+    const [nobody, pidNamespace] = await Promise.all([
+      unprivilegedAccount(),
+      succeeds('unshare', [...PID_NAMESPACE, '--', 'true']),
+    ]);
+    candidates.push(
+      ...(await Promise.all([
+        nobody === undefined ? undefined : works(new RootSandbox(nobody, pidNamespace)),
+        pidNamespace ? works(new RootSandbox(undefined, true)) : undefined,
+      ])),
+    );
   } else {
     const self = selfAccount();
-    const viaSudo = new SudoSandbox(undefined, self);
-    const probe = viaSudo.launch('true', [], []);
-    if (await succeeds(probe.file, probe.args)) {
+    const [nobody, viaSudo, userNamespace] = await Promise.all([
+      unprivilegedAccount(),
+      works(new SudoSandbox(undefined, self)),
+      works(new UserNamespaceSandbox()),
+    ]);
+    if (viaSudo !== undefined) {
       if (nobody !== undefined && nobody.uid !== self.uid) candidates.push(new SudoSandbox(nobody, self));
       candidates.push(viaSudo);
     } else {
-      const userNamespace = new UserNamespaceSandbox();
-      const unshare = userNamespace.launch('true', []);
-      if (await succeeds(unshare.file, unshare.args)) candidates.push(userNamespace);
+      candidates.push(userNamespace);
     }
   }
-  candidates.push(unsandboxed('unavailable'));
-  return candidates;
+  return [...candidates.filter((c) => c !== undefined), unsandboxed('unavailable')];
 }
 
 /** The interpreter as an absolute path, so that no PATH of the sandbox decides which one runs. */
