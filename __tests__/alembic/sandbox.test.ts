@@ -5,9 +5,7 @@ import { chmodSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { availableSandboxes } from '../../src/alembic/sandbox.ts';
 import { makeProject } from '../helpers/alembic-project.ts';
-import { runCli } from '../helpers/cli.ts';
-import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { reviewJson } from '../helpers/cli.ts';
 
 describe('sandboxes', () => {
   it('as root: nobody in a PID namespace, then root without capabilities, then none', async () => {
@@ -42,26 +40,13 @@ describe('sandboxes', () => {
         });
       });
       chmodSync(project.dir, 0o700);
-      const output = path.join(project.dir, 'report.json');
-      const result = await runCli([
-        'review',
-        '--project',
-        project.dir,
-        '--base',
-        'main',
-        '--database',
-        'embedded',
-        '--format',
-        'json',
-        '--output',
-        output,
-      ]);
-      // 1: the models declare nothing, so drift fails the gate; not 2.
-      expect(result.code, result.stderr).toBe(1);
-      const report = JSON.parse(readFileSync(output, 'utf8')) as {
+      const { result, report } = await reviewJson<{
         findings: { ruleId: string; message: string }[];
         environment: { isolation: { process: string } };
-      };
+      }>(project.dir, ['--database', 'embedded']);
+      // 1: the models declare nothing, so drift fails the gate; not 2.
+      expect(result.code, result.stderr).toBe(1);
+      if (report === undefined) throw new Error(result.stderr);
       expect(report.environment.isolation.process).toBe(
         'as root without capabilities in a PID namespace of its own',
       );

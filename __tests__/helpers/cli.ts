@@ -1,6 +1,7 @@
 // Runs the CLI as a user would (a child process), and finds what a run may
 // have left behind on the local PostgreSQL server.
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
@@ -34,6 +35,24 @@ export async function runCli(
 ): Promise<CliResult> {
   const result = await startCli(args, options);
   return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/**
+ * `review --format json` of a project against `--base main`, the report
+ * parsed (undefined when none was written).
+ */
+export async function reviewJson<R>(
+  projectDir: string,
+  args: string[],
+  options: { env?: Record<string, string>; output?: string } = {},
+): Promise<{ result: CliResult; report: R | undefined }> {
+  const output = options.output ?? path.join(projectDir, `report-${randomBytes(3).toString('hex')}.json`);
+  const result = await runCli(
+    ['review', '--project', projectDir, '--base', 'main', '--format', 'json', '--output', output, ...args],
+    { env: options.env ?? {} },
+  );
+  const report = existsSync(output) ? (JSON.parse(readFileSync(output, 'utf8')) as R) : undefined;
+  return { result, report };
 }
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -2,11 +2,9 @@
 // EXTENSION (and drops it in its downgrade): the tool creates it beforehand,
 // as superuser, and the revision's own statements become harmless, so the
 // review runs as the restricted role and the round trip still passes.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeProject } from '../helpers/alembic-project.ts';
-import { runCli } from '../helpers/cli.ts';
+import { reviewJson } from '../helpers/cli.ts';
 
 interface Report {
   findings: { ruleId: string; message: string }[];
@@ -26,22 +24,9 @@ describe('untrusted extensions', () => {
           downgrade: 'op.execute("DROP EXTENSION hstore")\nop.execute("DROP EXTENSION dblink")',
         });
       });
-      const output = path.join(project.dir, 'report.json');
-      const result = await runCli([
-        'review',
-        '--project',
-        project.dir,
-        '--base',
-        'main',
-        '--database',
-        'embedded',
-        '--format',
-        'json',
-        '--output',
-        output,
-      ]);
+      const { result, report } = await reviewJson<Report>(project.dir, ['--database', 'embedded']);
       expect(result.code, result.stderr).toBe(0);
-      const report = JSON.parse(readFileSync(output, 'utf8')) as Report;
+      if (report === undefined) throw new Error(result.stderr);
       expect(report.environment.isolation).toMatchObject({
         databaseRole: 'restricted',
         extensions: ['dblink'],

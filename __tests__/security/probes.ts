@@ -11,7 +11,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
 import { makeProject, type AlembicProject } from '../helpers/alembic-project.ts';
-import { runCli, type CliResult } from '../helpers/cli.ts';
+import { reviewJson, type CliResult } from '../helpers/cli.ts';
 
 export interface ProbeOutcome {
   probe: string;
@@ -245,20 +245,11 @@ export interface ReviewRun {
 }
 
 /** The CLI as a CI job runs it: a token in its environment, the report as JSON. */
-export async function reviewProject(
-  project: AlembicProject,
-  run: ProbeRun,
-  args: string[],
-): Promise<ReviewRun> {
-  const output = path.join(run.dir, `report-${randomBytes(3).toString('hex')}.json`);
-  const result = await runCli(
-    ['review', '--project', project.dir, '--base', 'main', '--format', 'json', '--output', output, ...args],
-    { env: { GITHUB_TOKEN: run.token, ACTIONS_RUNTIME_TOKEN: run.token } },
-  );
-  const report = existsSync(output)
-    ? (JSON.parse(readFileSync(output, 'utf8')) as ReviewRun['report'])
-    : undefined;
-  return { result, report };
+export function reviewProject(project: AlembicProject, run: ProbeRun, args: string[]): Promise<ReviewRun> {
+  return reviewJson<NonNullable<ReviewRun['report']>>(project.dir, args, {
+    env: { GITHUB_TOKEN: run.token, ACTIONS_RUNTIME_TOKEN: run.token },
+    output: path.join(run.dir, `report-${randomBytes(3).toString('hex')}.json`),
+  });
 }
 
 /** Processes on this machine whose command line holds one of the strings. */
@@ -291,4 +282,14 @@ export function expectCommonRefusals(run: ProbeRun): void {
   expect(environ.outcome, environ.detail).toBe('refused');
   // The background processes were started, then killed with the bridge.
   expect(run.outcome('setsid-background').outcome).toBe('succeeded');
+}
+
+/** On a server of our own: its own databases only, and nothing it may create elsewhere. */
+export function expectOwnServerRefusals(run: ProbeRun): void {
+  expect(run.outcome('raw-connection-other-database').detail).toMatch(/permission denied for database/);
+  expect(run.outcome('raw-connect-superuser').outcome).toBe('refused');
+  expect(run.outcome('raw-connect-superuser').detail).toMatch(/password/);
+  const census = JSON.parse(run.outcome('census').detail) as { databases: string[]; roles: string[] };
+  expect(census.databases.filter((d) => !/^(postgres|template[01]|alembic_review_.+)$/.test(d))).toEqual([]);
+  expect(census.roles.filter((r) => !/^(postgres|alembic_review_r_[0-9a-f]{10})$/.test(r))).toEqual([]);
 }

@@ -264,7 +264,7 @@ class NoSandbox extends BaseSandbox {
     super();
     this.caveat =
       why === 'off'
-        ? "the project's code ran as the same user as alembic-review, without a PID namespace (sandbox = \"off\"): it could read the environment of every process of that user, the CI job's tokens included"
+        ? 'the project\'s code ran as the same user as alembic-review, without a PID namespace (sandbox = "off"): it could read the environment of every process of that user, the CI job\'s tokens included'
         : "the project's code ran as the same user as alembic-review, without a PID namespace (this machine offers no unshare, passwordless sudo or user namespaces): it could read the environment of every process of that user, the CI job's tokens included";
   }
 

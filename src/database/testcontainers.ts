@@ -162,10 +162,12 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
         if (gate.stopped()) return Promise.reject(new Error('provider stopped while starting'));
         gate.passed = true;
         if (gate.loopback) {
-          const bindings = this.hostConfig.PortBindings ?? {};
+          type Bindings = Record<string, { HostIp?: string; HostPort?: string }[]>;
+          const bindings = (this.hostConfig.PortBindings ?? {}) as Bindings;
           for (const [port, hosts] of Object.entries(bindings)) {
-            bindings[port] = (hosts as { HostPort?: string }[]).map((h) => ({ ...h, HostIp: '127.0.0.1' }));
+            bindings[port] = hosts.map((h) => ({ ...h, HostIp: '127.0.0.1' }));
           }
+          this.hostConfig.PortBindings = bindings;
         }
         return Promise.resolve();
       }
