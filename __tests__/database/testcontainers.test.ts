@@ -76,7 +76,8 @@ describe('testcontainers provider', () => {
   });
 
   it('removes the container when SIGTERM arrives while it is still starting', async () => {
-    for (const delayMs of [300, 900]) {
+    // Before, during and after the create request (the gate refuses a create once the teardown began).
+    for (const delayMs of [100, 300, 600, 900, 1300, 1800]) {
       const run = await startChild(
         'testcontainers',
         LOCAL_IMAGE,

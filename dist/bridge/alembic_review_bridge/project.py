@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-import io
 import os
 import sys
 import warnings
 
 from .frames import innermost_frame
 from .protocol import BridgeError
+from .source import check_ini_file, check_version_locations, read_python_source
 from .stack import choose_driver, import_stack
 
 VERSION_TABLE_DEFAULT = "alembic_version"
@@ -33,6 +33,7 @@ def _make_config(args):
 
     config_file = args.get("configFile")
     toml_file = args.get("tomlFile")
+    check_ini_file(config_file)
     section = args.get("iniSection") or "alembic"
     if toml_file:
         try:
@@ -95,8 +96,7 @@ def _function_ops(tree, name):
 
 def _static_facts(path):
     try:
-        with io.open(path, encoding="utf-8") as handle:
-            tree = ast.parse(handle.read(), filename=path)
+        tree = ast.parse(read_python_source(path), filename=path)
     except SyntaxError:
         return {}
     up_ops, up_trivial, up_line = _function_ops(tree, "upgrade")
@@ -190,6 +190,9 @@ def cmd_load(args, _emit):
     if not os.path.exists(env_py):
         raise BridgeError("project", "%s does not exist: the script_location has no env.py" % env_py)
 
+    check_version_locations(
+        _version_locations(script), str(_script_option(config, "recursive_version_locations")).lower() == "true"
+    )
     scripts = []
     try:
         with warnings.catch_warnings():
@@ -225,8 +228,7 @@ def cmd_load(args, _emit):
     except Exception as error:
         raise BridgeError("graph", "the revision graph is broken: %s" % error)
 
-    with io.open(env_py, encoding="utf-8", errors="replace") as handle:
-        env_text = handle.read()
+    env_text = read_python_source(env_py, "project")
     configured_url = config.get_main_option("sqlalchemy.url")
     driver = choose_driver(configured_url, env_text, args.get("driver"))
 
