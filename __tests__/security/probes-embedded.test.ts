@@ -8,6 +8,7 @@ import {
   ProbeRun,
   expectCommonRefusals,
   expectOwnServerRefusals,
+  hangingRevisionProject,
   hostileProject,
   processesWith,
   reviewProject,
@@ -102,6 +103,29 @@ describe('isolation probes, embedded provider', () => {
       expect(await processesWith([project.dir])).toEqual([]);
     } finally {
       project.remove();
+    }
+  });
+
+  it('without a PID namespace too, a timeout takes the processes a hanging revision started along', async () => {
+    const hanging = new ProbeRun();
+    const project = await hangingRevisionProject(hanging);
+    try {
+      const { result, report } = await reviewProject(project, hanging, [
+        '--database',
+        'embedded',
+        '--sandbox',
+        'off',
+        '--revision-timeout',
+        '3s',
+      ]);
+      expect(result.code, result.stderr).toBe(1);
+      expect(report?.findings.map((f) => f.message).join('\n')).toContain(
+        'Revision f7f7f7f7f7f7 did not finish within 3 s',
+      );
+      expect(await processesWith([project.dir, ...hanging.sleeps])).toEqual([]);
+    } finally {
+      project.remove();
+      hanging.remove();
     }
   });
 

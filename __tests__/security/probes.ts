@@ -226,6 +226,21 @@ export async function sleepingEnvProject(): Promise<AlembicProject> {
   return project;
 }
 
+/** A revision that starts a process in a session of its own, then never returns. */
+export async function hangingRevisionProject(run: ProbeRun): Promise<AlembicProject> {
+  const project = await makeProject({ revisions: [{ id: 'f6f6f6f6f6f6', upgrade: 'pass' }] });
+  await project.pullRequest((p) => {
+    p.addRevision({
+      id: 'f7f7f7f7f7f7',
+      down: 'f6f6f6f6f6f6',
+      upgrade: `import subprocess, time
+subprocess.Popen(["sleep", ${JSON.stringify(run.sleeps[0])}], start_new_session=True)
+time.sleep(10 ** 6)`,
+    });
+  });
+  return project;
+}
+
 /** A revision that sleeps when Alembic imports it (the load step). */
 export async function sleepingImportProject(): Promise<AlembicProject> {
   const project = await makeProject({ revisions: [{ id: 'd4d4d4d4d4d4', upgrade: 'pass' }] });

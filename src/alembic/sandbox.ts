@@ -16,7 +16,7 @@
 // Nothing secret is on these command lines (they are world-readable): URLs
 // and passwords go over the bridge's stdin.
 import { execFile } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, readFileSync, readdirSync } from 'node:fs';
 import { access, chown, cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -71,11 +71,55 @@ async function succeeds(file: string, args: string[]): Promise<boolean> {
   }
 }
 
+/** Pids of every descendant of a process, from /proc (Linux; empty elsewhere). */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name may hold spaces and parentheses: the fields resume after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    for (const child of children.get(stack.pop() ?? -1) ?? []) {
+      found.push(child);
+      stack.push(child);
+    }
+  }
+  return found;
+}
+
+/**
+ * Kills the child's process group and every descendant of it (a process the
+ * project started in a session of its own left the group, not the tree: the
+ * bridge is a subreaper). In a PID namespace the group's end ends them anyway.
+ */
 export function killGroup(pid: number): void {
+  const tree = descendantsOf(pid);
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
     // already gone
+  }
+  for (const descendant of tree) {
+    try {
+      process.kill(descendant, 'SIGKILL');
+    } catch {
+      // gone, or not ours to kill
+    }
   }
 }
 
