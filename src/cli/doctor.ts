@@ -37,7 +37,10 @@ export async function doctor(flags: Record<string, unknown>): Promise<string> {
     const hello = await bridge.call('hello', { readable: [projectDir] });
     ok('python', `${hello.python} (${hello.executable})`);
     const sandbox = bridge.sandbox;
-    (sandbox?.kind === 'none' ? missing : ok)('sandbox', `the project's Python runs ${sandbox?.description ?? '?'}`);
+    (sandbox?.kind === 'none' ? missing : ok)(
+      'sandbox',
+      `the project's Python runs ${sandbox?.description ?? '?'}`,
+    );
     for (const fallback of bridge.sandboxFallbacks) lines.push(`  -        ${fallback}`);
     ok('alembic', hello.alembic);
     ok('sqlalchemy', hello.sqlalchemy);
