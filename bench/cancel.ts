@@ -4,7 +4,7 @@
 // left behind — no database or role on the server, no container, no cluster
 // directory, no private home directory, no process.
 //
-//   node_modules/.bin/node bench/cancel.ts [--runs 50] [--concurrency 6] [--providers url,embedded,testcontainers]
+//   node_modules/.bin/node bench/cancel.ts [--runs 50] [--concurrency 4] [--providers url,embedded,testcontainers]
 //
 // The project is examples/blog plus a revision that sleeps (so that a review
 // lasts longer than the latest moment) and seed SQL that takes two seconds
@@ -261,7 +261,11 @@ async function runProvider(
 function histogram(results: RunResult[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const r of results) {
-    const stage = r.stage.replace(/ (done in|…).*$/, '').replace(/\d+/g, 'N');
+    const stage = r.stage
+      .replace(/ (done in|…).*$/, '')
+      .replace(/ in \/\S+ with .*$/, '')
+      .replace(/ \(.*\)$/, '')
+      .replace(/\d+/g, 'N');
     counts[stage] = (counts[stage] ?? 0) + 1;
   }
   return counts;
@@ -269,7 +273,7 @@ function histogram(results: RunResult[]): Record<string, number> {
 
 async function main(): Promise<void> {
   const runs = Number(argument('runs', '50'));
-  const concurrency = Number(argument('concurrency', '6'));
+  const concurrency = Number(argument('concurrency', '4'));
   const providers = argument('providers', 'url,embedded,testcontainers').split(',') as Provider[];
   const work = mkdtempSync(path.join(tmpdir(), 'ar-bench-cancel-'));
   execFileSync('chmod', ['755', work]);
