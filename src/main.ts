@@ -29,7 +29,7 @@ import { renderSarif } from './render/sarif.ts';
 import { renderText } from './render/text.ts';
 import { counts } from './render/words.ts';
 import { review } from './review.ts';
-import { teardownAll } from './teardown.ts';
+import { cancellation, teardownAll } from './teardown.ts';
 
 type Mode = 'review' | 'analyze' | 'publish';
 
@@ -75,6 +75,9 @@ export function actionOptions(): RawOptions {
     xArgs: input('x-arg'),
     flaskApp: input('flask-app'),
     baseFrom: input('base-from'),
+    databaseRole: input('database-role'),
+    extensions: input('extensions'),
+    sandbox: input('sandbox'),
     format: 'json',
   };
 }
@@ -201,6 +204,8 @@ export async function run(): Promise<void> {
     outputsSet = true;
     if (gateMessage !== undefined) process.exitCode = core.ExitCode.Failure;
   } catch (error) {
+    // Cancelled (SIGTERM/SIGINT): the teardown's side effects are not the review's errors.
+    if (cancellation() !== undefined) return;
     const message = isUsageError(error)
       ? `alembic-review: ${error.message}`
       : `alembic-review: internal error: ${errorMessage(error)}`;

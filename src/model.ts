@@ -111,6 +111,21 @@ export interface EnvironmentInfo {
   driver: string;
   database: string;
   postgres: string;
+  /** What the project's code could reach (see the README's "Safety"). */
+  isolation?: IsolationInfo;
+}
+
+export interface IsolationInfo {
+  /**
+   * What it connected as: restricted (a role of the run's own), superuser (as
+   * asked), server-role (the database URL's role: it may not create roles),
+   * none (offline: no database).
+   */
+  databaseRole: 'restricted' | 'superuser' | 'server-role' | 'none';
+  /** How its Python ran, e.g. "as nobody (uid 65534) in a PID namespace of its own". */
+  process: string;
+  /** Extensions the tool created as superuser before the revisions ran. */
+  extensions: string[];
 }
 
 export interface Review {

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import type { DatabaseRole } from './database/access.ts';
 import type { DatabaseKind } from './database/provider.ts';
 import { DEFAULT_POSTGRES_IMAGE } from './database/testcontainers.ts';
 import { UsageError } from './errors.ts';
@@ -58,7 +59,15 @@ export interface Options {
   preExisting: PreExisting;
   /** Per-object ignores of findings that have no op.* line to comment on. */
   ignore: IgnoreEntry[];
+  /** What the project's code connects as: a role of the run's own (default), or the provider's superuser. */
+  databaseRole: DatabaseRole;
+  /** Extensions created beforehand, as superuser, in every throwaway database. */
+  extensions: string[];
+  /** auto: the project's Python in the best sandbox this machine offers; off: as this user. */
+  sandbox: SandboxSetting;
 }
+
+export type SandboxSetting = 'auto' | 'off';
 
 /** Raw values as they come from flags, inputs or TOML (strings, mostly). */
 export type RawOptions = Partial<Record<keyof Options | 'config', unknown>>;
@@ -68,6 +77,8 @@ const DATABASES: readonly DatabaseKind[] = ['auto', 'testcontainers', 'embedded'
 const FAIL_ON: readonly FailOn[] = ['error', 'warning', 'never'];
 const SEVERITY_VALUES: readonly SeverityOverride[] = ['error', 'warning', 'notice', 'off'];
 const PRE_EXISTING: readonly PreExisting[] = ['notice', 'error', 'off'];
+const DATABASE_ROLES: readonly DatabaseRole[] = ['restricted', 'superuser'];
+const SANDBOX_SETTINGS: readonly SandboxSetting[] = ['auto', 'off'];
 
 /** Keys accepted in [tool.alembic-review] (kebab-case, as in the action's inputs). */
 const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
@@ -92,6 +103,9 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   'max-new-revisions': 'maxNewRevisions',
   'pre-existing': 'preExisting',
   ignore: 'ignore',
+  'database-role': 'databaseRole',
+  extensions: 'extensions',
+  sandbox: 'sandbox',
   rules: 'rules',
 };
 
@@ -148,6 +162,16 @@ function entries(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
   const items = Array.isArray(value) ? value.map(String) : asText(value).split('\n');
   return items.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** Extension names as CREATE EXTENSION takes them (no SQL smuggled in through a name). */
+function extensionNames(value: unknown): string[] {
+  const names = list(value);
+  for (const name of names) {
+    if (!/^[A-Za-z_][\w-]*$/.test(name))
+      throw usage(`extensions: "${name}" is not an extension name (letters, digits, _ and -).`);
+  }
+  return [...new Set(names)];
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -347,5 +371,8 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     severity: severityOverrides(project.rules, project.where),
     preExisting: oneOf('pre-existing', pick('preExisting'), PRE_EXISTING, 'notice'),
     ignore: ignoreEntries(project.settings.ignore, project.where),
+    databaseRole: oneOf('database-role', pick('databaseRole'), DATABASE_ROLES, 'restricted'),
+    extensions: extensionNames(pick('extensions')),
+    sandbox: oneOf('sandbox', pick('sandbox'), SANDBOX_SETTINGS, 'auto'),
   };
 }

@@ -17,6 +17,8 @@ import {
   reviewIncomplete,
   seedFindings,
 } from './checks/runtime.ts';
+import { isolationFindings, isolationInfo } from './checks/isolation.ts';
+import { revisionExtensions, type AccessOptions } from './database/access.ts';
 import { resolveProvider } from './database/auto.ts';
 import type { DatabaseProvider } from './database/provider.ts';
 import { errorMessage, UsageError } from './errors.ts';
@@ -49,6 +51,7 @@ import {
 } from './replay/replay.ts';
 import { roundTrip } from './replay/roundtrip.ts';
 import { applyPolicy } from './rules/policy.ts';
+import { cancellation } from './teardown.ts';
 import { TOOL } from './version.ts';
 
 export interface ReviewIO {
@@ -69,7 +72,10 @@ interface Run {
 }
 
 export async function review(options: Options, io: ReviewIO): Promise<Review> {
-  const progress = new Progress(io.log);
+  // Once cancelled, the only line is the signal handler's.
+  const progress = new Progress((line) => {
+    if (cancellation() === undefined) io.log(line);
+  });
   const bridge = openBridge(options, io.pythonOutput);
   let provider: DatabaseProvider | undefined;
   let baseTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
@@ -100,9 +106,14 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
 
     baseTree = openBaseTree(options, changes, project.python, io.pythonOutput);
     const run: Run = { options, progress, project, changes, baseTree };
+    const access: AccessOptions = {
+      databaseRole: options.databaseRole,
+      revisionExtensions: revisionExtensions(project.load.revisions.map((r) => r.path)),
+      extraExtensions: options.extensions,
+    };
     provider = await progress.stage(
       'provision database',
-      () => startProvider(options, progress),
+      () => startProvider(options, progress, access),
       (p) => p.description,
     );
     return await reviewOnDatabase(run, bridge, provider, graph);
@@ -128,12 +139,15 @@ async function reviewOnDatabase(
     python: project.python,
     provider: server,
     urlEnv: options.urlEnv,
+    extensions: server.access?.extensions ?? [],
     log: (line: string) => {
       progress.note(line);
     },
   };
   const context: ReplayContext = { ...shared, bridge };
   const findings = [...graph];
+  if (context.extensions.length > 0)
+    progress.note(`created as superuser in every database: ${context.extensions.join(', ')}`);
 
   // What main already has: the base commit's models on the base schema, alongside the replay.
   const baseline = new BaseReview(run.baseTree, shared);
@@ -201,6 +215,7 @@ async function reviewOnDatabase(
     progress.timings['baseline (alongside)'] = base.durationMs;
     progress.note(`baseline: ${base.findings.length} drift and ORM findings already on the base commit`);
   }
+  findings.push(...isolationFindings(server.access, bridge));
   return assemble(run, findings, revisions, {
     database: server.description,
     postgres: await server.serverVersion(),
@@ -208,6 +223,7 @@ async function reviewOnDatabase(
     base,
     driftChecked,
     oneTransaction: replay.withRows.configure?.transactionPerMigration !== true,
+    isolation: isolationInfo(server.access, bridge),
   });
 }
 
@@ -302,6 +318,7 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
     ...reportRevision(project, changes, r.id),
     statements: statements.get(r.id) ?? [],
   }));
+  findings.push(...isolationFindings(undefined, bridge));
   return assemble(run, findings, revisions, {
     database: 'none (offline: upgrade --sql)',
     postgres: 'n/a',
@@ -309,6 +326,7 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
     base: null,
     driftChecked: false,
     oneTransaction: true,
+    isolation: isolationInfo(undefined, bridge),
   });
 }
 
@@ -335,7 +353,7 @@ async function optional<T>(
     return await stage();
   } catch (error) {
     if (error instanceof UsageError && error.kind === 'database') throw error;
-    if (!context.bridge.alive) context.bridge.restart();
+    if (!context.bridge.alive) await context.bridge.restart();
     return {
       skipped: reviewIncomplete(
         `${what[0]?.toUpperCase() ?? ''}${what.slice(1)} could not run, so its checks are missing from this review: ${errorMessage(error).replace(/\.$/, '')}.`,
@@ -344,10 +362,15 @@ async function optional<T>(
   }
 }
 
-async function startProvider(options: Options, progress: Progress): Promise<DatabaseProvider> {
+async function startProvider(
+  options: Options,
+  progress: Progress,
+  access: AccessOptions,
+): Promise<DatabaseProvider> {
   const choice = await resolveProvider(options.database === 'none' ? 'auto' : options.database, {
     databaseUrl: options.databaseUrl,
     postgresImage: options.postgresImage,
+    access,
     log: (line) => {
       progress.note(line);
     },
@@ -425,6 +448,7 @@ interface Assembly {
   driftChecked: boolean;
   /** The new revisions ran in one transaction (Alembic's default layout). */
   oneTransaction: boolean;
+  isolation: Review['environment']['isolation'];
 }
 
 /**
@@ -472,6 +496,7 @@ function assemble(run: Run, raw: Finding[], unordered: Revision[], assembly: Ass
       driver: project.load.driver,
       database: assembly.database,
       postgres: assembly.postgres,
+      ...(assembly.isolation === undefined ? {} : { isolation: assembly.isolation }),
     },
     environmentStatements: assembly.environmentStatements,
   };

@@ -1,6 +1,9 @@
-// Everything the tool starts (containers, clusters, databases, child
+// Everything the tool starts (containers, clusters, databases, roles, child
 // processes) registers its cleanup here. Cleanups run in reverse order on
 // normal completion, on errors, and on SIGTERM/SIGINT, each at most once.
+// After a signal the run is "cancelled": nothing new may be started, and the
+// errors that the teardown causes in the pipeline (a killed child, a dropped
+// database) are not reported — one line says the review was cancelled.
 
 type Cleanup = () => Promise<void> | void;
 
@@ -10,7 +13,25 @@ interface Entry {
 }
 
 const stack: Entry[] = [];
+/** Cleanups started by their owner (stop(), close()) that have not finished yet. */
+const running = new Set<Promise<void>>();
 let signalsInstalled = false;
+let cancelled: { signal: NodeJS.Signals; code: number } | undefined;
+
+/** Runs a cleanup, tracked until it ends: a teardown racing with it waits for it. */
+async function runTracked(entry: Entry): Promise<void> {
+  const promise = Promise.resolve().then(entry.run);
+  const settled = promise.then(
+    () => undefined,
+    () => undefined,
+  );
+  running.add(settled);
+  try {
+    await promise;
+  } finally {
+    running.delete(settled);
+  }
+}
 
 /** Registers a cleanup; returns a function that runs it now (and unregisters it). */
 export function onTeardown(name: string, run: Cleanup): () => Promise<void> {
@@ -20,24 +41,48 @@ export function onTeardown(name: string, run: Cleanup): () => Promise<void> {
     const index = stack.indexOf(entry);
     if (index === -1) return;
     stack.splice(index, 1);
-    await entry.run();
+    await runTracked(entry);
   };
 }
 
-/** Runs every registered cleanup, newest first. Failures are reported, not thrown. */
+/**
+ * Runs every registered cleanup, newest first, and waits for the ones already
+ * under way (started by their owner or by another teardownAll). Failures are
+ * reported, not thrown.
+ */
 export async function teardownAll(
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): Promise<void> {
-  while (stack.length > 0) {
+  while (stack.length > 0 || running.size > 0) {
     const entry = stack.pop();
-    if (entry === undefined) break;
+    if (entry === undefined) {
+      await Promise.all([...running]);
+      continue;
+    }
     try {
-      await entry.run();
+      await runTracked(entry);
     } catch (error) {
       log(
         `alembic-review: cleanup of ${entry.name} failed: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+  }
+}
+
+/** Set once SIGTERM or SIGINT arrived: the signal and the exit code it ends with. */
+export function cancellation(): { signal: NodeJS.Signals; code: number } | undefined {
+  return cancelled;
+}
+
+/** For code about to start something (a child, a database): refuse once the run is cancelled. */
+export function throwIfCancelled(): void {
+  if (cancelled !== undefined) throw new Cancelled(cancelled.signal);
+}
+
+export class Cancelled extends Error {
+  constructor(signal: NodeJS.Signals) {
+    super(`the review was cancelled (${signal})`);
+    this.name = 'Cancelled';
   }
 }
 
@@ -58,7 +103,8 @@ export function installSignalHandlers(): void {
   const handle = (signal: NodeJS.Signals, code: number): void => {
     if (handling) return;
     handling = true;
-    process.stderr.write(`alembic-review: received ${signal}, cleaning up\n`);
+    cancelled = { signal, code };
+    process.stderr.write(`alembic-review: received ${signal}: review cancelled, cleaning up\n`);
     void teardownAll().finally(() => process.exit(code));
   };
   process.on('SIGTERM', () => {

@@ -40,7 +40,9 @@ describe('embedded provider', () => {
     expect(tempDir.startsWith(`${await defaultTempRoot()}/alembic-review-pg-`)).toBe(true);
 
     const [first] = await exerciseProvider(provider);
-    expect(first?.url).toMatch(/^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/alembic_review_first_/);
+    expect(first?.url).toMatch(
+      /^postgresql:\/\/alembic_review_r_[0-9a-f]{10}:[^@]+@127\.0\.0\.1:\d+\/alembic_review_first_/,
+    );
     // Password authentication is really on.
     const withoutPassword = first?.url.replace(/:[^:@/]+@/, ':wrong@') ?? '';
     await expect(query(withoutPassword, 'SELECT 1')).rejects.toThrow(/password authentication failed/);

@@ -39,8 +39,10 @@ describe('testcontainers provider', () => {
     expect(await provider.serverVersion()).toMatch(/^15\./);
 
     const [first] = await exerciseProvider(provider);
-    // The password is random, not testcontainers' default "test".
-    expect(first?.url).toMatch(/^postgresql:\/\/postgres:[A-Za-z0-9_-]{20,}@/);
+    // The run's own role, with a random password; published on 127.0.0.1 only.
+    expect(first?.url).toMatch(
+      /^postgresql:\/\/alembic_review_r_[0-9a-f]{10}:[A-Za-z0-9_-]{20,}@127\.0\.0\.1:/,
+    );
     expect(lines.join('\n')).toContain(`starting container ${LOCAL_IMAGE}`);
 
     await provider.stop();
@@ -74,7 +76,8 @@ describe('testcontainers provider', () => {
   });
 
   it('removes the container when SIGTERM arrives while it is still starting', async () => {
-    for (const delayMs of [300, 900]) {
+    // Before, during and after the create request (the gate refuses a create once the teardown began).
+    for (const delayMs of [100, 300, 600, 900, 1300, 1800]) {
       const run = await startChild(
         'testcontainers',
         LOCAL_IMAGE,

@@ -25,10 +25,18 @@ describe('url provider (PostgreSQL at 127.0.0.1:5432)', () => {
     const databases = await exerciseProvider(provider);
     expect(provider.createdDatabases.sort()).toEqual(databases.map((d) => d.name).sort());
     expect(await leftoverDatabasesOnLocalServer(databases.map((d) => d.name))).toHaveLength(2);
+    const role = provider.roleName ?? '';
+    expect(role).toMatch(/^alembic_review_r_[0-9a-f]{10}$/);
+    expect(provider.access?.role).toBe('restricted');
+    // This server trusts local connections: the review says what that means.
+    expect(provider.access?.warnings.join('\n')).toContain('without a password (trust authentication)');
 
     await provider.stop();
     await provider.stop(); // idempotent
     expect(await leftoverDatabasesOnLocalServer(databases.map((d) => d.name))).toEqual([]);
+    expect(await query(LOCAL_SERVER_URL, 'SELECT rolname FROM pg_roles WHERE rolname = $1', [role])).toEqual(
+      [],
+    );
     expect(pendingTeardowns()).toEqual([]);
     expect(lines.join('\n')).toMatch(/using PostgreSQL \d+/);
   });
@@ -69,7 +77,11 @@ describe('url provider (PostgreSQL at 127.0.0.1:5432)', () => {
     const provider = new UrlProvider(LOCAL_SERVER_URL);
     await provider.start();
     const database = await provider.createDatabase(marker);
-    expect(database.url).toBe(`postgresql://postgres@127.0.0.1:5432/${database.name}`);
+    expect(database.url).toMatch(
+      new RegExp(
+        `^postgresql://alembic_review_r_[0-9a-f]{10}:[A-Za-z0-9_-]{20,}@127\\.0\\.0\\.1:5432/${database.name}$`,
+      ),
+    );
     await provider.stop();
     const after = await query<{ n: number }>(
       LOCAL_SERVER_URL,

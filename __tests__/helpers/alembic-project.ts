@@ -1,7 +1,7 @@
 // Builds small, real Alembic projects for the tests: alembic.ini, an env.py
 // (from a few templates), models, revision files; committed in a git repo
 // with a `main` base commit, and a `pr` branch for the change under review.
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -238,6 +238,8 @@ export class AlembicProject {
 /** A committed base project on `main`. */
 export async function makeProject(spec: ProjectSpec): Promise<AlembicProject> {
   const project = new AlembicProject(mkdtempSync(path.join(tmpdir(), 'ar-project-')));
+  // mkdtemp makes it 0700: the review runs the project's code as an unprivileged user when it can.
+  chmodSync(project.dir, 0o755);
   const env = spec.env ?? 'sync';
   project.write(
     'alembic.ini',

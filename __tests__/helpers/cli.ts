@@ -1,6 +1,7 @@
 // Runs the CLI as a user would (a child process), and finds what a run may
 // have left behind on the local PostgreSQL server.
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
@@ -36,6 +37,24 @@ export async function runCli(
   return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
+/**
+ * `review --format json` of a project against `--base main`, the report
+ * parsed (undefined when none was written).
+ */
+export async function reviewJson<R>(
+  projectDir: string,
+  args: string[],
+  options: { env?: Record<string, string>; output?: string } = {},
+): Promise<{ result: CliResult; report: R | undefined }> {
+  const output = options.output ?? path.join(projectDir, `report-${randomBytes(3).toString('hex')}.json`);
+  const result = await runCli(
+    ['review', '--project', projectDir, '--base', 'main', '--format', 'json', '--output', output, ...args],
+    { env: options.env ?? {} },
+  );
+  const report = existsSync(output) ? (JSON.parse(readFileSync(output, 'utf8')) as R) : undefined;
+  return { result, report };
+}
+
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: LOCAL_URL });
   await client.connect();
@@ -46,39 +65,49 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** Databases owned by the role, or by the review's own roles it created (and is a member of). */
+const DATABASES_OF = `
+  SELECT datname AS name FROM pg_database d
+   WHERE d.datdba = (SELECT oid FROM pg_roles WHERE rolname = $1)
+      OR d.datdba IN (SELECT m.roleid FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1)
+   ORDER BY datname`;
+/** The review's roles (alembic_review_r_*) that role created and still has. */
+const RUN_ROLES_OF = `
+  SELECT g.rolname AS name FROM pg_auth_members m
+    JOIN pg_roles r ON r.oid = m.member JOIN pg_roles g ON g.oid = m.roleid
+   WHERE r.rolname = $1 ORDER BY g.rolname`;
+
 /**
- * A role of its own for one test: databases a review creates through a URL
- * with this role are owned by it, so leftovers are found without seeing the
- * databases of tests running in parallel.
+ * A role of its own for one test (CREATEDB and CREATEROLE, not superuser, like
+ * a CI service's application role): databases and roles a review creates
+ * through a URL with this role are found without seeing those of tests
+ * running in parallel.
  */
 export async function createTestRole(): Promise<{
   url: string;
   role: string;
   databases(): Promise<string[]>;
+  roles(): Promise<string[]>;
   drop(): Promise<void>;
 }> {
   const role = `ar_test_${randomBytes(4).toString('hex')}`;
-  await admin((c) => c.query(`CREATE ROLE ${role} LOGIN CREATEDB`));
+  await admin((c) => c.query(`CREATE ROLE ${role} LOGIN CREATEDB CREATEROLE`));
+  const names = async (sql: string): Promise<string[]> =>
+    admin(async (c) => (await c.query<{ name: string }>(sql, [role])).rows.map((r) => r.name));
   return {
     role,
     url: `postgresql://${role}@127.0.0.1:5432/postgres`,
-    databases: () =>
-      admin(async (c) => {
-        const result = await c.query<{ datname: string }>(
-          'SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = $1',
-          [role],
-        );
-        return result.rows.map((r) => r.datname);
-      }),
-    drop: () =>
-      admin(async (c) => {
-        const result = await c.query<{ datname: string }>(
-          'SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = $1',
-          [role],
-        );
-        for (const row of result.rows) await c.query(`DROP DATABASE "${row.datname}" WITH (FORCE)`);
+    databases: () => names(DATABASES_OF),
+    roles: () => names(RUN_ROLES_OF),
+    drop: async () => {
+      const databases = await names(DATABASES_OF);
+      const roles = await names(RUN_ROLES_OF);
+      await admin(async (c) => {
+        for (const datname of databases) await c.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+        for (const name of roles) await c.query(`DROP ROLE "${name}"`);
         await c.query(`DROP ROLE ${role}`);
-      }),
+      });
+    },
   };
 }
 

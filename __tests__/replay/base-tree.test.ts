@@ -1,7 +1,7 @@
 // The base commit's code, opened in a bridge of its own: its models are the
 // base commit's, not the pull request's, also when the project is installed
 // in editable mode (src layout) or imported through prepend_sys_path.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -67,6 +67,7 @@ async function userColumns(
     python,
     provider,
     urlEnv: [],
+    extensions: [],
     log: () => undefined,
   });
   try {
@@ -127,6 +128,8 @@ describe('the base commit tree', () => {
     await project.commit('src layout');
     // A venv of its own that sees the test venv's packages and has the project installed editable.
     const venv = mkdtempSync(path.join(tmpdir(), 'ar-editable-venv-'));
+    // The review may run the project's Python as an unprivileged user: it must be able to read the venv.
+    chmodSync(venv, 0o755);
     cleanup.push(() => {
       rmSync(venv, { recursive: true, force: true });
     });

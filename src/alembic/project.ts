@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { Options } from '../options.ts';
 import { Bridge, BridgeFailure, RevisionTimeout, resolvePython } from './bridge.ts';
+import { unsandboxed } from './sandbox.ts';
 import type { HelloResult, LoadArgs, LoadResult } from './protocol.ts';
 
 export interface ProjectInfo {
@@ -14,21 +15,34 @@ export interface ProjectInfo {
   load: LoadResult;
 }
 
-export function openBridge(options: Options, onStderr: (line: string) => void): Bridge {
-  return new Bridge({
-    python: resolvePython(options.projectDir, options.python),
+/** A bridge on a project directory (the pull request's, or the base commit's tree) with the options' limits. */
+export function openBridge(
+  options: Options,
+  onStderr: (line: string) => void,
+  at: { projectDir: string; python: string } = {
     projectDir: options.projectDir,
+    python: resolvePython(options.projectDir, options.python),
+  },
+): Bridge {
+  return new Bridge({
+    python: at.python,
+    projectDir: at.projectDir,
     passEnv: options.passEnv,
     revisionTimeoutMs: options.revisionTimeoutMs,
     onStderr,
+    ...(options.sandbox === 'off' ? { sandboxes: [unsandboxed('off')] } : {}),
   });
 }
 
 /** Turns a bridge error reply into what the user should read. */
 export function explainBridgeError(error: unknown, python: string): unknown {
-  if (error instanceof UsageError || error instanceof RevisionTimeout || !(error instanceof BridgeFailure)) {
-    return error;
+  if (error instanceof RevisionTimeout) {
+    return new UsageError(
+      'migration-env',
+      `The project's code did not finish: ${error.message} (revision-timeout). Does env.py wait for something (a server, a lock, input)?`,
+    );
   }
+  if (error instanceof UsageError || !(error instanceof BridgeFailure)) return error;
   const where = (): string => {
     const file = error.payload.file;
     const line = error.payload.line;
@@ -51,6 +65,11 @@ export function explainBridgeError(error: unknown, python: string): unknown {
       return new UsageError('migration-env', envFailure(error, where(), python), {
         detail: typeof error.payload.traceback === 'string' ? error.payload.traceback : undefined,
       });
+    case 'permission':
+      return new UsageError(
+        'project',
+        `The project's Python may not read the project: ${error.message}. Make the project directory and its files readable by the user alembic-review runs as.`,
+      );
     case 'unsafe-database':
       return new UsageError('database', `Stopped for safety: ${error.message}.`);
     default:
@@ -111,7 +130,9 @@ export function loadArgs(options: Options): Omit<LoadArgs, 'configFile' | 'tomlF
 export async function inspectProject(bridge: Bridge, options: Options): Promise<ProjectInfo> {
   const python = resolvePython(options.projectDir, options.python);
   try {
-    const hello = await bridge.call('hello', {});
+    const hello = await bridge.call('hello', {
+      readable: [options.projectDir, options.configFile, options.tomlFile].filter((p) => p !== null),
+    });
     const load = await bridge.call('load', {
       configFile: options.configFile,
       tomlFile: options.tomlFile,
@@ -119,6 +140,12 @@ export async function inspectProject(bridge: Bridge, options: Options): Promise<
     });
     return { python, hello, load };
   } catch (error) {
+    if (error instanceof RevisionTimeout) {
+      throw new UsageError(
+        'project',
+        `Opening the project did not finish within ${Math.round(error.timeoutMs / 1000)} s (revision-timeout): importing its Alembic configuration, env.py or a revision file hangs. The bridge was stopped.`,
+      );
+    }
     throw explainBridgeError(error, python);
   }
 }

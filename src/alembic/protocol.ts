@@ -90,6 +90,13 @@ export interface RunArgs {
   offline?: boolean;
   /** Offline mode: the revisions the database is assumed to be at. */
   startFrom?: string[];
+  /** Extensions the tool created beforehand: their CREATE/DROP EXTENSION become harmless. */
+  extensions?: string[];
+}
+
+export interface HelloArgs {
+  /** Paths the child must be able to read (the project as its user sees it). */
+  readable?: string[];
 }
 
 export interface ModelsArgs {
@@ -196,7 +203,7 @@ export type BridgeEvent =
     };
 
 export interface BridgeRequestMap {
-  hello: { args: Record<string, never>; result: HelloResult };
+  hello: { args: HelloArgs; result: HelloResult };
   load: { args: LoadArgs; result: LoadResult };
   upgrade: { args: RunArgs; result: RunResult };
   downgrade: { args: RunArgs; result: RunResult };

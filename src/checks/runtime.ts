@@ -66,9 +66,17 @@ export function failsOnExistingRows(
 }
 
 export function revisionTimedOut(timeout: RevisionTimeout, revisionPath: string | undefined): Finding {
+  const seconds = Math.round(timeout.timeoutMs / 1000);
+  if (timeout.revision === null) {
+    return finding({
+      ruleId: 'migration-failed',
+      message: `env.py did not finish within ${seconds} s (revision-timeout) outside of any revision and was stopped: does it wait for something (a server, a lock, input)?`,
+      details: { timeoutMs: timeout.timeoutMs },
+    });
+  }
   return finding({
     ruleId: 'migration-failed',
-    message: `Revision ${timeout.revision} did not finish within ${Math.round(timeout.timeoutMs / 1000)} s and was stopped (a lock wait or a long data migration?).`,
+    message: `Revision ${timeout.revision} did not finish within ${seconds} s and was stopped (a lock wait or a long data migration?).`,
     revision: timeout.revision,
     ...(revisionPath === undefined ? {} : { file: revisionPath }),
     details: { timeoutMs: timeout.timeoutMs },
@@ -91,6 +99,8 @@ export function replayFailures(
     }
   };
   // A failure while building the base is not the change's: replay/base.ts says what happened.
+  // But env.py hanging there (no revision running) is: it runs for the change's revisions too.
+  if (replay.frontier.timedOut?.revision === null) timeout(replay.frontier);
   const failure = replay.withRows.failure;
   if (failure !== null) {
     const empty = replay.withoutRows;

@@ -34,8 +34,14 @@ export async function doctor(flags: Record<string, unknown>): Promise<string> {
   const python = resolvePython(projectDir, explicitPython);
   const bridge = new Bridge({ python, projectDir, passEnv: [], revisionTimeoutMs: 60_000 });
   try {
-    const hello = await bridge.call('hello', {});
+    const hello = await bridge.call('hello', { readable: [projectDir] });
     ok('python', `${hello.python} (${hello.executable})`);
+    const sandbox = bridge.sandbox;
+    (sandbox?.kind === 'none' ? missing : ok)(
+      'sandbox',
+      `the project's Python runs ${sandbox?.description ?? '?'}`,
+    );
+    for (const fallback of bridge.sandboxFallbacks) lines.push(`  -        ${fallback}`);
     ok('alembic', hello.alembic);
     ok('sqlalchemy', hello.sqlalchemy);
     const drivers = Object.entries(hello.drivers).filter(([, v]) => v !== null);

@@ -11,7 +11,7 @@ import type { Review } from '../model.ts';
 import { resolveOptions, type Options, type RawOptions } from '../options.ts';
 import { renderReport } from '../render/index.ts';
 import { review } from '../review.ts';
-import { teardownAll } from '../teardown.ts';
+import { cancellation, teardownAll } from '../teardown.ts';
 import { TOOL } from '../version.ts';
 import { doctor } from './doctor.ts';
 import { printRules } from './rules.ts';
@@ -92,6 +92,19 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
     )
     .option('--revision-timeout <duration>', 'time limit per revision (default 5m)')
     .option('--max-new-revisions <n>', 'refuse changes that add more revisions than this (default 50)')
+    .addOption(
+      new Option(
+        '--database-role <role>',
+        "what the project's code connects as: a role of the run's own (default) or the server's superuser",
+      ).choices(['restricted', 'superuser']),
+    )
+    .option('--extensions <names>', 'extensions to create beforehand, as superuser (comma-separated)')
+    .addOption(
+      new Option(
+        '--sandbox <setting>',
+        "auto: run the project's Python as an unprivileged user in a PID namespace where possible; off: as this user",
+      ).choices(['auto', 'off']),
+    )
     .option('--verbose', "show the project's Python output and stack traces");
   if (options.fix !== true) {
     command
@@ -210,6 +223,9 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
     driver: flags.driver,
     revisionTimeoutMs: flags.revisionTimeout,
     maxNewRevisions: flags.maxNewRevisions,
+    databaseRole: flags.databaseRole,
+    extensions: flags.extensions,
+    sandbox: flags.sandbox,
     verbose: flags.verbose === true,
   };
 }
@@ -257,6 +273,9 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
 
 /** Prints an error the way the contract says: one paragraph, exit code 2. */
 export function reportError(error: unknown, verbose: boolean, io: CliIO): number {
+  // After SIGTERM/SIGINT the teardown makes the pipeline fail: not an error to report.
+  const cancelled = cancellation();
+  if (cancelled !== undefined) return cancelled.code;
   if (isUsageError(error)) {
     io.stderr(`alembic-review: ${error.message}\n`);
     if (verbose && error.detail !== undefined) io.stderr(`${error.detail}\n`);

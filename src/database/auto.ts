@@ -20,6 +20,7 @@ import {
   type DockerEndpoint,
 } from './docker.ts';
 import { EmbeddedProvider, findPostgresBinaries, noBinariesMessage } from './embedded.ts';
+import type { AccessOptions } from './access.ts';
 import type { Log } from './lifecycle.ts';
 import type { DatabaseKind, DatabaseProvider, ProviderKind } from './provider.ts';
 import { DEFAULT_POSTGRES_IMAGE, TestcontainersProvider } from './testcontainers.ts';
@@ -30,6 +31,8 @@ export interface ProviderOptions {
   databaseUrl?: string | undefined;
   postgresImage?: string | undefined;
   log?: Log | undefined;
+  /** The role the project's code gets and the extensions created for it. */
+  access?: AccessOptions | undefined;
 }
 
 export interface AutoDecision {
@@ -148,6 +151,7 @@ export async function describeAuto(options: Omit<ProviderOptions, 'log'> = {}): 
 /** A provider of the given kind (not started). */
 export function createProvider(kind: ProviderKind, options: ProviderOptions = {}): DatabaseProvider {
   const log = options.log ?? (() => undefined);
+  const access = options.access === undefined ? {} : { access: options.access };
   switch (kind) {
     case 'url': {
       if (options.databaseUrl === undefined || options.databaseUrl === '') {
@@ -164,12 +168,16 @@ export function createProvider(kind: ProviderKind, options: ProviderOptions = {}
           `--database-url: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
-      return new UrlProvider(options.databaseUrl, { log });
+      return new UrlProvider(options.databaseUrl, { log, ...access });
     }
     case 'testcontainers':
-      return new TestcontainersProvider({ image: options.postgresImage ?? DEFAULT_POSTGRES_IMAGE, log });
+      return new TestcontainersProvider({
+        image: options.postgresImage ?? DEFAULT_POSTGRES_IMAGE,
+        log,
+        ...access,
+      });
     case 'embedded':
-      return new EmbeddedProvider({ log });
+      return new EmbeddedProvider({ log, ...access });
   }
 }
 

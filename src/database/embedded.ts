@@ -18,9 +18,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { UsageError, errorMessage } from '../errors.ts';
+import { throwIfCancelled } from '../teardown.ts';
+import type { AccessOptions } from './access.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider } from './provider.ts';
 import { ServerProvider, serverVersion } from './server.ts';
+import { lookupAccount, type Account } from '../system/accounts.ts';
 import type { ServerAddress } from './url.ts';
 
 const execFileAsync = promisify(execFile);
@@ -46,7 +49,19 @@ export interface EmbeddedOptions {
   tempRoot?: string;
   /** Wait this long for a fast shutdown before SIGKILL (default 10 s). */
   shutdownTimeoutMs?: number;
+  /** The role the project's code gets (default: a restricted role of the run's own). */
+  access?: AccessOptions;
 }
+
+/**
+ * The cluster's whole environment: nothing of the job's (a COPY … TO PROGRAM
+ * by a superuser would see it), only what initdb and postgres need.
+ */
+export const SERVER_ENVIRONMENT: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  LC_ALL: 'C',
+  LANG: 'C',
+};
 
 async function executable(file: string): Promise<boolean> {
   try {
@@ -130,28 +145,12 @@ export function noBinariesMessage(binDir?: string): string {
   );
 }
 
-interface RunAs {
-  uid: number;
-  gid: number;
-  name: string;
-}
-
-async function lookupUser(name: string): Promise<RunAs | undefined> {
-  try {
-    const [uid, gid] = await Promise.all([
-      execFileAsync('id', ['-u', name], { timeout: 5000 }),
-      execFileAsync('id', ['-g', name], { timeout: 5000 }),
-    ]);
-    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()), name };
-  } catch {
-    return undefined;
-  }
-}
+type RunAs = Account;
 
 /** As root: the unprivileged user the cluster runs as; otherwise undefined (ourselves). */
 async function unprivilegedUser(): Promise<RunAs | undefined> {
   if (process.getuid?.() !== 0) return undefined;
-  const user = (await lookupUser('postgres')) ?? (await lookupUser('nobody'));
+  const user = (await lookupAccount('postgres')) ?? (await lookupAccount('nobody'));
   if (user === undefined) {
     throw new UsageError(
       'database',
@@ -260,7 +259,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
   #stopped = false;
 
   constructor(options: EmbeddedOptions = {}) {
-    super();
+    super(options.access);
     this.#log = options.log ?? (() => undefined);
     this.#binDir = options.binDir;
     this.#tempRoot = options.tempRoot;
@@ -305,6 +304,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
     this.#binaries = binaries;
     const runAs = await unprivilegedUser();
 
+    throwIfCancelled();
     this.#cleanup.arm();
     const tempDir = await mkdtemp(
       path.join(this.#tempRoot ?? (await defaultTempRoot()), 'alembic-review-pg-'),
@@ -324,7 +324,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
     }
     const spawnOptions = {
       cwd: tempDir,
-      env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+      env: { ...SERVER_ENVIRONMENT },
       ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
     };
     const as = runAs === undefined ? '' : ` as ${runAs.name}`;
@@ -358,8 +358,9 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
         if (!portTaken || attempt >= 3) throw error;
       }
     }
-    this.admin = admin;
     this.#version = await serverVersion(admin);
+    await this.lockDown(admin);
+    this.admin = admin;
     this.#log(
       `embedded PostgreSQL ${this.#version} on 127.0.0.1:${admin.port} (${seconds(performance.now() - began)})`,
     );

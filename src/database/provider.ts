@@ -1,13 +1,18 @@
 // A throwaway PostgreSQL: start it, ask it for fresh databases, stop it.
 // Every provider hands out databases it created itself, named
-// alembic_review_<purpose>_<random> and marked with a per-run token that the
-// Python bridge checks before it lets a migration statement run.
+// alembic_review_<purpose>_<random>, owned by the run's restricted role and
+// marked with a per-run token that the Python bridge checks before it lets a
+// migration statement run.
+import type { AccessSummary } from './access.ts';
 
 export type DatabaseKind = 'auto' | 'testcontainers' | 'embedded' | 'url' | 'none';
 export type ProviderKind = Exclude<DatabaseKind, 'auto' | 'none'>;
 
 export interface ThrowawayDatabase {
-  /** postgresql://user:password@host:port/name (no driver suffix). */
+  /**
+   * postgresql://user:password@host:port/name (no driver suffix), as the run's
+   * role: what the project's code, the seeding and the introspection use.
+   */
   url: string;
   name: string;
   /** Random token stored as the database's comment; the bridge verifies it. */
@@ -29,4 +34,6 @@ export interface DatabaseProvider {
   stop(): Promise<void>;
   /** Server version string, once started. */
   serverVersion(): Promise<string>;
+  /** Who the project's code connects as, once started. */
+  readonly access: AccessSummary | undefined;
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { sqlIdent } from '../schema/literals.ts';
+import { DEFAULT_ACCESS, RunAccess, type AccessOptions, type AccessSummary } from './access.ts';
 import type { ThrowawayDatabase } from './provider.ts';
 import { formatPostgresUrl, type ServerAddress } from './url.ts';
 
@@ -31,24 +32,44 @@ export async function withClient<T>(
   }
 }
 
+export interface DatabaseSetup {
+  /** The role that owns it (default: the admin). */
+  owner?: string | undefined;
+  /** Extensions the admin creates in it (not needed for copies: they have them). */
+  extensions?: readonly string[];
+  /** The address the project's code uses for it (default: the admin's). */
+  url?: (name: string) => ServerAddress;
+}
+
 /** Creates a uniquely named database (a copy of `template`, one of ours, if given) marked with a random token. */
 export async function createThrowawayDatabase(
   admin: ServerAddress,
   purpose: string,
   template?: string,
+  setup: DatabaseSetup = {},
 ): Promise<ThrowawayDatabase> {
   if (template !== undefined && !template.startsWith(DATABASE_PREFIX)) {
     throw new Error(`refusing to copy ${template}: not created by alembic-review`);
   }
   const name = newDatabaseName(purpose);
   const token = randomBytes(16).toString('hex');
+  const clauses = [
+    ...(template === undefined ? [] : [`TEMPLATE ${sqlIdent(template)}`]),
+    ...(setup.owner === undefined ? [] : [`OWNER ${sqlIdent(setup.owner)}`]),
+  ];
   await withClient(admin, async (client) => {
-    await client.query(
-      `CREATE DATABASE ${sqlIdent(name)}${template === undefined ? '' : ` TEMPLATE ${sqlIdent(template)}`}`,
-    );
+    await client.query(`CREATE DATABASE ${sqlIdent(name)}${clauses.map((c) => ` ${c}`).join('')}`);
     await client.query(`COMMENT ON DATABASE ${sqlIdent(name)} IS '${TOKEN_PREFIX}${token}'`);
   });
-  return { name, token, url: formatPostgresUrl({ ...admin, database: name }) };
+  const extensions = template === undefined ? (setup.extensions ?? []) : [];
+  if (extensions.length > 0) {
+    await withClient({ ...admin, database: name }, async (client) => {
+      for (const extension of extensions)
+        await client.query(`CREATE EXTENSION IF NOT EXISTS ${sqlIdent(extension)} CASCADE`);
+    });
+  }
+  const url = setup.url?.(name) ?? { ...admin, database: name };
+  return { name, token, url: formatPostgresUrl(url) };
 }
 
 /** Drops one of our databases, disconnecting whatever is still connected to it. */
@@ -71,16 +92,28 @@ export async function serverVersion(admin: ServerAddress): Promise<string> {
   });
 }
 
-/** The databases one provider created on its server: it drops those and no others. */
+/**
+ * The databases one provider created on its server, and the role they
+ * belong to: it drops those and no others.
+ */
 export class OwnDatabases {
   readonly #databases = new Map<string, ThrowawayDatabase>();
+  readonly access: RunAccess;
+
+  constructor(access: RunAccess = new RunAccess()) {
+    this.access = access;
+  }
 
   async create(
     admin: ServerAddress,
     purpose: string,
     template?: ThrowawayDatabase,
   ): Promise<ThrowawayDatabase> {
-    const database = await createThrowawayDatabase(admin, purpose, template?.name);
+    const database = await createThrowawayDatabase(admin, purpose, template?.name, {
+      owner: this.access.owner,
+      extensions: this.access.extensions,
+      url: (name) => this.access.urlAddress(admin, name),
+    });
     this.#databases.set(database.name, database);
     return database;
   }
@@ -100,19 +133,35 @@ export class OwnDatabases {
     this.#databases.delete(name);
   }
 
+  /** The server is gone, and everything in it. */
   clear(): void {
     this.#databases.clear();
+    this.access.forgetRole();
   }
 }
 
 /**
  * What a provider does once its server runs, whatever started it: create,
- * copy and drop its own databases through an admin connection.
+ * copy and drop its own databases through an admin connection, owned by the
+ * run's role.
  */
 export abstract class ServerProvider {
   protected admin: ServerAddress | undefined;
-  protected readonly databases = new OwnDatabases();
+  protected readonly databases: OwnDatabases;
   protected abstract readonly label: string;
+
+  constructor(access: AccessOptions = DEFAULT_ACCESS) {
+    this.databases = new OwnDatabases(new RunAccess(access));
+  }
+
+  get access(): AccessSummary | undefined {
+    return this.databases.access.summary;
+  }
+
+  /** Once the server answers: the run's role, and the server closed to it but for its databases. */
+  protected async lockDown(admin: ServerAddress): Promise<void> {
+    await this.databases.access.prepare(admin, true);
+  }
 
   protected requireAdmin(): ServerAddress {
     if (this.admin === undefined) throw new Error(`${this.label} provider not started`);

@@ -11,25 +11,37 @@
 // reads itself); before handing over we ping that engine ourselves so a missing
 // engine fails in ~2 s with a clear message instead of testcontainers' slow
 // strategy discovery (which would also silently fall back to another socket).
+//
+// Locked down: a random superuser password (never on a command line: our
+// health check does not need it, unlike testcontainers' default one), a
+// pg_hba.conf of our own that accepts passwords only (the images' own files
+// trust local connections inside the container), and the port published on
+// 127.0.0.1 only when the engine is on this machine (testcontainers has no
+// option for the host address: a subclass sets it just before the create).
 import { randomBytes } from 'node:crypto';
 import { UsageError, errorMessage } from '../errors.ts';
+import { throwIfCancelled } from '../teardown.ts';
 import {
   CONTAINER_LABEL,
   imagePresent,
-  listLabelledContainers,
   pingDocker,
   removeLabelledContainers,
   resolveDockerEndpoint,
   ryukImage,
   type DockerEndpoint,
 } from './docker.ts';
+import type { AccessOptions } from './access.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider } from './provider.ts';
 import { ServerProvider } from './server.ts';
 
 export const DEFAULT_POSTGRES_IMAGE = 'postgres:17';
 const TMPFS_PATH = '/alembic-review-pgdata';
-const PENDING_START_WAIT_MS = 5000;
+const HBA_FILE = '/etc/alembic-review/pg_hba.conf';
+/** Password authentication only, for every connection (no trust, not even on the container's socket). */
+const HBA_CONTENT = 'local all all scram-sha-256\nhost all all all scram-sha-256\n';
+/** How long a teardown waits for a create request already sent to come back. */
+const PENDING_CREATE_WAIT_MS = 10_000;
 
 export interface TestcontainersOptions {
   /** Image to run; default postgres:17. */
@@ -37,6 +49,23 @@ export interface TestcontainersOptions {
   log?: Log;
   /** Give up waiting for readiness after this long (default 120 s). */
   startupTimeoutMs?: number;
+  /** The role the project's code gets (default: a restricted role of the run's own). */
+  access?: AccessOptions;
+}
+
+/** True when the engine runs on this machine, so that a port on its 127.0.0.1 is ours. */
+export function engineIsLocal(endpoint: DockerEndpoint): boolean {
+  if (endpoint.socketPath !== undefined) return true;
+  return endpoint.host === '127.0.0.1' || endpoint.host === 'localhost' || endpoint.host === '[::1]';
+}
+
+/** Where a start is, as far as a teardown racing with it needs to know. */
+interface StartGate {
+  stopped: () => boolean;
+  /** The create request has been (or is being) sent. */
+  passed: boolean;
+  containerId: string | undefined;
+  loopback: boolean;
 }
 
 interface StartedContainer {
@@ -70,13 +99,21 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
   #pendingStart: Promise<StartedContainer> | undefined;
   #stopped = false;
 
+  readonly #gate: StartGate;
+
   constructor(options: TestcontainersOptions = {}) {
-    super();
+    super(options.access);
     this.image = options.image ?? DEFAULT_POSTGRES_IMAGE;
     this.#log = options.log ?? (() => undefined);
     this.#startupTimeoutMs = options.startupTimeoutMs ?? 120_000;
     this.#endpoint = resolveDockerEndpoint();
     this.#cleanup = new Cleanup(`container ${this.image}`, () => this.#removeContainer());
+    this.#gate = {
+      stopped: () => this.#stopped,
+      passed: false,
+      containerId: undefined,
+      loopback: engineIsLocal(this.#endpoint),
+    };
   }
 
   get description(): string {
@@ -118,7 +155,31 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
     const loaded = await import('@testcontainers/postgresql');
     const { PostgreSqlContainer } =
       'PostgreSqlContainer' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default;
-    const container = new PostgreSqlContainer(this.image)
+    const gate = this.#gate;
+    class LockedPostgreSqlContainer extends PostgreSqlContainer {
+      protected override beforeContainerCreated(): Promise<void> {
+        // A teardown has begun: no container may appear after it.
+        if (gate.stopped()) return Promise.reject(new Error('provider stopped while starting'));
+        gate.passed = true;
+        if (gate.loopback) {
+          type Bindings = Record<string, { HostIp?: string; HostPort?: string }[]>;
+          const bindings = (this.hostConfig.PortBindings ?? {}) as Bindings;
+          for (const [port, hosts] of Object.entries(bindings)) {
+            bindings[port] = hosts.map((h) => ({ ...h, HostIp: '127.0.0.1' }));
+          }
+          this.hostConfig.PortBindings = bindings;
+        }
+        return Promise.resolve();
+      }
+
+      protected override containerCreated(containerId: string): Promise<void> {
+        gate.containerId = containerId;
+        return gate.stopped()
+          ? Promise.reject(new Error('provider stopped while starting'))
+          : Promise.resolve();
+      }
+    }
+    const container = new LockedPostgreSqlContainer(this.image)
       .withDatabase('postgres')
       .withUsername('postgres')
       .withPassword(this.#password)
@@ -129,8 +190,11 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
       // 18) and by scripts/build-postgres-image.sh's.
       .withTmpFs({ [TMPFS_PATH]: 'rw' })
       .withEnvironment({ PGDATA: `${TMPFS_PATH}/data` })
+      .withCopyContentToContainer([{ content: HBA_CONTENT, target: HBA_FILE, mode: 0o644 }])
       .withCommand([
         'postgres',
+        '-c',
+        `hba_file=${HBA_FILE}`,
         '-c',
         'fsync=off',
         '-c',
@@ -138,11 +202,20 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
         '-c',
         'full_page_writes=off',
       ])
+      // testcontainers' own check has PGPASSWORD on its command line (visible in
+      // the host's process list); pg_isready needs no password.
+      .withHealthCheck({
+        test: ['CMD-SHELL', 'pg_isready --host localhost --username postgres --dbname postgres'],
+        interval: 250,
+        timeout: 1000,
+        retries: 1000,
+      })
       .withStartupTimeout(this.#startupTimeoutMs);
 
     // From here on a container may exist: removal goes by our label, so it also
     // works when SIGTERM arrives before start() has returned.
     if (this.#isStopped()) throw new Error('provider stopped while starting');
+    throwIfCancelled();
     this.#cleanup.arm();
     let started: StartedContainer;
     try {
@@ -163,15 +236,17 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
       await this.#cleanup.run();
       throw new Error('provider stopped while starting');
     }
-    this.admin = {
-      host: started.getHost(),
+    const admin = {
+      host: this.#gate.loopback ? '127.0.0.1' : started.getHost(),
       port: started.getPort(),
       user: 'postgres',
       password: this.#password,
       database: 'postgres',
     };
+    await this.lockDown(admin);
+    this.admin = admin;
     this.#log(
-      `container ${this.containerId?.slice(0, 12) ?? '?'} (${this.image}) ready on ${this.admin.host}:${this.admin.port} (${seconds(performance.now() - began)})`,
+      `container ${this.containerId?.slice(0, 12) ?? '?'} (${this.image}) ready on ${admin.host}:${admin.port} (${seconds(performance.now() - began)})`,
     );
   }
 
@@ -219,20 +294,18 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
 
   async #removeContainer(): Promise<void> {
     this.#stopped = true;
-    // A teardown (SIGTERM) while testcontainers is still starting: the create
-    // request may be on its way, so watch for up to 5 s (CI runners kill 7.5 s
-    // after a cancel) until the start settles or our container shows up.
-    if (this.#container === undefined && this.#pendingStart !== undefined) {
+    // A teardown (SIGTERM) while testcontainers is still starting. From now on
+    // the gate refuses to create a container; if the create request was
+    // already sent, wait for its container id (or for the start to settle).
+    if (this.#container === undefined && this.#pendingStart !== undefined && this.#gate.passed) {
       const start = { settled: false };
       void this.#pendingStart.then(
         () => (start.settled = true),
         () => (start.settled = true),
       );
-      const deadline = performance.now() + PENDING_START_WAIT_MS;
-      while (!start.settled && performance.now() < deadline) {
-        const found = await listLabelledContainers(this.#endpoint, this.runId).catch(() => []);
-        if (found.length > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      const deadline = performance.now() + PENDING_CREATE_WAIT_MS;
+      while (!start.settled && this.#gate.containerId === undefined && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
       }
     }
     const container = this.#container;

@@ -1,9 +1,14 @@
 // An existing PostgreSQL server given by URL (--database-url). We only ever
 // CREATE, COMMENT ON and DROP databases named alembic_review_* that this
-// provider created itself; the database named in the URL is used as the
-// maintenance connection and never written to.
+// provider created itself, and the run's role alembic_review_r_* that owns
+// them; the database named in the URL is used as the maintenance connection
+// and never written to. We do not change the server's settings: when it lets
+// a role in without a password (trust), the project's code could connect as
+// any role, and the review says so.
 import pg from 'pg';
 import { UsageError, errorMessage } from '../errors.ts';
+import { throwIfCancelled } from '../teardown.ts';
+import { DEFAULT_ACCESS, RunAccess, type AccessOptions, type AccessSummary } from './access.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
 import { OwnDatabases, dropThrowawayDatabase, serverVersion } from './server.ts';
@@ -13,6 +18,8 @@ export interface UrlProviderOptions {
   log?: Log;
   /** Connection timeout for the reachability check (default 10 s). */
   connectTimeoutMs?: number;
+  /** The role the project's code gets (default: a restricted role of the run's own). */
+  access?: AccessOptions;
 }
 
 function hostPort(address: ServerAddress): string {
@@ -24,7 +31,7 @@ export class UrlProvider implements DatabaseProvider {
   readonly #url: string;
   readonly #log: Log;
   readonly #connectTimeoutMs: number;
-  readonly #databases = new OwnDatabases();
+  readonly #databases: OwnDatabases;
   readonly #pending = new Set<Promise<unknown>>();
   readonly #cleanup: Cleanup;
   #admin: ServerAddress | undefined;
@@ -35,11 +42,21 @@ export class UrlProvider implements DatabaseProvider {
     this.#url = url;
     this.#log = options.log ?? (() => undefined);
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#databases = new OwnDatabases(new RunAccess(options.access ?? DEFAULT_ACCESS));
     this.#cleanup = new Cleanup(`databases on ${redactUrl(url)}`, () => this.#dropAll());
   }
 
   get description(): string {
     return `url (${redactUrl(this.#url)})`;
+  }
+
+  get access(): AccessSummary | undefined {
+    return this.#databases.access.summary;
+  }
+
+  /** The run's role while it exists. */
+  get roleName(): string | undefined {
+    return this.#databases.access.roleName;
   }
 
   /** Names of the databases this provider created and has not dropped yet. */
@@ -95,8 +112,37 @@ export class UrlProvider implements DatabaseProvider {
           `ALTER ROLE "${admin.user}" CREATEDB, use another role, or use --database testcontainers or --database embedded.`,
       );
     }
+    // The role exists from here on: the cleanup must know about it (unless the run was cancelled meanwhile).
+    throwIfCancelled();
+    this.#cleanup.arm();
     this.#admin = admin;
+    const preparing = this.#prepareAccess(admin, where);
+    this.#pending.add(preparing);
+    try {
+      await preparing;
+    } finally {
+      this.#pending.delete(preparing);
+    }
     this.#log(`using PostgreSQL ${version} at ${hostPort(admin)} (${seconds(performance.now() - began)})`);
+  }
+
+  async #prepareAccess(admin: ServerAddress, where: string): Promise<void> {
+    const access = this.#databases.access;
+    let summary: AccessSummary;
+    try {
+      summary = await access.prepare(admin, false);
+    } catch (error) {
+      throw new UsageError(
+        'database',
+        `Could not create the review's own role on ${where}: ${errorMessage(error)}. The role of the URL needs CREATEROLE (or use database-role = "superuser").`,
+        { cause: error },
+      );
+    }
+    if (await access.trustsWithoutPassword(admin)) {
+      summary.warnings.push(
+        `The server at ${hostPort(admin)} lets roles connect without a password (trust authentication), so the project's code could connect as any role, a superuser included: the restricted role does not contain it there. Use a server that asks for passwords, such as a service container with POSTGRES_PASSWORD, or --database testcontainers or embedded.`,
+      );
+    }
   }
 
   #requireAdmin(): ServerAddress {
@@ -152,6 +198,12 @@ export class UrlProvider implements DatabaseProvider {
       } catch (error) {
         failures.push(`${name}: ${errorMessage(error)}`);
       }
+    }
+    // After the databases it owns.
+    try {
+      await this.#databases.access.dropRole(admin);
+    } catch (error) {
+      failures.push(`role ${this.#databases.access.roleName ?? '?'}: ${errorMessage(error)}`);
     }
     if (failures.length > 0) {
       throw new Error(

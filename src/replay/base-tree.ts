@@ -9,7 +9,8 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { Bridge } from '../alembic/bridge.ts';
+import type { Bridge } from '../alembic/bridge.ts';
+import { openBridge } from '../alembic/project.ts';
 import { loadArgs } from '../alembic/project.ts';
 import type { LoadResult } from '../alembic/protocol.ts';
 import { errorMessage } from '../errors.ts';
@@ -91,13 +92,7 @@ export async function openBaseTree(
     }
   }
 
-  const bridge = new Bridge({
-    python,
-    projectDir,
-    passEnv: options.passEnv,
-    revisionTimeoutMs: options.revisionTimeoutMs,
-    onStderr,
-  });
+  const bridge = openBridge(options, onStderr, { projectDir, python });
   const close = async (): Promise<void> => {
     await bridge.close();
     await removeTree();

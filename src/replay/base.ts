@@ -54,10 +54,12 @@ export async function buildBase(
   }
   const outcome = await migrate(context, 'upgrade', database, plan.frontier, false);
   if (!failed(outcome)) return { method, database, outcome, replayFailure: null, unavailable: null };
-  // An old revision fails from empty: build the base from the base commit's models.
   const failing = outcome.failure?.revision ?? outcome.timedOut?.revision ?? null;
+  // env.py itself failed or hung (no revision was running): models would not help.
+  if (failing === null) return { method, database, outcome, replayFailure: null, unavailable: null };
+  // An old revision fails from empty: build the base from the base commit's models.
   context.log(
-    `revision ${failing ?? '?'} of the base history fails on an empty database: building the base from the base commit's models (create_all + stamp)`,
+    `revision ${failing} of the base history fails on an empty database: building the base from the base commit's models (create_all + stamp)`,
   );
   await context.provider.dropDatabase(database);
   const fresh = await context.provider.createDatabase('rows');

@@ -2,6 +2,7 @@
 // throwaway database (with the include_object / include_name exclusions and
 // the model classes found in the project's source), and the ORM smoke test
 // that stores one object per mapped class in the migrated head.
+import { RevisionTimeout } from '../alembic/bridge.ts';
 import { explainBridgeError } from '../alembic/project.ts';
 import type { DanglingForeignKey, Exclusions, ModelClass, RunResult } from '../alembic/protocol.ts';
 import { finding } from '../checks/finding.ts';
@@ -25,6 +26,13 @@ export interface ModelsState {
 }
 
 const NO_EXCLUSIONS: Exclusions = { tables: [], columns: [], indexes: [], constraints: [] };
+const NO_MODELS: Omit<ModelsState, 'findings'> = {
+  schema: null,
+  excluded: NO_EXCLUSIONS,
+  modelClasses: [],
+  danglingForeignKeys: [],
+  schemas: [],
+};
 
 export async function buildModels(context: ReplayContext, head: HeadState | null): Promise<ModelsState> {
   const database = await context.provider.createDatabase('models');
@@ -76,7 +84,16 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
     }
     return { ...base, schema: await introspect(database.url), findings: [] };
   } catch (error) {
-    throw explainBridgeError(error, context.python);
+    if (!(error instanceof RevisionTimeout)) throw explainBridgeError(error, context.python);
+    await context.bridge.restart();
+    return {
+      ...NO_MODELS,
+      findings: [
+        reviewIncomplete(
+          `Running env.py for its target_metadata did not finish within ${Math.round(error.timeoutMs / 1000)} s (revision-timeout) and was stopped, so drift and the ORM smoke test were skipped.`,
+        ),
+      ],
+    };
   } finally {
     await context.provider.dropDatabase(database);
   }
@@ -131,6 +148,15 @@ export async function ormSmokeTest(
     }
     return { checked: result.checked.length, findings };
   } catch (error) {
-    throw explainBridgeError(error, context.python);
+    if (!(error instanceof RevisionTimeout)) throw explainBridgeError(error, context.python);
+    await context.bridge.restart();
+    return {
+      checked: 0,
+      findings: [
+        reviewIncomplete(
+          `The ORM smoke test did not finish within ${Math.round(error.timeoutMs / 1000)} s (revision-timeout) and was stopped.`,
+        ),
+      ],
+    };
   }
 }

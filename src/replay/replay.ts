@@ -37,6 +37,8 @@ export interface ReplayContext {
   python: string;
   provider: DatabaseProvider;
   urlEnv: string[];
+  /** Extensions the provider created in every database (see database/access.ts). */
+  extensions: string[];
   log: (line: string) => void;
 }
 
@@ -112,6 +114,7 @@ export async function migrate(
         targets,
         capture,
         urlEnv: context.urlEnv,
+        ...(context.extensions.length === 0 ? {} : { extensions: context.extensions }),
       },
       (event) => {
         if (event.event === 'step-end') {
@@ -131,7 +134,7 @@ export async function migrate(
     if (!(error instanceof RevisionTimeout)) throw explainBridgeError(error, context.python);
     outcome.timedOut = error;
     // The watchdog killed the child; later stages get a fresh one.
-    context.bridge.restart();
+    await context.bridge.restart();
   }
   return outcome;
 }
@@ -166,6 +169,7 @@ export async function replayChange(
   const atBase = settings.atBase?.(emptyBase ?? rows, replay.baseSchema, frontier.configure) ?? null;
   if (emptyBase === null) await atBase;
   const versionTable = versionTableKey(frontier.configure);
+  log(`filling the ${Object.keys(replay.baseSchema.tables).length} base tables with rows …`);
   const seeded = await seedDatabase(rows.url, replay.baseSchema, settings.seedRows, {
     seedSql: settings.seedSql,
     versionTable,

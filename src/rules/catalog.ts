@@ -82,6 +82,12 @@ export const RULES: readonly RuleMeta[] = [
     'notice',
     'A table of the base could not be filled with synthetic rows, so the replay ran it empty.',
   ),
+  rule(
+    'isolation-reduced',
+    'runtime',
+    'notice',
+    "The project's code ran with less isolation than the default; the notice says what it could reach.",
+  ),
   // drift
   rule(
     'drift-table-missing',

@@ -6,7 +6,6 @@ import argparse
 import ast
 import configparser
 import importlib
-import io
 import os
 import re
 import sys
@@ -19,6 +18,7 @@ from .frames import innermost_frame
 from .causes import classify
 from .protocol import BridgeError, UnsafeDatabase
 from .rebase import rebase_imports
+from .source import check_ini_file, check_version_locations, read_python_source
 from .url_env import prepare_url_env
 from .stack import check_versions, choose_driver, import_stack
 
@@ -82,6 +82,7 @@ def _make_config(args):
 
     config_file = args.get("configFile")
     toml_file = args.get("tomlFile")
+    check_ini_file(config_file)
     section = args.get("iniSection") or "alembic"
     if args.get("configFactory"):
         config = _factory_config(args["configFactory"])
@@ -177,8 +178,7 @@ def _function_ops(tree, name):
 
 def _static_facts(path):
     try:
-        with io.open(path, encoding="utf-8") as handle:
-            tree = ast.parse(handle.read(), filename=path)
+        tree = ast.parse(read_python_source(path), filename=path)
     except SyntaxError:
         return {}
     up_ops, up_trivial, up_line = _function_ops(tree, "upgrade")
@@ -262,6 +262,7 @@ def cmd_load(args, _emit):
         rebase_imports(rebase["from"], rebase["to"])
     import_stack()
     check_versions()
+    check_ini_file(args.get("configFile"))
     # Before any of the project's code is imported: its engines, wherever
     # they are made, and its url-env variables point at no database yet.
     redirect.install()
@@ -280,6 +281,9 @@ def cmd_load(args, _emit):
     if not os.path.exists(env_py):
         raise BridgeError("project", "%s does not exist: the script_location has no env.py" % env_py)
 
+    check_version_locations(
+        _version_locations(script), str(_script_option(config, "recursive_version_locations")).lower() == "true"
+    )
     scripts = []
     try:
         with warnings.catch_warnings():
@@ -317,8 +321,7 @@ def cmd_load(args, _emit):
     except Exception as error:
         raise BridgeError("graph", "the revision graph is broken: %s" % error)
 
-    with io.open(env_py, encoding="utf-8", errors="replace") as handle:
-        env_text = handle.read()
+    env_text = read_python_source(env_py, "project")
     if _MULTIDB.search(env_text):
         raise BridgeError(
             "project",

@@ -1,5 +1,6 @@
 """The request loop: one JSON request per line on stdin, events and exactly
-one reply per request on the protocol stream."""
+one reply per request on the protocol stream. Whatever the project's code
+started during a command is killed when the command ends."""
 
 from __future__ import annotations
 
@@ -8,15 +9,24 @@ import os
 import sys
 import traceback
 
+from . import extensions
 from .models_database import cmd_models
 from .orm import cmd_orm
 from .project import cmd_load
 from .protocol import BridgeError, flush, send
 from .runner import cmd_downgrade, cmd_stamp, cmd_upgrade
+from .sandbox import check_readable, install, kill_descendants
 from .stack import cmd_hello
 
+
+def _hello(args, emit):
+    # The project as this process's user sees it (another user's, in a sandbox).
+    check_readable(args.get("readable"))
+    return cmd_hello(args, emit)
+
+
 COMMANDS = {
-    "hello": cmd_hello,
+    "hello": _hello,
     "load": cmd_load,
     "upgrade": cmd_upgrade,
     "downgrade": cmd_downgrade,
@@ -27,6 +37,7 @@ COMMANDS = {
 
 
 def main():
+    install()
     for raw in sys.stdin:
         raw = raw.strip()
         if not raw:
@@ -46,29 +57,33 @@ def main():
         if command is None:
             send({"id": rid, "ok": False, "error": {"kind": "protocol", "message": "unknown command"}})
             continue
+        args = request.get("args") or {}
         try:
-            result = command(request.get("args") or {}, emit)
-            send({"id": rid, "ok": True, "result": result})
+            if "extensions" in args:
+                extensions.configure(args["extensions"])
+            reply = {"id": rid, "ok": True, "result": command(args, emit)}
         except BridgeError as error:
             payload = {"kind": error.kind, "message": error.message}
             payload.update(error.extra)
-            send({"id": rid, "ok": False, "error": payload})
+            reply = {"id": rid, "ok": False, "error": payload}
         except Exception as error:
-            send(
-                {
-                    "id": rid,
-                    "ok": False,
-                    "error": {
-                        "kind": "internal",
-                        "message": "%s: %s" % (type(error).__name__, error),
-                        "traceback": traceback.format_exc(),
-                    },
-                }
-            )
+            reply = {
+                "id": rid,
+                "ok": False,
+                "error": {
+                    "kind": "internal",
+                    "message": "%s: %s" % (type(error).__name__, error),
+                    "traceback": traceback.format_exc(),
+                },
+            }
+        # Before the reply: once it arrives, the command has nothing left running.
+        kill_descendants()
+        send(reply)
 
 
 def run():
     main()
+    kill_descendants()
     # Every reply is written and every engine disposed: skip the interpreter's
     # slow teardown of the project's modules.
     flush()
