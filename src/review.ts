@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bridge } from './alembic/bridge.ts';
 import { secretLooking } from './alembic/bridge.ts';
-import { inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
+import { createFlaskApp, inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
 import { checkGraph } from './checks/graph.ts';
 import { insertedBeforeApplied } from './checks/inserted-before.ts';
 import {
@@ -97,6 +97,14 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
       () => startProvider(options, progress),
       (p) => p.description,
     );
+    const server = provider;
+    if (project.load.flask === true) {
+      await progress.stage(
+        'create the Flask app',
+        () => createFlaskApp(bridge, project.load, server, options.urlEnv, project.python),
+        (found) => `found as ${found ?? '?'}, in a throwaway database of its own`,
+      );
+    }
     return await reviewOnDatabase(run, bridge, provider, graph);
   } finally {
     await bridge.close();

@@ -5,7 +5,7 @@
 // start, a re-parented revision, a required secret setting, SQLAlchemy 1.3.
 // Their env.py files never use the URL the review gives: the review must
 // redirect their engines.
-import { symlinkSync } from 'node:fs';
+import { rmSync, symlinkSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -286,6 +286,89 @@ def create_app():
   await project.pullRequest((p) => {
     p.write('blog/models.py', models('    nickname = db.Column(db.String(50))\n'));
     p.write(`migrations/versions/${ADD_NICKNAME.id}_rev.py`, revisionSource(ADD_NICKNAME));
+  });
+  return project;
+}
+
+/**
+ * A Flask app that makes its database when it is created (like CTFd): on its
+ * default SQLite URL by create_all() + stamp, else by running the migrations.
+ * No wsgi.py or app.py: the project runs Flask-Migrate from manage.py (a
+ * FlaskGroup), the app factory is its package's; the revision files import
+ * that package.
+ */
+export async function flaskAppMakesItsDatabase(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  const models = (extra: string) => `from shop import db
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(255), nullable=False, unique=True)
+${extra}
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(200), nullable=False)
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+`;
+  project.write(
+    'shop/__init__.py',
+    `import os
+
+from flask import Flask
+from flask_migrate import Migrate, stamp, upgrade
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+migrate = Migrate()
+MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "migrations")
+
+
+def create_app():
+    app = Flask(__name__)
+    url = os.environ.get("DATABASE_URL", "sqlite:///shop.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    from shop import models  # noqa: F401
+
+    # A database is made when the app starts: SQLite by create_all + stamp, the others by the migrations.
+    with app.app_context():
+        if url.startswith("sqlite"):
+            db.create_all()
+            stamp(directory=MIGRATIONS)
+        else:
+            upgrade(directory=MIGRATIONS)
+    return app
+`,
+  );
+  project.write('shop/limits.py', 'NICKNAME_LENGTH = 50\n');
+  project.write('shop/models.py', models(''));
+  project.write(
+    'manage.py',
+    'from flask.cli import FlaskGroup\n\nfrom shop import create_app\n\ncli = FlaskGroup(create_app=create_app)\n\nif __name__ == "__main__":\n    cli()\n',
+  );
+  // `flask db init` with a bare app (the real one wants its migrations directory already).
+  project.write(
+    'bare_app.py',
+    'from flask import Flask\nfrom flask_migrate import Migrate\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"\nMigrate(app, SQLAlchemy(app))\n',
+  );
+  await execa(path.join(stack.venv, 'bin/flask'), ['--app', 'bare_app', 'db', 'init'], { cwd: project.dir });
+  rmSync(path.join(project.dir, 'bare_app.py'));
+  project.write(`migrations/versions/${CREATE_BLOG.id}_rev.py`, revisionSource(CREATE_BLOG));
+  await project.commit('base');
+  await project.pullRequest((p) => {
+    p.write('shop/models.py', models('    nickname = db.Column(db.String(50))\n'));
+    p.write(
+      `migrations/versions/${ADD_NICKNAME.id}_rev.py`,
+      `from shop.limits import NICKNAME_LENGTH\n${revisionSource({
+        ...ADD_NICKNAME,
+        upgrade: "op.add_column('users', sa.Column('nickname', sa.String(NICKNAME_LENGTH), nullable=True))",
+      })}`,
+    );
   });
   return project;
 }

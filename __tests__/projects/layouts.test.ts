@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { configFactory, flaskMigrate, namedSections } from './fixtures.ts';
+import { configFactory, flaskAppMakesItsDatabase, flaskMigrate, namedSections } from './fixtures.ts';
 import { expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
 
 const keep = fixtureProjects();
@@ -17,6 +17,23 @@ describe.each(STACKS)('on $name', (stack) => {
     expect(report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.path).toBe(
       'migrations/versions/b2b2b2b2b2b2_rev.py',
     );
+  });
+
+  it('reviews a Flask app that makes its database when created, found by its package factory, with nothing passed', async () => {
+    const run = await reviewFixture(keep(await flaskAppMakesItsDatabase(stack)));
+    expect(run.code, run.stderr).toBe(0);
+    // Its create_all + stamp went to a database of its own: the replay still applied the change.
+    const report = expectComplete(run, 'b2b2b2b2b2b2');
+    expect(report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.statements.map((s) => s.sql)).toContain(
+      'ALTER TABLE users ADD COLUMN nickname VARCHAR(50)',
+    );
+    expect(run.stderr).toMatch(/create the Flask app done .*found as shop \(its app factory\)/);
+  });
+
+  it('reviews a Flask app that runs the migrations when created (its URL set with url-env)', async () => {
+    const run = await reviewFixture(keep(await flaskAppMakesItsDatabase(stack)), ['--url-env', 'DATABASE_URL']);
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
   });
 
   it('reviews a Config built by a function with two version locations (config-factory)', async () => {

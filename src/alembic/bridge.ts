@@ -153,8 +153,15 @@ export class Bridge {
       this.start();
       for (const step of this.setup) void this.send(step.cmd, step.args).catch(() => undefined);
     }
-    if (cmd === 'load') this.setup.push({ cmd, args });
-    return this.send(cmd, args, onEvent) as Promise<BridgeRequestMap[C]['result']>;
+    const reply = this.send(cmd, args, onEvent) as Promise<BridgeRequestMap[C]['result']>;
+    // What set up the child's state is sent again to a restarted child, once it succeeded.
+    if (cmd === 'load' || cmd === 'flask-app') {
+      void reply.then(
+        () => this.setup.push({ cmd, args }),
+        () => undefined,
+      );
+    }
+    return reply;
   }
 
   /** After a kill (revision time limit): the next call starts a new child with the same project loaded. */

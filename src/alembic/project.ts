@@ -4,6 +4,7 @@
 // problem; anything else is a bug in the tool.
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
+import type { DatabaseProvider } from '../database/provider.ts';
 import type { Options } from '../options.ts';
 import { Bridge, BridgeFailure, RevisionTimeout, resolvePython } from './bridge.ts';
 import type { HelloResult, LoadArgs, LoadResult } from './protocol.ts';
@@ -118,6 +119,37 @@ export async function inspectProject(bridge: Bridge, options: Options): Promise<
       ...loadArgs(options),
     });
     return { python, hello, load };
+  } catch (error) {
+    throw explainBridgeError(error, python);
+  }
+}
+
+const APPS = new WeakMap<Bridge, string | null>();
+
+/**
+ * Flask-Migrate: the app created before env.py runs, in a throwaway database
+ * of its own (creating an app may create, create_all + stamp or upgrade its
+ * database). Returns how the app was found; null for other projects.
+ */
+export async function createFlaskApp(
+  bridge: Bridge,
+  load: LoadResult,
+  provider: DatabaseProvider,
+  urlEnv: string[],
+  python: string,
+): Promise<string | null> {
+  if (load.flask !== true) return null;
+  const earlier = APPS.get(bridge);
+  if (earlier !== undefined) return earlier;
+  const database = await provider.createDatabase('app');
+  try {
+    const created = await bridge.call('flask-app', {
+      url: database.url,
+      expect: { name: database.name, token: database.token },
+      urlEnv,
+    });
+    APPS.set(bridge, created.found);
+    return created.found;
   } catch (error) {
     throw explainBridgeError(error, python);
   }

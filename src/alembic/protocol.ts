@@ -58,7 +58,7 @@ export interface LoadResult {
   envPy: string;
   heads: string[];
   driver: string;
-  /** env.py is Flask-Migrate's (the app was found and runs every command in its app context). */
+  /** env.py is Flask-Migrate's: the app must be created (flask-app) before env.py runs. */
   flask?: boolean;
   revisions: BridgeRevision[];
 }
@@ -196,6 +196,11 @@ export type BridgeEvent =
 export interface BridgeRequestMap {
   hello: { args: Record<string, never>; result: HelloResult };
   load: { args: LoadArgs; result: LoadResult };
+  /** Flask-Migrate: creates the app in a throwaway database of its own (its creation may use it). */
+  'flask-app': {
+    args: { url: string | null; expect: ExpectedDatabase | null; urlEnv: string[] };
+    result: { created: boolean; found: string | null };
+  };
   upgrade: { args: RunArgs; result: RunResult };
   downgrade: { args: RunArgs; result: RunResult };
   /** `alembic stamp`: the version table says targets; nothing runs. */

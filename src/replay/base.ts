@@ -11,7 +11,8 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { reviewIncomplete } from '../checks/runtime.ts';
-import { UsageError } from '../errors.ts';
+import { createFlaskApp } from '../alembic/project.ts';
+import { errorMessage, UsageError } from '../errors.ts';
 import type { Finding } from '../model.ts';
 import type { ThrowawayDatabase } from '../database/provider.ts';
 import type { BaseFrom } from '../options.ts';
@@ -131,6 +132,11 @@ async function fromModels(
 ): Promise<Built> {
   const tree = await baseTree;
   if (!isBaseTree(tree)) return notBuilt(`the base commit's code is not available (${tree.unavailable})`);
+  try {
+    await createFlaskApp(tree.bridge, tree.load, context.provider, context.urlEnv, context.python);
+  } catch (error) {
+    return notBuilt(`the base commit's Flask app cannot be created: ${errorMessage(error)}`);
+  }
   const result = await tree.bridge.call('models', {
     url: database.url,
     expect: { name: database.name, token: database.token },

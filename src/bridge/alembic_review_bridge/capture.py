@@ -399,21 +399,21 @@ def describe_error(error):
 def gated_engine(url, expect):
     """A synchronous engine of our own on a throwaway database, behind the
     same statement gate as the project's engines."""
-    from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from .redirect import own_connections
+    from .redirect import own_engine
 
     install_hooks()
     capture = Capture(expect, False)
     previous = CURRENT["capture"]
     CURRENT["capture"] = capture
-    with own_connections():
-        engine = create_engine(with_driver(url, sync_driver()), poolclass=NullPool)
-        try:
-            yield engine
-        except UnsafeDatabase as error:
-            raise BridgeError("unsafe-database", capture.unsafe or str(error))
-        finally:
-            engine.dispose()
-            CURRENT["capture"] = previous
+    # Only this engine's connections are the tool's own: the project's code
+    # that runs meanwhile (ORM events, its own sessions) stays redirected.
+    engine = own_engine(with_driver(url, sync_driver()), poolclass=NullPool)
+    try:
+        yield engine
+    except UnsafeDatabase as error:
+        raise BridgeError("unsafe-database", capture.unsafe or str(error))
+    finally:
+        engine.dispose()
+        CURRENT["capture"] = previous

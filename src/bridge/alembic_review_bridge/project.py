@@ -10,13 +10,11 @@ import io
 import os
 import re
 import sys
-import traceback
 import warnings
 
 from . import flask_app, redirect
 
 from .frames import innermost_frame
-from .causes import classify
 from .protocol import BridgeError, UnsafeDatabase
 from .rebase import rebase_imports
 from .url_env import prepare_url_env
@@ -280,6 +278,21 @@ def cmd_load(args, _emit):
     if not os.path.exists(env_py):
         raise BridgeError("project", "%s does not exist: the script_location has no env.py" % env_py)
 
+    with io.open(env_py, encoding="utf-8", errors="replace") as handle:
+        env_text = handle.read()
+    if _MULTIDB.search(env_text):
+        raise BridgeError(
+            "project",
+            "%s is Alembic's multidb template (one engine per name in the `databases` option, each with its own "
+            "upgrade_<name>() functions). alembic-review reviews one database per run and does not support it yet: "
+            "its engines would share one throwaway database" % env_py,
+        )
+    # Like `flask db`: .flaskenv and sys.path before the revision files are
+    # loaded (they often import the app's package); the app itself is created
+    # later, in a database of its own (the flask-app command).
+    flask = flask_app.uses_flask(env_text, args.get("flaskApp"))
+    if flask:
+        flask_app.prepare(args.get("flaskApp"))
     scripts = []
     try:
         with warnings.catch_warnings():
@@ -317,31 +330,6 @@ def cmd_load(args, _emit):
     except Exception as error:
         raise BridgeError("graph", "the revision graph is broken: %s" % error)
 
-    with io.open(env_py, encoding="utf-8", errors="replace") as handle:
-        env_text = handle.read()
-    if _MULTIDB.search(env_text):
-        raise BridgeError(
-            "project",
-            "%s is Alembic's multidb template (one engine per name in the `databases` option, each with its own "
-            "upgrade_<name>() functions). alembic-review reviews one database per run and does not support it yet: "
-            "its engines would share one throwaway database" % env_py,
-        )
-    flask = flask_app.uses_flask(env_text, args.get("flaskApp"))
-    if flask:
-        try:
-            flask_app.load_app(args.get("flaskApp"))
-            config = flask_app.configure_callbacks(config)
-        except UnsafeDatabase as error:
-            raise BridgeError("unsafe-database", str(error))
-        except BridgeError:
-            raise
-        except Exception as error:
-            raise BridgeError(
-                "env",
-                "creating the Flask app failed: %s: %s" % (type(error).__name__, error),
-                traceback=traceback.format_exc(),
-                **classify(error)
-            )
     configured_url = _main_option(config, "sqlalchemy.url")
     driver = choose_driver(configured_url, env_text, args.get("driver"))
 

@@ -10,7 +10,8 @@ import traceback
 from . import redirect
 from .capture import CURRENT, Capture, describe_error, install_hooks
 from .causes import classify
-from .flask_app import app_context
+from . import flask_app
+from .flask_app import FLASK, app_context
 from .frames import innermost_frame
 from .project import PROJECT, VERSION_TABLE_DEFAULT, require_project
 from .protocol import BridgeError, UnsafeDatabase
@@ -106,6 +107,12 @@ def run_env(args, emit, direction):
     from alembic.runtime.environment import EnvironmentContext
 
     install_hooks()
+    if FLASK.uses and FLASK.app is None:
+        # No database was given to create the app in (offline): it gets none.
+        try:
+            project.config = flask_app.create(project.config)
+        except UnsafeDatabase as error:
+            raise BridgeError("unsafe-database", str(error))
     script = project.script
     config = project.config
     offline = bool(args.get("offline"))
@@ -240,3 +247,24 @@ def cmd_downgrade(args, emit):
 
 def cmd_stamp(args, emit):
     return run_env(dict(args, capture=False), emit, "stamp")
+
+
+def cmd_flask_app(args, _emit):
+    """Creates the Flask app in a throwaway database of its own: creating it
+    may create, create_all + stamp or even upgrade its database."""
+    project = require_project()
+    if not FLASK.uses:
+        return {"created": False, "found": None}
+    install_hooks()
+    url = args.get("url")
+    CURRENT["capture"] = Capture(args.get("expect"), False)
+    try:
+        set_url_env(url)
+        with redirect.step(url):
+            project.config = flask_app.create(project.config)
+    except UnsafeDatabase as error:
+        raise BridgeError("unsafe-database", CURRENT["capture"].unsafe or str(error))
+    finally:
+        set_url_env(None)
+        CURRENT["capture"] = None
+    return {"created": True, "found": FLASK.found}
