@@ -2,7 +2,9 @@
 // where the migrations live, and the revision graph. Bridge errors about the
 // user's project become UsageErrors (exit 2) with a message that names the
 // problem; anything else is a bug in the tool.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { UsageError } from '../errors.ts';
 import type { DatabaseProvider } from '../database/provider.ts';
 import type { Options } from '../options.ts';
@@ -47,6 +49,9 @@ export function explainBridgeError(error: unknown, python: string): unknown {
     case 'project':
       return new UsageError('project', `The Alembic project cannot be opened: ${error.message}`);
     case 'graph':
+      // A revision file that reads the project's settings when it is loaded.
+      if (error.payload.cause === 'settings')
+        return new UsageError('migration-env', envFailure(error, where(), python));
       return new UsageError('graph', `The migration history cannot be read: ${error.message}`);
     case 'env':
       return new UsageError('migration-env', envFailure(error, where(), python), {
@@ -86,7 +91,7 @@ function envFailure(failure: BridgeFailure, where: string, python: string): stri
     case 'settings': {
       const list = names.length === 0 ? 'a setting' : names.join(', ');
       const variables = names.map((n) => n.toUpperCase()).join(',');
-      return `The project's settings refused to load before any migration ran${where}: ${list} ${names.length > 1 ? 'are' : 'is'} missing or invalid (${error.message}). The project's code runs with a minimal environment: pass what the settings need with --pass-env ${variables || 'NAME'} (pass-env in [tool.alembic-review] or the action), and name the variables that hold the database URL in url-env.`;
+      return `The project's settings refused to load before any migration ran${where}: ${list} ${names.length > 1 ? 'are' : 'is'} missing or invalid (${error.message}). The project's code runs with a minimal environment: pass what the settings need with --pass-env ${variables || 'NAME'} (pass-env in [tool.alembic-review] or the action), or the file they come from with --dotenv FILE (dotenv: the .env or .env.example that docker compose or the project's docs use), and name the variables that hold the database URL in url-env.`;
     }
     case 'flask-app':
       return `env.py is Flask-Migrate's, but the Flask app was not found${where}: ${error.message}. The review looks for it as \`flask db\` does (FLASK_APP, .flaskenv, wsgi.py or app.py with an app object or a create_app() factory${text('tried') === undefined ? '' : `; tried ${text('tried') ?? ''}`}): pass --flask-app "package.module:create_app()" (flask-app).`;
@@ -97,9 +102,35 @@ function envFailure(failure: BridgeFailure, where: string, python: string): stri
   }
 }
 
+/**
+ * The variables of the dotenv files, later files winning (as docker compose reads
+ * several env_file entries). `locate` maps a file to the tree being opened; a
+ * file missing there (the base commit's tree) is skipped.
+ */
+export function dotenvVariables(
+  files: readonly string[],
+  locate: (file: string) => string = (file) => file,
+): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(locate(file), 'utf8');
+    } catch {
+      continue;
+    }
+    Object.assign(variables, parseEnv(text));
+  }
+  return variables;
+}
+
 /** The load arguments of the project, for the pull request's tree and the base commit's. */
-export function loadArgs(options: Options): Omit<LoadArgs, 'configFile' | 'tomlFile'> {
+export function loadArgs(
+  options: Options,
+  locate?: (file: string) => string,
+): Omit<LoadArgs, 'configFile' | 'tomlFile'> {
   return {
+    environment: dotenvVariables(options.dotenvFiles, locate),
     iniSection: options.iniSection,
     xArgs: options.xArgs,
     urlEnv: options.urlEnv,

@@ -27,6 +27,8 @@ export interface LoadArgs {
   flaskApp?: string;
   /** Variables env.py reads its URL from: set before any project code is imported. */
   urlEnv?: string[];
+  /** The variables of the dotenv files: set before any project code is imported, unless already set. */
+  environment?: Record<string, string>;
   driver?: string;
   /** Import the project's code from `to` wherever its import path points into `from` (the base commit's tree). */
   rebase?: { from: string; to: string };
@@ -133,6 +135,8 @@ export interface ModelsResult {
   /** Why the models database could not be built (create_all failed), if it could not. */
   error?: string | null;
   danglingForeignKeys?: DanglingForeignKey[];
+  /** Indexes of the models that PostgreSQL refused in create_all() (left out of the drift comparison). */
+  refusedIndexes?: { index: string; message: string }[];
   tables: string[];
   schemas: string[];
   excluded: Exclusions | null;

@@ -19,7 +19,7 @@ import time
 from .project import PROJECT
 from .project import VERSION_TABLE_DEFAULT
 from .protocol import BridgeError, UnsafeDatabase
-from .stack import sync_driver, with_driver
+from .stack import own_engine_args
 TOKEN_PREFIX = "alembic-review:"
 
 
@@ -409,7 +409,8 @@ def gated_engine(url, expect):
     CURRENT["capture"] = capture
     # Only this engine's connections are the tool's own: the project's code
     # that runs meanwhile (ORM events, its own sessions) stays redirected.
-    engine = own_engine(with_driver(url, sync_driver()), poolclass=NullPool)
+    own_url, own_args = own_engine_args(url)
+    engine = own_engine(own_url, poolclass=NullPool, **own_args)
     try:
         yield engine
     except UnsafeDatabase as error:

@@ -14,6 +14,7 @@ import warnings
 
 from . import flask_app, redirect
 
+from .causes import classify
 from .frames import innermost_frame
 from .protocol import BridgeError, UnsafeDatabase
 from .rebase import rebase_imports
@@ -23,6 +24,8 @@ from .stack import check_versions, choose_driver, import_stack
 VERSION_TABLE_DEFAULT = "alembic_version"
 # Alembic's multidb template: per-name upgrade tokens.
 _MULTIDB = re.compile(r"upgrade_token\s*=")
+# env.py that sets the script's version locations when it runs (by dialect, say).
+_SETS_VERSION_LOCATIONS = re.compile(r"\.version_locations\s*=(?!=)")
 
 
 class Project(object):
@@ -263,6 +266,9 @@ def cmd_load(args, _emit):
     # Before any of the project's code is imported: its engines, wherever
     # they are made, and its url-env variables point at no database yet.
     redirect.install()
+    # dotenv: like docker compose's env_file, what the environment sets wins.
+    for name, value in (args.get("environment") or {}).items():
+        os.environ.setdefault(name, value)
     prepare_url_env(args.get("urlEnv") or [], args.get("configFile"))
     from alembic.script import ScriptDirectory
 
@@ -293,6 +299,13 @@ def cmd_load(args, _emit):
     flask = flask_app.uses_flask(env_text, args.get("flaskApp"))
     if flask:
         flask_app.prepare(args.get("flaskApp"))
+    configured_url = _main_option(config, "sqlalchemy.url")
+    driver = choose_driver(configured_url, env_text, args.get("driver"))
+    if _SETS_VERSION_LOCATIONS.search(env_text):
+        from .runner import probe_version_locations
+
+        probe_version_locations(config, script, driver)
+
     scripts = []
     try:
         with warnings.catch_warnings():
@@ -316,6 +329,7 @@ def cmd_load(args, _emit):
             "cannot load a revision file: %s%s: %s" % (where, type(error).__name__, error),
             file=frame[0] if frame else None,
             line=frame[1] if frame else None,
+            **classify(error)
         )
     problems = _graph_problems(scripts)
     if problems:
@@ -329,9 +343,6 @@ def cmd_load(args, _emit):
         heads = list(script.get_heads())
     except Exception as error:
         raise BridgeError("graph", "the revision graph is broken: %s" % error)
-
-    configured_url = _main_option(config, "sqlalchemy.url")
-    driver = choose_driver(configured_url, env_text, args.get("driver"))
 
     PROJECT.config = config
     PROJECT.script = script

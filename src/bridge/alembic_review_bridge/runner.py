@@ -10,7 +10,7 @@ import traceback
 from . import redirect
 from .capture import CURRENT, Capture, describe_error, install_hooks
 from .causes import classify
-from . import flask_app
+from . import event_loop, flask_app
 from .flask_app import FLASK, app_context
 from .frames import innermost_frame
 from .project import PROJECT, VERSION_TABLE_DEFAULT, require_project
@@ -161,18 +161,30 @@ def run_env(args, emit, direction):
     failure = None
     spy = ConfigureSpy()
     CURRENT["capture"] = capture
+
+    def run_script():
+        with EnvironmentContext(
+            config,
+            script,
+            fn=steps,
+            as_sql=offline,
+            starting_rev=(start_from[0] if start_from else None) if offline else None,
+            destination_rev=targets[-1] if targets else None,
+        ):
+            script.run_env()
+
     try:
         set_url_env(step_url)
         with redirect.step(step_url), app_context(), spy:
-            with EnvironmentContext(
-                config,
-                script,
-                fn=steps,
-                as_sql=offline,
-                starting_rev=(start_from[0] if start_from else None) if offline else None,
-                destination_rev=targets[-1] if targets else None,
-            ):
-                script.run_env()
+            try:
+                event_loop.run(run_script)
+            except Exception as error:
+                # env.py meant to run in a worker thread of a running event loop
+                # (anyio.from_thread, as the project's own upgrade function runs it):
+                # nothing ran yet, so it runs again there.
+                if steps_seen or not event_loop.wants_worker_thread(error):
+                    raise
+                event_loop.run(run_script)
     except UnsafeDatabase as error:
         raise BridgeError("unsafe-database", capture.unsafe or str(error))
     except (Exception, SystemExit) as error:  # migration code may raise anything
@@ -268,3 +280,23 @@ def cmd_flask_app(args, _emit):
         set_url_env(None)
         CURRENT["capture"] = None
     return {"created": True, "found": FLASK.found}
+
+
+def probe_version_locations(config, script, driver):
+    """env.py that sets script.version_locations when it runs (a project that
+    picks them by dialect): run once offline, migrating nothing, so that the
+    revisions are loaded from where env.py will look for them."""
+    import io
+
+    from alembic.runtime.environment import EnvironmentContext
+
+    config.set_main_option("sqlalchemy.url", with_driver("postgresql://offline@localhost/offline", driver))
+    config.output_buffer = io.StringIO()
+    try:
+        with redirect.step(None), app_context():
+            with EnvironmentContext(config, script, fn=lambda _heads, _context: [], as_sql=True):
+                event_loop.run(script.run_env)
+    except (Exception, SystemExit):
+        pass  # it may not support offline mode: the configured locations stay
+    finally:
+        config.output_buffer = None
