@@ -373,6 +373,82 @@ def create_app():
   return project;
 }
 
+/**
+ * Like Prefect: an async-only project (asyncpg, no synchronous driver) whose
+ * env.py runs only in a worker thread of the project's own event loop
+ * (anyio.from_thread.run) and picks its version location by the dialect of
+ * its settings' URL (SQLite by default) when it runs: alembic.ini has none.
+ */
+export async function eventLoopWorkerThread(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write(
+    'app/settings.py',
+    'import os\n\nDATABASE_URL = os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///app.db")\n',
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'app/upgrade.py',
+    `"""How the project migrates: from its own event loop, Alembic in a worker thread."""
+import anyio
+import anyio.to_thread
+from alembic import command
+from alembic.config import Config
+
+
+def upgrade():
+    anyio.run(anyio.to_thread.run_sync, lambda: command.upgrade(Config("alembic.ini"), "head"))
+`,
+  );
+  project.write(
+    'migrations/env.py',
+    `import os
+
+from alembic import context
+from anyio import from_thread
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app import settings
+from app.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+DIALECT = "postgresql" if settings.DATABASE_URL.startswith("postgresql") else "sqlite"
+VERSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "versions", DIALECT)
+
+
+def do_run_migrations(connection):
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def apply_migrations():
+    context.script.version_locations = [VERSIONS]
+    engine = create_async_engine(settings.DATABASE_URL)
+    async with engine.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.script.version_locations = [VERSIONS]
+    context.configure(url=settings.DATABASE_URL, target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    from_thread.run(apply_migrations)
+`,
+  );
+  project.addRevision({ ...CREATE_BLOG, dir: 'migrations/versions/postgresql' });
+  project.addRevision({ ...CREATE_BLOG, id: 'e1e1e1e1e1e1', dir: 'migrations/versions/sqlite' });
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    p.addRevision({ ...ADD_NICKNAME, dir: 'migrations/versions/postgresql' });
+    p.addRevision({ ...ADD_NICKNAME, id: 'f2f2f2f2f2f2', down: 'e1e1e1e1e1e1', dir: 'migrations/versions/sqlite' });
+  });
+}
+
 /** No alembic.ini: a function builds the Config, with two version locations (core and billing). */
 export async function configFactory(stack: Stack): Promise<AlembicProject> {
   const project = await start(stack.venv);
@@ -543,6 +619,50 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://app@localhost/app")
   return withPullRequest(project, (p) => {
     p.write('app/models.py', blogModels(NICKNAME));
     p.addRevision(ADD_NICKNAME);
+  });
+}
+
+/**
+ * Settings that read the environment only and require several values, kept
+ * with placeholders in a committed .env.example (what docker compose's
+ * env_file or a `cp .env.example .env` gives the project).
+ */
+export async function settingsFromDotenv(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write('pyproject.toml', '[tool.alembic-review]\ndotenv = [".env.example"]\n');
+  project.write(
+    '.env.example',
+    '# copy to .env\nexport SECRET_KEY=changethis\nPOSTGRES_SERVER=db\nPOSTGRES_USER="app"\nAPP_MODE=local\n',
+  );
+  project.write(
+    'app/settings.py',
+    `import os
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+DATABASE_URL = "postgresql://%s@%s/app" % (os.environ["POSTGRES_USER"], os.environ["POSTGRES_SERVER"])
+APP_MODE = os.environ["APP_MODE"]
+`,
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app import settings\nfrom app.models import Base',
+      'create_engine(settings.DATABASE_URL, poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    // The revision checks the mode it runs in.
+    p.write(
+      `migrations/versions/${ADD_NICKNAME.id}_rev.py`,
+      revisionSource({
+        ...ADD_NICKNAME,
+        upgrade: `from app import settings\nassert settings.APP_MODE in ("local", "ci"), settings.APP_MODE\nop.execute("SELECT '%s'" % settings.APP_MODE)\n${ADD_NICKNAME.upgrade}`,
+      }),
+    );
   });
 }
 

@@ -1,11 +1,18 @@
 // Project layouts the stock env.py does not have: Flask-Migrate's app
 // factory and migrations directory, an Alembic Config built in code with
 // two version locations, an alembic.ini with only named sections.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { configFactory, flaskAppMakesItsDatabase, flaskMigrate, namedSections } from './fixtures.ts';
-import { expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
+import {
+  configFactory,
+  eventLoopWorkerThread,
+  flaskAppMakesItsDatabase,
+  flaskMigrate,
+  namedSections,
+} from './fixtures.ts';
+import { expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_ASYNC } from './review.ts';
 
 const keep = fixtureProjects();
 
@@ -90,5 +97,33 @@ describe("Alembic's multidb template", () => {
     const run = await reviewFixture(project);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/is Alembic's multidb template .*does not support it yet/);
+  });
+});
+
+describe('an async-only project that migrates from its own event loop', () => {
+  const stack = { name: 'asyncpg only, SQLAlchemy 2.0, anyio', venv: VENV_ASYNC };
+
+  it('runs env.py in a worker thread of an event loop, from the version location env.py picks (url-env)', async () => {
+    const run = await reviewFixture(keep(await eventLoopWorkerThread(stack)), ['--url-env', 'DATABASE_URL']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = expectComplete(run, 'b2b2b2b2b2b2');
+    // The PostgreSQL history only: env.py's own choice for a PostgreSQL URL.
+    expect(report.revisions.map((r) => r.id).sort()).toEqual(['a1a1a1a1a1a1', 'b2b2b2b2b2b2']);
+    expect(report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.path).toBe(
+      'migrations/versions/postgresql/b2b2b2b2b2b2_rev.py',
+    );
+  });
+
+  it('says what it searched when the revisions sit in a folder below the version location', async () => {
+    const project = keep(await eventLoopWorkerThread(stack));
+    // An env.py that sets its version location only online: the review cannot learn it.
+    const env = readFileSync(path.join(project.dir, 'migrations/env.py'), 'utf8');
+    project.write('migrations/env.py', env.replace(/if context.is_offline_mode\(\):[^]*?else:\n {4}/, ''));
+    await project.commit('env.py online only');
+    const run = await reviewFixture(project, ['--url-env', 'DATABASE_URL']);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(
+      /adds 2 Python files under a migrations folder \(migrations\/versions\/postgresql\/b2b2b2b2b2b2_rev\.py, migrations\/versions\/sqlite\/f2f2f2f2f2f2_rev\.py\) but no new revision was found: the review searched the version locations migrations\/versions \(0 revisions\)/,
+    );
   });
 });

@@ -41,8 +41,11 @@ async function refuseMissedRevisions(
   relative: (file: string) => string,
 ): Promise<void> {
   const everything = await changedFiles(root, sha, [root]);
+  // Alembic reads the files directly in a version location (and deeper ones only
+  // with recursive_version_locations, which then are loaded revisions).
+  const loaded = new Set(load.revisions.map((r) => r.path));
   const inside = (file: string): boolean =>
-    load.versionLocations.some((d) => file === d || file.startsWith(d + path.sep));
+    loaded.has(file) || load.versionLocations.some((d) => path.dirname(file) === d);
   const missed = [...everything.added]
     .map((file) => realpathOrSelf(file))
     .filter(
