@@ -25,7 +25,7 @@ import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
 import { baseFindings } from './replay/base.ts';
 import { isBaseTree, openBaseTree, type BaseTree, type BaseTreeUnavailable } from './replay/base-tree.ts';
-import { findChanges, type Changes } from './replay/changes.ts';
+import { changedPythonFiles, findChanges, type Changes } from './replay/changes.ts';
 import { buildModels, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
 import {
@@ -60,18 +60,22 @@ interface Run {
   baseTree: Promise<BaseTree | BaseTreeUnavailable>;
 }
 
-export async function review(options: Options, io: ReviewIO): Promise<Review> {
+export async function review(requested: Options, io: ReviewIO): Promise<Review> {
   const progress = new Progress(io.log);
+  let options = requested;
   const bridge = openBridge(options, io.pythonOutput);
   let provider: DatabaseProvider | undefined;
   let baseTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
   try {
     const project = await progress.stage(
       'open project',
-      () => inspectProject(bridge, options),
+      async () => inspectProject(bridge, options, await changedPythonFiles(options)),
       (p) =>
         `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );
+    for (const note of project.load.notes ?? []) progress.note(note);
+    // A named section chosen because the change's revisions are there: the base commit's tree uses it too.
+    if (typeof project.load.iniSection === 'string') options = { ...options, iniSection: project.load.iniSection };
     const changes = await progress.stage(
       'find new revisions',
       () => findChanges(options, project.load),
@@ -161,7 +165,13 @@ async function reviewOnDatabase(
     ),
   );
 
-  if (replay.head === null && replay.base.unavailable === null) {
+  if (replay.noMigrationsRan) {
+    findings.push(
+      reviewIncomplete(
+        'env.py ran but never ran the migrations (it called context.configure() and run_migrations() zero times), so none of the revisions of the change was applied and nothing that needs the migrated head was checked. An env.py that migrates each tenant schema it finds in the database finds none in an empty one: start from a schema dump that has one, base = "schema:FILE" (pg_dump --schema-only of a database the project initialised).',
+      ),
+    );
+  } else if (replay.head === null && replay.base.unavailable === null) {
     findings.push(
       reviewIncomplete(
         'No replay reached the head of the change (a revision fails even on an empty database), so drift, the ORM smoke test and the downgrade round trip were skipped.',

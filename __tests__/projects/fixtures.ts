@@ -495,6 +495,7 @@ def alembic_config():
 export async function namedSections(
   stack: Stack,
   reviewSettings = 'ini-section = "core"\nx-arg = ["tenant=acme"]\n',
+  change: 'core' | 'both' | 'models' = 'core',
 ): Promise<AlembicProject> {
   const project = await start(stack.venv);
   project.write(
@@ -528,7 +529,55 @@ if context.get_x_argument(as_dictionary=True).get("tenant") != "acme":
   project.addRevision({ ...CREATE_BLOG, dir: 'migrations/core/versions' });
   return withPullRequest(project, (p) => {
     p.write('app/models.py', blogModels(NICKNAME));
-    p.addRevision({ ...ADD_NICKNAME, dir: 'migrations/core/versions' });
+    if (change !== 'models') p.addRevision({ ...ADD_NICKNAME, dir: 'migrations/core/versions' });
+    if (change === 'both') p.addRevision({ ...CREATE_BLOG, id: 'c5c5c5c5c5c5', dir: 'migrations/tenant/versions' });
+  });
+}
+
+/**
+ * A template alembic.ini that the project fills in code before use
+ * (script_location = {alembic_dir}, sqlalchemy.url = {db_url}), like
+ * JupyterHub's: no function returns the Config.
+ */
+export async function templateIni(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write(
+    'app/alembic.ini',
+    '[alembic]\nscript_location = {alembic_dir}\nsqlalchemy.url = {db_url}\n',
+  );
+  project.write(
+    'app/dbutil.py',
+    `import os
+import subprocess
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def upgrade(db_url):
+    # A complete alembic.ini from the template, then alembic with it.
+    with open(os.path.join(HERE, "alembic.ini")) as handle:
+        template = handle.read()
+    with tempfile.TemporaryDirectory() as folder:
+        ini = os.path.join(folder, "alembic.ini")
+        with open(ini, "w") as handle:
+            handle.write(template.format(alembic_dir=os.path.join(HERE, "alembic"), db_url=db_url))
+        subprocess.check_call(["alembic", "-c", ini, "upgrade", "head"])
+`,
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'app/alembic/env.py',
+    envWithEngine(
+      'import sys\n\nsys.path.insert(0, ".")\nfrom sqlalchemy import engine_from_config\n\nfrom app.models import Base',
+      'engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)',
+    ),
+  );
+  project.write('app/alembic/script.py.mako', '# ${message}\n');
+  project.addRevision({ ...CREATE_BLOG, dir: 'app/alembic/versions' });
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    p.addRevision({ ...ADD_NICKNAME, dir: 'app/alembic/versions' });
   });
 }
 

@@ -11,6 +11,7 @@ import {
   flaskAppMakesItsDatabase,
   flaskMigrate,
   namedSections,
+  templateIni,
 } from './fixtures.ts';
 import { expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_ASYNC } from './review.ts';
 
@@ -57,16 +58,42 @@ describe.each(STACKS)('on $name', (stack) => {
     expect(run.code, run.stderr).toBe(0);
     expectComplete(run, 'b2b2b2b2b2b2');
   });
+
+  it("reviews the named ini section that holds the change's revisions when none is chosen", async () => {
+    const run = await reviewFixture(keep(await namedSections(stack, 'x-arg = ["tenant=acme"]\n')));
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
+    expect(run.stderr).toMatch(
+      /alembic\.ini has the sections \[core\], \[tenant\]: reviewing \[core\], whose version locations hold the change's revision files/,
+    );
+  });
+
+  it('reviews a template alembic.ini filled in by code, from the Alembic environment next to it', async () => {
+    const run = await reviewFixture(keep(await templateIni(stack)), ['--config', 'app/alembic.ini']);
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
+    expect(run.stderr).toMatch(
+      /alembic\.ini is a template \(script_location = \{alembic_dir\}, filled in by the project's code\): using app\/alembic,/,
+    );
+  });
 });
 
 describe('pointing the tool at the configuration', () => {
   const [stack] = STACKS as [(typeof STACKS)[number]];
 
-  it('lists the named sections when none is chosen', async () => {
-    const run = await reviewFixture(keep(await namedSections(stack, '')));
+  it('lists the named sections when none is chosen and the change touches none of them', async () => {
+    const run = await reviewFixture(keep(await namedSections(stack, '', 'models')));
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /has no \[alembic\] section .*\[core\], \[tenant\]\. Pass the one to review with --name/,
+      /has no \[alembic\] section .*\[core\], \[tenant\], and the change touches no revision of any of them\. Pass the one to review with --name/,
+    );
+  });
+
+  it('asks for one run per section when the change touches revisions of several', async () => {
+    const run = await reviewFixture(keep(await namedSections(stack, '', 'both')));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /the change touches revisions of \[core\], \[tenant\]: review each in a run of its own, with --name core and --name tenant/,
     );
   });
 

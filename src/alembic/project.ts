@@ -140,7 +140,11 @@ export function loadArgs(
   };
 }
 
-export async function inspectProject(bridge: Bridge, options: Options): Promise<ProjectInfo> {
+export async function inspectProject(
+  bridge: Bridge,
+  options: Options,
+  changedFiles: string[] = [],
+): Promise<ProjectInfo> {
   const python = resolvePython(options.projectDir, options.python);
   try {
     const hello = await bridge.call('hello', {});
@@ -148,6 +152,7 @@ export async function inspectProject(bridge: Bridge, options: Options): Promise<
       configFile: options.configFile,
       tomlFile: options.tomlFile,
       ...loadArgs(options),
+      changedFiles,
     });
     return { python, hello, load };
   } catch (error) {

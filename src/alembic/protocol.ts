@@ -27,6 +27,8 @@ export interface LoadArgs {
   flaskApp?: string;
   /** Variables env.py reads its URL from: set before any project code is imported. */
   urlEnv?: string[];
+  /** Python files the change adds or modifies (absolute): where its revisions are, when a section must be chosen. */
+  changedFiles?: string[];
   /** The variables of the dotenv files: set before any project code is imported, unless already set. */
   environment?: Record<string, string>;
   driver?: string;
@@ -62,6 +64,10 @@ export interface LoadResult {
   driver: string;
   /** env.py is Flask-Migrate's: the app must be created (flask-app) before env.py runs. */
   flask?: boolean;
+  /** What opening the project decided for the user (a section, a script location), for the progress output. */
+  notes?: string[];
+  /** The named ini section chosen because the change's revisions are there (no [alembic] script_location). */
+  iniSection?: string | null;
   revisions: BridgeRevision[];
 }
 

@@ -10,6 +10,7 @@
 // change's fault: the base is then built from the models instead, with a notice.
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { finding } from '../checks/finding.ts';
 import { reviewIncomplete } from '../checks/runtime.ts';
 import { createFlaskApp } from '../alembic/project.ts';
 import { errorMessage, UsageError } from '../errors.ts';
@@ -238,9 +239,10 @@ export function baseFindings(
   }
   if (replayed !== null) {
     return [
-      reviewIncomplete(
-        `${why}The base was built from the base commit's models instead (metadata.create_all() and alembic stamp of the base heads, the way such projects make fresh databases). Set base = "models" in [tool.alembic-review] to skip the replay.`,
-      ),
+      finding({
+        ruleId: 'base-from-models',
+        message: `${why}The base was built from the base commit's models instead (metadata.create_all() and alembic stamp of the base heads, the way such projects make fresh databases); the change's revisions were then applied to it as usual. Set base = "models" in [tool.alembic-review] to skip the replay.`,
+      }),
     ];
   }
   return [];

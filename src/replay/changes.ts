@@ -73,6 +73,27 @@ function realpathOrSelf(file: string): string {
   }
 }
 
+/**
+ * The Python files the change adds or modifies (absolute paths), known before
+ * the project is opened: where its revisions are, when the review must choose
+ * among named ini sections. Empty with --since or outside git.
+ */
+export async function changedPythonFiles(options: Options): Promise<string[]> {
+  if (options.since !== undefined) return [];
+  const gitRoot = await repositoryRoot(options.projectDir);
+  if (gitRoot === null) return [];
+  const root = realpathSync(gitRoot);
+  try {
+    const sha =
+      options.base === undefined ? (await defaultBase(root))?.sha : await resolveCommit(root, options.base);
+    if (sha === undefined) return [];
+    const changed = await changedFiles(root, sha, [root]);
+    return [...changed.added, ...changed.modified].filter((file) => file.endsWith('.py'));
+  } catch {
+    return []; // findChanges says what is wrong with the base
+  }
+}
+
 export async function findChanges(options: Options, load: LoadResult): Promise<Changes> {
   const gitRoot = await repositoryRoot(options.projectDir);
   const root = realpathSync(gitRoot ?? options.projectDir);

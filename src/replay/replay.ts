@@ -71,6 +71,11 @@ export interface Replay {
   withoutRows: UpgradeOutcome | null;
   /** Where the migrated head is; null when no replay reached it. */
   head: HeadState | null;
+  /**
+   * env.py ran without error but never ran the migrations (no context.configure(), no step):
+   * an env.py that migrates each tenant schema it finds, say, on a database that has none.
+   */
+  noMigrationsRan: boolean;
 }
 
 /** "schema.table" of Alembic's version table, as env.py configured it. */
@@ -147,6 +152,7 @@ export async function replayChange(
     withRows: emptyOutcome(),
     withoutRows: null,
     head: null,
+    noMigrationsRan: false,
   };
   if (base.unavailable !== null || failed(frontier)) return replay;
 
@@ -166,6 +172,13 @@ export async function replayChange(
   log(`seeded ${seededTables} of ${Object.keys(seeded.rows).length} base tables with rows`);
 
   replay.withRows = await migrate(context, 'upgrade', rows, targets, true);
+  if (targets.length > 0 && !failed(replay.withRows) && replay.withRows.steps.size === 0) {
+    replay.noMigrationsRan = replay.withRows.configure === null;
+    if (replay.noMigrationsRan) {
+      if (emptyBase !== null) await provider.dropDatabase(emptyBase);
+      return replay;
+    }
+  }
   if (!failed(replay.withRows)) {
     if (emptyBase !== null) await provider.dropDatabase(emptyBase);
     replay.head = { database: rows, schema: await introspect(rows.url), withoutRows: false };

@@ -71,6 +71,12 @@ export const RULES: readonly RuleMeta[] = [
     'A part of the review could not run; the notice says which and why.',
   ),
   rule(
+    'base-from-models',
+    'runtime',
+    'notice',
+    "The history does not replay from an empty database, so the base was built from the base commit's models.",
+  ),
+  rule(
     'seed-failed',
     'runtime',
     'notice',

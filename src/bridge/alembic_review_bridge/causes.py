@@ -18,7 +18,9 @@ _DATABASE = re.compile(r'database "([^"]+)"', re.I)
 # "You must set the REDASH_COOKIE_SECRET environment variable", "environment variable SECRET_KEY is not set"
 _NAMED_VARIABLE = re.compile(
     r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\b[`'\"]?\s+(?:env(?:ironment)? var(?:iable)?)|"
-    r"env(?:ironment)? var(?:iable)?\s+[`'\"]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\b"
+    r"env(?:ironment)? var(?:iable)?\s+[`'\"]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\b|"
+    # starlette's Config: "Config 'SECRET_KEY' is missing, and has no default."
+    r"[`'\"]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)[`'\"] is (?:missing|not set|required)"
 )
 
 
@@ -78,7 +80,8 @@ def classify(error):
                 return {"cause": "settings", "settings": [variable], "environment": True}
         named = _NAMED_VARIABLE.search(str(item))
         if named and not isinstance(item, OSError):
-            return {"cause": "settings", "settings": [named.group(1) or named.group(2)], "environment": True}
+            variable = next(group for group in named.groups() if group)
+            return {"cause": "settings", "settings": [variable], "environment": True}
         if name == "NoAppException" or "outside of application context" in str(item):
             return {"cause": "flask-app"}
         if name == "MissingGreenlet" or (isinstance(item, RuntimeError) and _LOOP.search(str(item))):
