@@ -84,7 +84,11 @@ interface CorpusProject {
   patterns: string[];
   python: string;
   project: string;
+  /** Documented options a user of the project passes (the fewer, the better), and why each. */
   options: string[];
+  optionsWhy?: string;
+  /** Variables the user sets in the job's environment (named in --pass-env), as the project's own CI does. */
+  env?: Record<string, string>;
   install: InstallStep[];
   reviewNeeds: { package: string; why: string }[];
   paths?: string[];
@@ -698,7 +702,7 @@ async function review(
       cwd: dir,
       reject: false,
       timeout: RUN_TIMEOUT_MS,
-      env: { NO_COLOR: '1', ...assisted?.env },
+      env: { NO_COLOR: '1', ...project.env, ...assisted?.env },
     });
     const elapsed = ms(start);
     const stderr = String(result.stderr);
@@ -981,10 +985,10 @@ ${rows.join('\n')}
 function markdown(results: Results, compared: Results | null): string {
   const t = totals(results.runs);
   const projects = corpus.projects.filter((p) => results.runs.some((r) => r.project === p.name));
-  const corpusRows = projects.map(
-    (p) =>
-      `| ${p.name} | [${p.repo}](https://github.com/${p.repo}) | ${p.patterns.join(', ')} | ${p.python} | \`${p.project}\` | ${p.options.length > 0 ? `\`${p.options.join(' ')}\`` : '-'} | ${cell(p.notes)} |`,
-  );
+  const corpusRows = projects.map((p) => {
+    const passed = [...Object.keys(p.env ?? {}).map((name) => `${name}=…`), ...p.options].join(' ');
+    return `| ${p.name} | [${p.repo}](https://github.com/${p.repo}) | ${p.patterns.join(', ')} | ${p.python} | \`${p.project}\` | ${passed === '' ? '-' : `\`${passed}\``} | ${cell(p.optionsWhy ?? '')} | ${cell(p.notes)} |`;
+  });
   const runRows = results.runs.map((r) => {
     const c = r.counts;
     const s = r.review?.summary as
@@ -1059,7 +1063,8 @@ ${rows.join('\n') || '| | (no findings) | | | | |'}
 \`node bench/real-projects.ts\` reviews historical pull requests of real public Alembic projects as a new user
 would: a clean work tree at the PR commit, a venv from the project's own requirement files at that commit, then
 \`node dist/cli.js review --base BASE --database url --database-url ${results.databaseUrl} --python VENV --format json\`
-(plus the project's \`options\` from \`bench/real-projects.corpus.json\`), no edit to the project's files.
+(plus the project's \`options\`, and the job environment it names with \`--pass-env\`, from \`bench/real-projects.corpus.json\`,
+with the reason for each), no edit to the project's files.
 Re-run after a change: \`npm run build && node bench/real-projects.ts [--only name] --compare COMMIT\` (COMMIT: one whose
 \`bench/results/real-projects.json\` is the "before", or a copy of that file) prints and records the before/after table.
 \`--only a,b\` runs some projects (the others are kept from the results file), \`--pr SHA\` one PR, \`--render\` re-judges
@@ -1074,8 +1079,8 @@ ${t.notCausedByPr} (${pct(t.notCausedByPr, t.errorsWarnings)}) are not caused by
 ${compared === null ? '' : `## Before / after\n\n${compareTable(compared, results)}\n`}
 ## Corpus
 
-| project | repository | patterns | python | --project | options | set-up |
-|---|---|---|---|---|---|---|
+| project | repository | patterns | python | --project | options (and job environment) | why | set-up |
+|---|---|---|---|---|---|---|---|
 ${corpusRows.join('\n')}
 
 ## Runs

@@ -168,7 +168,7 @@ async function reviewOnDatabase(
   if (replay.noMigrationsRan) {
     findings.push(
       reviewIncomplete(
-        'env.py ran but never ran the migrations (it called context.configure() and run_migrations() zero times), so none of the revisions of the change was applied and nothing that needs the migrated head was checked. An env.py that migrates each tenant schema it finds in the database finds none in an empty one: start from a schema dump that has one, base = "schema:FILE" (pg_dump --schema-only of a database the project initialised).',
+        'env.py ran but never ran the migrations (it called context.configure() and run_migrations() zero times), so none of the revisions of the change was applied and nothing that needs the migrated head was checked. An env.py that migrates each tenant schema it finds in the database finds none in an empty one: such schema-per-tenant histories are not supported yet.',
       ),
     );
   } else if (replay.head === null && replay.base.unavailable === null) {

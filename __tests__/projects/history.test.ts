@@ -2,6 +2,8 @@
 // create_all + stamp, a revision inserted before one that already ran,
 // SQLAlchemy 1.3.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { query } from '../helpers/cli.ts';
@@ -24,6 +26,28 @@ describe.each(STACKS)('on $name', (stack) => {
       /revision a1a1a1a1a1a1 \(migrations\/versions\/a1a1a1a1a1a1_rev\.py\) fails: .*relation "users" does not exist.*built from the base commit's models/,
     );
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  it('names the statement that failed first when an old revision catches its error and goes on', async () => {
+    const project = keep(await createAllAndStamp(stack));
+    // Like redash's first revision: the failure is caught, the transaction stays aborted.
+    await project.git('checkout', '-q', 'main');
+    const file = path.join(project.dir, 'migrations/versions/a1a1a1a1a1a1_rev.py');
+    project.write(
+      'migrations/versions/a1a1a1a1a1a1_rev.py',
+      readFileSync(file, 'utf8').replace(
+        "    op.add_column('users', sa.Column('bio', sa.String(500)))",
+        "    try:\n        op.add_column('users', sa.Column('bio', sa.String(500)))\n    except Exception:\n        print('the column may exist already')",
+      ),
+    );
+    await project.commit('a revision that catches its error');
+    await project.git('checkout', '-q', 'pr');
+    await project.git('rebase', '-q', 'main');
+    const run = await reviewFixture(project);
+    expect(run.code, run.stderr).toBe(0);
+    const [notice] = byRule(expectComplete(run, 'b2b2b2b2b2b2'), 'base-from-models');
+    expect(notice?.message).toMatch(/revision a1a1a1a1a1a1 .*fails: .*relation "users" does not exist/);
+    expect(notice?.message).not.toMatch(/current transaction is aborted/);
   });
 
   it('builds the base from the models with base = "models", without a notice', async () => {

@@ -168,8 +168,7 @@ class Capture(object):
             self.preamble.append(record)
 
     def error(self, exception_context):
-        if not self.capture:
-            return
+        # Also without capture (the base replay): which statement failed first.
         cursor = getattr(exception_context, "cursor", None)
         statement = exception_context.statement
         if statement is None:
@@ -187,6 +186,10 @@ class Capture(object):
             "rewrote": [],
             "error": db_error(original),
         }
+        if self.failed_statement is not None and record["error"].get("sqlstate") == "25P02":
+            # "current transaction is aborted": the cause is the statement that
+            # failed first (migration code that caught its error and went on).
+            return
         self.failed_statement = record
 
     # -- helpers --------------------------------------------------------------
