@@ -147,7 +147,14 @@ interface CliRecord {
   timedOut: boolean;
   ms: number;
   summary: Record<string, unknown> | null;
-  revisions: { id: string; new: boolean; applied: boolean; statements: number; downRevisions: string[] }[];
+  revisions: {
+    id: string;
+    path?: string;
+    new: boolean;
+    applied: boolean;
+    statements: number;
+    downRevisions: string[];
+  }[];
   findings: FindingRecord[];
   errorParagraph: string | null;
   stderrTail: string[];
@@ -717,6 +724,7 @@ async function review(
       summary: report?.summary ?? null,
       revisions: newAndBaseHeads(report?.revisions ?? []).map((r) => ({
         id: r.id,
+        ...(r.path === undefined ? {} : { path: r.path }),
         new: r.new,
         applied: r.applied,
         statements: r.statements?.length ?? 0,
@@ -743,12 +751,15 @@ async function review(
   }
 }
 
-/** The new revisions and the heads of the others (all that the results need of a long history). */
-function newAndBaseHeads<R extends { id: string; new: boolean; downRevisions?: string[] }>(
-  revisions: R[],
-): R[] {
+/**
+ * The new revisions, the existing ones that ran with their statements recorded (edited by the
+ * change, or above an edited one) and the heads of the others: all that the results need of a long history.
+ */
+function newAndBaseHeads<
+  R extends { id: string; new: boolean; downRevisions?: string[]; statements?: unknown[] },
+>(revisions: R[]): R[] {
   const parents = new Set(revisions.filter((r) => !r.new).flatMap((r) => r.downRevisions ?? []));
-  return revisions.filter((r) => r.new || !parents.has(r.id));
+  return revisions.filter((r) => r.new || (r.statements?.length ?? 0) > 0 || !parents.has(r.id));
 }
 
 /** The revision the base commit ends with and its parent: `--since PARENT` reviews the base's last revision. */
@@ -869,11 +880,11 @@ async function runPr(project: CorpusProject, pr: CorpusPr): Promise<RunRecord> {
   const python = path.join(run.venv.dir, 'bin/python');
   process.stderr.write(`[${project.name} ${short(pr.commit)}] review --base ${short(pr.base)}...\n`);
   run.review = await review(dir, project, python, ['--base', pr.base]);
-  run.status = statusOf(run.review);
+  run.status = statusOf(run.review, run.prRevisionFiles);
   if (run.status !== 'reviewed' && project.assisted !== undefined) {
     process.stderr.write(`[${project.name} ${short(pr.commit)}] assisted review...\n`);
     const assisted = await review(dir, project, python, ['--base', pr.base], project.assisted);
-    run.assisted = { ...assisted, status: statusOf(assisted) };
+    run.assisted = { ...assisted, status: statusOf(assisted, run.prRevisionFiles) };
   }
   const needsBaseline =
     run.status !== 'failed' &&
@@ -907,9 +918,14 @@ async function runPr(project: CorpusProject, pr: CorpusPr): Promise<RunRecord> {
   return run;
 }
 
-function statusOf(cli: CliRecord): RunRecord['status'] {
+/** reviewed: the PR's own revisions ran (the new ones, or the edited ones, which ran again with their statements recorded). */
+function statusOf(cli: CliRecord, prRevisionFiles: readonly string[]): RunRecord['status'] {
   const reviewed = (cli.exitCode === 0 || cli.exitCode === 1) && cli.summary !== null;
-  const prRan = cli.revisions.some((r) => r.new && (r.applied || r.statements > 0));
+  const edited = (file: string | undefined): boolean =>
+    file !== undefined && prRevisionFiles.some((p) => p.endsWith(file) || file.endsWith(p));
+  const prRan = cli.revisions.some(
+    (r) => (r.new && (r.applied || r.statements > 0)) || (edited(r.path) && r.statements > 0),
+  );
   const incomplete = cli.findings.some((f) => f.ruleId === 'review-incomplete');
   return !reviewed ? 'failed' : prRan && !incomplete ? 'reviewed' : 'incomplete';
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bridge } from './alembic/bridge.ts';
+import type { BridgeRevision } from './alembic/protocol.ts';
 import { secretLooking } from './alembic/bridge.ts';
 import { createFlaskApp, inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
 import { checkGraph } from './checks/graph.ts';
@@ -29,7 +30,9 @@ import { changedPythonFiles, findChanges, type Changes } from './replay/changes.
 import { buildModels, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
 import {
+  appliedAfterBase,
   replayChange,
+  reviewedRevisions,
   revisionRun,
   toStatement,
   versionTableKey,
@@ -147,9 +150,11 @@ async function reviewOnDatabase(
         seedSql: options.seedSql,
         base: { from: options.baseFrom, baseTree: run.baseTree },
       }),
-    (r) => `${r.withRows.steps.size} of ${changes.plan.newRevisions.length} new revisions applied with rows`,
+    (r) =>
+      `${r.withRows.steps.size} of ${changes.plan.replayed.length} revisions applied with rows (${changes.plan.newRevisions.length} new${changes.plan.reviewed.length > changes.plan.newRevisions.length ? `, ${changes.plan.reviewed.length - changes.plan.newRevisions.length} edited` : ''})`,
   );
-  const runs = new Map(changes.plan.newRevisions.map((r) => [r.id, revisionRun(replay, r.id)]));
+  const reviewed = reviewedRevisions(replay, changes.plan);
+  const runs = new Map(reviewed.map((r) => [r.id, revisionRun(replay, r.id)]));
   const pathOf = (id: string | null): string | undefined =>
     project.load.revisions.find((r) => r.id === id)?.path;
   findings.push(
@@ -158,7 +163,7 @@ async function reviewOnDatabase(
     ...seedFindings(replay.seedFailures, options.seedRows),
     ...lockFindings(
       new Map([...runs].map(([id, r]) => [id, r.statements])),
-      changes.plan.newRevisions,
+      reviewed,
       replay.baseSchema,
       replay.baseRows,
       changes.relative,
@@ -185,7 +190,7 @@ async function reviewOnDatabase(
   const environment = replay.withRows.preamble.map((s) => toStatement(s, changes.relative));
   findings.push(
     ...(await progress.stage('lint', () =>
-      lint(lintInput(changes, runs, statements, replay.baseSchema, replay.baseRows, environment)),
+      lint(lintInput(reviewed, changes, runs, statements, replay.baseSchema, replay.baseRows, environment)),
     )),
   );
 
@@ -250,12 +255,14 @@ async function checkHead(
   }
 
   const baseSchema = replay.baseSchema;
-  if (baseSchema !== null && changes.plan.newRevisions.length > 0) {
+  // Back down what ran after the base, whichever way the base was built.
+  const applied = { ...changes.plan, replayed: appliedAfterBase(replay, changes.plan) };
+  if (baseSchema !== null && applied.replayed.length > 0) {
     const trip = await optional(context, 'the downgrade round trip', () =>
       progress.stage('downgrade round trip', () =>
         roundTrip(
           context,
-          changes.plan,
+          applied,
           head,
           baseSchema,
           (id) => runs.get(id)?.statements ?? [],
@@ -263,9 +270,24 @@ async function checkHead(
         ),
       ),
     );
-    findings.push(...(isSkipped(trip) ? [trip.skipped] : trip.findings));
+    const own = new Set(changes.plan.reviewed.map((r) => r.id));
+    findings.push(...(isSkipped(trip) ? [trip.skipped] : trip.findings.map((f) => notOwn(f, own))));
   }
   return findings;
+}
+
+/**
+ * A round-trip finding on a revision the change did not touch (the round trip
+ * went down through it because the change edits a revision below it) is not
+ * the change's error: a notice.
+ */
+function notOwn(found: Finding, own: ReadonlySet<string>): Finding {
+  if (found.revision === undefined || own.has(found.revision)) return found;
+  return {
+    ...found,
+    severity: 'notice',
+    message: `${found.message} Revision ${found.revision} is not part of the change: the round trip went down through it because the change edits a revision below it.`,
+  };
 }
 
 /** --database none: lint what `alembic upgrade --sql` writes for the new revisions. */
@@ -286,7 +308,7 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
     );
   }
   const runs = new Map(
-    changes.plan.newRevisions.map((r): [string, RevisionRun] => [
+    changes.plan.reviewed.map((r): [string, RevisionRun] => [
       r.id,
       { statements: offline.statements.get(r.id) ?? [], applied: false, durationMs: 0, lockTimeout: null },
     ]),
@@ -295,7 +317,7 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
   const environment = offline.preamble.map((s) => toStatement(s, changes.relative));
   findings.push(
     ...(await progress.stage('lint', () =>
-      lint(lintInput(changes, runs, statements, null, {}, environment)),
+      lint(lintInput(changes.plan.reviewed, changes, runs, statements, null, {}, environment)),
     )),
   );
   const revisions = project.load.revisions.map((r) => ({
@@ -374,6 +396,7 @@ function reportStatements(
 }
 
 function lintInput(
+  reviewed: readonly BridgeRevision[],
   changes: Changes,
   runs: ReadonlyMap<string, RevisionRun>,
   statements: ReadonlyMap<string, Statement[]>,
@@ -382,7 +405,7 @@ function lintInput(
   environmentStatements: Statement[],
 ) {
   return {
-    revisions: changes.plan.newRevisions.map((r) => ({
+    revisions: reviewed.map((r) => ({
       id: r.id,
       path: changes.relative(r.path),
       statements: statements.get(r.id) ?? [],
@@ -430,7 +453,7 @@ function assemble(
       }
     },
   });
-  const order = new Map(changes.plan.newRevisions.map((r, index) => [r.id, index]));
+  const order = new Map(changes.plan.reviewed.map((r, index) => [r.id, index]));
   const revisions = [...unordered].sort(
     (a, b) => (order.get(a.id) ?? Number.MAX_SAFE_INTEGER) - (order.get(b.id) ?? Number.MAX_SAFE_INTEGER),
   );

@@ -146,11 +146,11 @@ async function fromModels(
   if (!result.hasMetadata) return notBuilt('env.py at the base commit passes no target_metadata');
   if (typeof result.error === 'string') return notBuilt(result.error);
   const known = new Set(tree.load.revisions.map((r) => r.id));
-  const missing = plan.frontier.filter((id) => !known.has(id));
+  const missing = plan.baseHeads.filter((id) => !known.has(id));
   if (missing.length > 0) {
     return notBuilt(`the base commit's history has no revision ${missing.join(', ')} to stamp`);
   }
-  const stamp = await migrate({ ...context, bridge: tree.bridge }, 'stamp', database, plan.frontier, false);
+  const stamp = await migrate({ ...context, bridge: tree.bridge }, 'stamp', database, plan.baseHeads, false);
   return {
     outcome: stamp,
     unavailable: failed(stamp) ? `alembic stamp failed: ${failureText(stamp)}` : null,
@@ -207,11 +207,11 @@ async function fromSchema(
     await client.end();
   }
   if (!stamped) {
-    const stamp = await migrate(context, 'stamp', database, plan.frontier, false);
+    const stamp = await migrate(context, 'stamp', database, plan.baseHeads, false);
     if (failed(stamp)) return { outcome: stamp, unavailable: `alembic stamp failed: ${failureText(stamp)}` };
   }
   // A dump taken at an older revision is brought up to the base; at the base this runs nothing.
-  const outcome = await migrate(context, 'upgrade', database, plan.frontier, false);
+  const outcome = await migrate(context, 'upgrade', database, plan.baseHeads, false);
   return { outcome, unavailable: failed(outcome) ? failureText(outcome) : null };
 }
 

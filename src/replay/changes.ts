@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { changedFiles, defaultBase, repositoryRoot, resolveCommit } from '../alembic/git.ts';
-import type { LoadResult } from '../alembic/protocol.ts';
+import type { BridgeRevision, LoadResult } from '../alembic/protocol.ts';
 import { UsageError } from '../errors.ts';
 import type { Options } from '../options.ts';
 import { descendantsOf, makePlan, resolveRevision, type ReplayPlan } from './plan.ts';
@@ -132,7 +132,12 @@ export async function findChanges(options: Options, load: LoadResult): Promise<C
     sha = await resolveCommit(root, baseRef);
   }
   const changed = await changedFiles(root, sha, load.versionLocations);
-  const plan = makePlan(load.revisions, (r) => changed.added.has(r.path), changed.modified);
+  const isNew = (r: BridgeRevision): boolean => changed.added.has(r.path);
+  let plan = makePlan(load.revisions, isNew, changed.modified);
+  // Edited revisions run again with what descends from them, unless that is most of the
+  // history (a change that reformats every revision file): then only the new ones run.
+  if (plan.replayed.length > options.maxNewRevisions)
+    plan = makePlan(load.revisions, isNew, changed.modified, { replayModified: false });
   if (plan.newRevisions.length === 0) await refuseMissedRevisions(root, sha, baseRef, load, relative);
   return {
     plan,

@@ -70,7 +70,7 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
     }
     for (const refused of result.refusedIndexes ?? []) {
       context.log(
-        `the models' index ${refused.index} cannot be created on PostgreSQL as declared (${refused.message}): it is left out of the drift comparison`,
+        `the models' index ${refused.index} cannot be created on PostgreSQL as declared (${refused.message.split('\n')[0] ?? ''}): it is left out of the drift comparison`,
       );
     }
     for (const fk of dangling) {

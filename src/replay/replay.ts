@@ -157,7 +157,7 @@ export async function replayChange(
   if (base.unavailable !== null || failed(frontier)) return replay;
 
   replay.baseSchema = await introspect(rows.url);
-  const targets = plan.newRevisions.length === 0 ? [] : plan.heads;
+  const targets = plan.replayed.length === 0 ? [] : plan.heads;
   // A copy of the base before it gets rows, in case the replay with rows
   // fails and the same revisions must be tried without them.
   const emptyBase = targets.length === 0 ? null : await copyDatabase(context, rows, 'empty');
@@ -217,6 +217,25 @@ async function copyDatabase(
   } catch {
     return null;
   }
+}
+
+/** The revisions that ran after the base, on the replay that reached the head, parents first. */
+export function appliedAfterBase(replay: Replay, plan: ReplayPlan): ReplayPlan['replayed'] {
+  const steps = replay.head?.withoutRows === true ? replay.withoutRows?.steps : replay.withRows.steps;
+  return plan.replayed.filter((r) => steps?.has(r.id) === true);
+}
+
+/**
+ * The change's revisions the review reports on: the new ones, and the edited
+ * ones that ran again (on a base made from the models or a dump they do not).
+ */
+export function reviewedRevisions(replay: Replay, plan: ReplayPlan): ReplayPlan['reviewed'] {
+  const ran = (id: string): boolean =>
+    replay.withRows.steps.has(id) ||
+    replay.withRows.failure?.revision === id ||
+    replay.withoutRows?.steps.has(id) === true;
+  const isNew = new Set(plan.newRevisions.map((r) => r.id));
+  return plan.reviewed.filter((r) => isNew.has(r.id) || ran(r.id));
 }
 
 /** A bridge statement as the report shows it (repository-relative file). */
