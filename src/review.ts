@@ -170,6 +170,16 @@ async function reviewOnDatabase(
     ),
   );
 
+  const notRunAgain = changes.plan.reviewed.filter(
+    (r) => changes.plan.modified.includes(r) && !reviewed.includes(r),
+  );
+  if (notRunAgain.length > 0 && replay.base.method !== 'replay' && replay.base.unavailable === null) {
+    findings.push(
+      reviewIncomplete(
+        `The change edits ${notRunAgain.map((r) => `${r.id} (${changes.relative(r.path)})`).join(', ')}, which did not run again: the base was built ${replay.base.method === 'models' ? "from the base commit's models" : 'from the schema file'}, which is past ${notRunAgain.length === 1 ? 'it' : 'them'}, and only a replay of the history gives a database below ${notRunAgain.length === 1 ? 'it' : 'them'}. Only the checks that need no database apply to ${notRunAgain.length === 1 ? 'this edit' : 'these edits'}.`,
+      ),
+    );
+  }
   if (replay.noMigrationsRan) {
     findings.push(
       reviewIncomplete(

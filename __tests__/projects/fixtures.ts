@@ -611,6 +611,35 @@ export async function createAllAndStamp(stack: Stack, reviewSettings = ''): Prom
   });
 }
 
+/** The PR edits a revision that already exists (no new one): it now adds a NOT NULL column. */
+export async function editedRevision(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  const models = (bio: string) => blogModels(`    bio = Column(String(500)${bio})\n`);
+  project.write('app/models.py', models(''));
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app.models import Base',
+      'create_engine("postgresql://app@localhost/app", poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  const bio: RevisionSpec = {
+    id: 'd4d4d4d4d4d4',
+    down: 'a1a1a1a1a1a1',
+    message: 'add bio to users',
+    upgrade: "op.add_column('users', sa.Column('bio', sa.String(500)))",
+    downgrade: "op.drop_column('users', 'bio')",
+  };
+  project.addRevision(bio);
+  project.addRevision({ ...ADD_NICKNAME, id: 'e6e6e6e6e6e6', down: bio.id });
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', models(', nullable=False').replace(NICKNAME, ''));
+    p.addRevision({ ...bio, upgrade: "op.add_column('users', sa.Column('bio', sa.String(500), nullable=False))" });
+  });
+}
+
 /** The PR inserts a revision before one that already existed (re-pointing its down_revision). */
 export async function reparented(stack: Stack): Promise<AlembicProject> {
   const project = await start(stack.venv);

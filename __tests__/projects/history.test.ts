@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { query } from '../helpers/cli.ts';
-import { createAllAndStamp, reparented, sqlalchemy13 } from './fixtures.ts';
+import { createAllAndStamp, editedRevision, reparented, sqlalchemy13 } from './fixtures.ts';
 import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_SA13 } from './review.ts';
 
 const keep = fixtureProjects();
@@ -54,6 +54,20 @@ describe.each(STACKS)('on $name', (stack) => {
     const run = await reviewFixture(keep(await createAllAndStamp(stack, 'base = "models"\n')));
     expect(run.code, run.stderr).toBe(0);
     expectComplete(run, 'b2b2b2b2b2b2');
+  });
+
+  it('runs an edited applied revision again, as fresh databases will, and reviews its statements', async () => {
+    const run = await reviewFixture(keep(await editedRevision(stack)));
+    expect(run.code, run.stderr).toBe(1);
+    const report = run.report as NonNullable<typeof run.report>;
+    const edited = report.revisions.find((r) => r.id === 'd4d4d4d4d4d4');
+    expect(edited).toMatchObject({ new: false });
+    expect(edited?.statements.map((s) => s.sql)).toContain('ALTER TABLE users ADD COLUMN bio VARCHAR(500) NOT NULL');
+    expect(byRule(report, 'modified-existing-revision').map((f) => f.revision)).toEqual(['d4d4d4d4d4d4']);
+    // With rows in users, the edited revision fails: that is what a database made fresh with data meets.
+    expect(byRule(report, 'fails-on-existing-rows').map((f) => f.revision)).toEqual(['d4d4d4d4d4d4']);
+    expect(report.revisions[0]?.id).toBe('d4d4d4d4d4d4');
+    expect(Object.keys(report.timings)).toContain('downgrade round trip');
   });
 
   it('replays a revision inserted before an applied one and reports it', async () => {
