@@ -257,8 +257,7 @@ function baseFrom(value: unknown, projectDir: string): BaseFrom {
 function dotenvFiles(value: unknown, projectDir: string): string[] {
   return list(value).map((name) => {
     const file = path.resolve(projectDir, name);
-    if (!existsSync(file))
-      throw new UsageError('project', `dotenv names ${file}, which does not exist.`);
+    if (!existsSync(file)) throw new UsageError('project', `dotenv names ${file}, which does not exist.`);
     return file;
   });
 }

@@ -78,7 +78,8 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
     );
     for (const note of project.load.notes ?? []) progress.note(note);
     // A named section chosen because the change's revisions are there: the base commit's tree uses it too.
-    if (typeof project.load.iniSection === 'string') options = { ...options, iniSection: project.load.iniSection };
+    if (typeof project.load.iniSection === 'string')
+      options = { ...options, iniSection: project.load.iniSection };
     const changes = await progress.stage(
       'find new revisions',
       () => findChanges(options, project.load),

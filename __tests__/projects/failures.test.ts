@@ -114,7 +114,12 @@ describe('settings read by revision files', () => {
     await project.commit('a revision that reads a secret');
     const run = await reviewFixture(project);
     expect(run.code).toBe(2);
-    expectParagraph(run.stderr, /settings refused to load/, /APP_COOKIE_SECRET is missing/, /--pass-env APP_COOKIE_SECRET/);
+    expectParagraph(
+      run.stderr,
+      /settings refused to load/,
+      /APP_COOKIE_SECRET is missing/,
+      /--pass-env APP_COOKIE_SECRET/,
+    );
   });
 });
 
@@ -125,7 +130,7 @@ describe('an env.py that runs no migration', () => {
     project.write(
       'migrations/env.py',
       env.replace(
-        /    with connectable\.connect\(\) as connection:\n[^]*?context\.run_migrations\(\)\n/,
+        / {4}with connectable\.connect\(\) as connection:\n[^]*?context\.run_migrations\(\)\n/,
         `    with connectable.connect() as connection:
         schemas = [row[0] for row in connection.exec_driver_sql("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'tenant_')")]
         for schema in schemas:  # each tenant's schema, none in an empty database
@@ -141,7 +146,9 @@ describe('an env.py that runs no migration', () => {
     expect(run.code, run.stderr).toBe(0);
     const notices = byRule(run.report as NonNullable<typeof run.report>, 'review-incomplete');
     expect(notices.map((n) => n.message)).toEqual([
-      expect.stringMatching(/^env\.py ran but never ran the migrations .*tenant schema it finds .*schema-per-tenant histories are not supported yet/),
+      expect.stringMatching(
+        /^env\.py ran but never ran the migrations .*tenant schema it finds .*schema-per-tenant histories are not supported yet/,
+      ),
     ]);
   });
 });

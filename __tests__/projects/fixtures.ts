@@ -445,7 +445,12 @@ else:
   return withPullRequest(project, (p) => {
     p.write('app/models.py', blogModels(NICKNAME));
     p.addRevision({ ...ADD_NICKNAME, dir: 'migrations/versions/postgresql' });
-    p.addRevision({ ...ADD_NICKNAME, id: 'f2f2f2f2f2f2', down: 'e1e1e1e1e1e1', dir: 'migrations/versions/sqlite' });
+    p.addRevision({
+      ...ADD_NICKNAME,
+      id: 'f2f2f2f2f2f2',
+      down: 'e1e1e1e1e1e1',
+      dir: 'migrations/versions/sqlite',
+    });
   });
 }
 
@@ -530,7 +535,8 @@ if context.get_x_argument(as_dictionary=True).get("tenant") != "acme":
   return withPullRequest(project, (p) => {
     p.write('app/models.py', blogModels(NICKNAME));
     if (change !== 'models') p.addRevision({ ...ADD_NICKNAME, dir: 'migrations/core/versions' });
-    if (change === 'both') p.addRevision({ ...CREATE_BLOG, id: 'c5c5c5c5c5c5', dir: 'migrations/tenant/versions' });
+    if (change === 'both')
+      p.addRevision({ ...CREATE_BLOG, id: 'c5c5c5c5c5c5', dir: 'migrations/tenant/versions' });
   });
 }
 
@@ -541,10 +547,7 @@ if context.get_x_argument(as_dictionary=True).get("tenant") != "acme":
  */
 export async function templateIni(stack: Stack): Promise<AlembicProject> {
   const project = await start(stack.venv);
-  project.write(
-    'app/alembic.ini',
-    '[alembic]\nscript_location = {alembic_dir}\nsqlalchemy.url = {db_url}\n',
-  );
+  project.write('app/alembic.ini', '[alembic]\nscript_location = {alembic_dir}\nsqlalchemy.url = {db_url}\n');
   project.write(
     'app/dbutil.py',
     `import os
@@ -636,7 +639,10 @@ export async function editedRevision(stack: Stack): Promise<AlembicProject> {
   project.addRevision({ ...ADD_NICKNAME, id: 'e6e6e6e6e6e6', down: bio.id });
   return withPullRequest(project, (p) => {
     p.write('app/models.py', models(', nullable=False').replace(NICKNAME, ''));
-    p.addRevision({ ...bio, upgrade: "op.add_column('users', sa.Column('bio', sa.String(500), nullable=False))" });
+    p.addRevision({
+      ...bio,
+      upgrade: "op.add_column('users', sa.Column('bio', sa.String(500), nullable=False))",
+    });
   });
 }
 

@@ -62,7 +62,9 @@ describe.each(STACKS)('on $name', (stack) => {
     const report = run.report as NonNullable<typeof run.report>;
     const edited = report.revisions.find((r) => r.id === 'd4d4d4d4d4d4');
     expect(edited).toMatchObject({ new: false });
-    expect(edited?.statements.map((s) => s.sql)).toContain('ALTER TABLE users ADD COLUMN bio VARCHAR(500) NOT NULL');
+    expect(edited?.statements.map((s) => s.sql)).toContain(
+      'ALTER TABLE users ADD COLUMN bio VARCHAR(500) NOT NULL',
+    );
     expect(byRule(report, 'modified-existing-revision').map((f) => f.revision)).toEqual(['d4d4d4d4d4d4']);
     // With rows in users, the edited revision fails: that is what a database made fresh with data meets.
     expect(byRule(report, 'fails-on-existing-rows').map((f) => f.revision)).toEqual(['d4d4d4d4d4d4']);

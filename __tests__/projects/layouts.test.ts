@@ -39,7 +39,10 @@ describe.each(STACKS)('on $name', (stack) => {
   });
 
   it('reviews a Flask app that runs the migrations when created (its URL set with url-env)', async () => {
-    const run = await reviewFixture(keep(await flaskAppMakesItsDatabase(stack)), ['--url-env', 'DATABASE_URL']);
+    const run = await reviewFixture(keep(await flaskAppMakesItsDatabase(stack)), [
+      '--url-env',
+      'DATABASE_URL',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expectComplete(run, 'b2b2b2b2b2b2');
   });

@@ -53,7 +53,8 @@ describe.each(STACKS)('on $name', (stack) => {
     const fromFile = await reviewFixture(keep(await settingsFromDotenv(stack)));
     expect(fromFile.code, fromFile.stderr).toBe(0);
     const report = expectComplete(fromFile, 'b2b2b2b2b2b2');
-    const sql = (r: typeof report) => r.revisions.find((x) => x.id === 'b2b2b2b2b2b2')?.statements.map((s) => s.sql);
+    const sql = (r: typeof report) =>
+      r.revisions.find((x) => x.id === 'b2b2b2b2b2b2')?.statements.map((s) => s.sql);
     expect(sql(report)).toContain("SELECT 'local'");
     const fromJob = await reviewFixture(keep(await settingsFromDotenv(stack)), ['--pass-env', 'APP_MODE'], {
       APP_MODE: 'ci',
