@@ -234,17 +234,16 @@ engine = create_engine(get_settings().database_url, pool_pre_ping=True)
   });
 }
 
-/** A Flask app factory with Flask-SQLAlchemy (sqlite by default) and `flask db init`'s migrations directory. */
-export async function flaskMigrate(stack: Stack): Promise<AlembicProject> {
-  const project = await start(stack.venv);
-  const models = (extra: string) => `from blog import db
+/** The blog's tables as Flask-SQLAlchemy models of the package `pkg`. */
+function flaskModels(pkg: string, extraUserColumns: string): string {
+  return `from ${pkg} import db
 
 
 class User(db.Model):
     __tablename__ = "users"
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(255), nullable=False, unique=True)
-${extra}
+${extraUserColumns}
 
 class Post(db.Model):
     __tablename__ = "posts"
@@ -252,6 +251,12 @@ class Post(db.Model):
     title = db.Column(db.String(200), nullable=False)
     author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
 `;
+}
+
+/** A Flask app factory with Flask-SQLAlchemy (sqlite by default) and `flask db init`'s migrations directory. */
+export async function flaskMigrate(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  const models = (extra: string): string => flaskModels('blog', extra);
   project.write(
     'blog/__init__.py',
     `import os
@@ -299,21 +304,7 @@ def create_app():
  */
 export async function flaskAppMakesItsDatabase(stack: Stack): Promise<AlembicProject> {
   const project = await start(stack.venv);
-  const models = (extra: string) => `from shop import db
-
-
-class User(db.Model):
-    __tablename__ = "users"
-    id = db.Column(db.Integer, primary_key=True)
-    email = db.Column(db.String(255), nullable=False, unique=True)
-${extra}
-
-class Post(db.Model):
-    __tablename__ = "posts"
-    id = db.Column(db.Integer, primary_key=True)
-    title = db.Column(db.String(200), nullable=False)
-    author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
-`;
+  const models = (extra: string): string => flaskModels('shop', extra);
   project.write(
     'shop/__init__.py',
     `import os
