@@ -154,6 +154,8 @@ interface CliRecord {
     applied: boolean;
     statements: number;
     downRevisions: string[];
+    /** A head of the existing revisions (what the base commit ends with). */
+    head?: boolean;
   }[];
   findings: FindingRecord[];
   errorParagraph: string | null;
@@ -729,6 +731,7 @@ async function review(
         applied: r.applied,
         statements: r.statements?.length ?? 0,
         downRevisions: r.downRevisions ?? [],
+        head: !r.new && !existingParents(report?.revisions ?? []).has(r.id),
       })),
       findings: (report?.findings ?? []).map((f) => ({
         ruleId: f.ruleId,
@@ -758,15 +761,19 @@ async function review(
 function newAndBaseHeads<
   R extends { id: string; new: boolean; downRevisions?: string[]; statements?: unknown[] },
 >(revisions: R[]): R[] {
-  const parents = new Set(revisions.filter((r) => !r.new).flatMap((r) => r.downRevisions ?? []));
+  const parents = existingParents(revisions);
   return revisions.filter((r) => r.new || (r.statements?.length ?? 0) > 0 || !parents.has(r.id));
+}
+
+function existingParents(revisions: readonly { new: boolean; downRevisions?: string[] }[]): Set<string> {
+  return new Set(revisions.filter((r) => !r.new).flatMap((r) => r.downRevisions ?? []));
 }
 
 /** The revision the base commit ends with and its parent: `--since PARENT` reviews the base's last revision. */
 function baselineSince(run: CliRecord): { since: string | null; note: string | null } {
   const old = run.revisions.filter((r) => !r.new);
   const parents = new Set(old.flatMap((r) => r.downRevisions));
-  const heads = old.filter((r) => !parents.has(r.id));
+  const heads = old.filter((r) => r.head ?? !parents.has(r.id));
   if (heads.length !== 1) return { since: null, note: `the base has ${heads.length} heads` };
   const downs = (heads[0] as CliRecord['revisions'][number]).downRevisions;
   if (downs.length !== 1) return { since: null, note: 'the base head has no single parent' };

@@ -12,12 +12,13 @@ from .models_database import cmd_models
 from .orm import cmd_orm
 from .project import cmd_load
 from .protocol import BridgeError, flush, send
-from .runner import cmd_downgrade, cmd_stamp, cmd_upgrade
+from .runner import cmd_downgrade, cmd_flask_app, cmd_stamp, cmd_upgrade
 from .stack import cmd_hello
 
 COMMANDS = {
     "hello": cmd_hello,
     "load": cmd_load,
+    "flask-app": cmd_flask_app,
     "upgrade": cmd_upgrade,
     "downgrade": cmd_downgrade,
     "stamp": cmd_stamp,
