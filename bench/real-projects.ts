@@ -84,7 +84,11 @@ interface CorpusProject {
   patterns: string[];
   python: string;
   project: string;
+  /** Documented options a user of the project passes (the fewer, the better), and why each. */
   options: string[];
+  optionsWhy?: string;
+  /** Variables the user sets in the job's environment (named in --pass-env), as the project's own CI does. */
+  env?: Record<string, string>;
   install: InstallStep[];
   reviewNeeds: { package: string; why: string }[];
   paths?: string[];
@@ -143,7 +147,16 @@ interface CliRecord {
   timedOut: boolean;
   ms: number;
   summary: Record<string, unknown> | null;
-  revisions: { id: string; new: boolean; applied: boolean; statements: number; downRevisions: string[] }[];
+  revisions: {
+    id: string;
+    path?: string;
+    new: boolean;
+    applied: boolean;
+    statements: number;
+    downRevisions: string[];
+    /** A head of the existing revisions (what the base commit ends with). */
+    head?: boolean;
+  }[];
   findings: FindingRecord[];
   errorParagraph: string | null;
   stderrTail: string[];
@@ -698,7 +711,7 @@ async function review(
       cwd: dir,
       reject: false,
       timeout: RUN_TIMEOUT_MS,
-      env: { NO_COLOR: '1', ...assisted?.env },
+      env: { NO_COLOR: '1', ...project.env, ...assisted?.env },
     });
     const elapsed = ms(start);
     const stderr = String(result.stderr);
@@ -713,10 +726,12 @@ async function review(
       summary: report?.summary ?? null,
       revisions: newAndBaseHeads(report?.revisions ?? []).map((r) => ({
         id: r.id,
+        ...(r.path === undefined ? {} : { path: r.path }),
         new: r.new,
         applied: r.applied,
         statements: r.statements?.length ?? 0,
         downRevisions: r.downRevisions ?? [],
+        head: !r.new && !existingParents(report?.revisions ?? []).has(r.id),
       })),
       findings: (report?.findings ?? []).map((f) => ({
         ruleId: f.ruleId,
@@ -739,19 +754,26 @@ async function review(
   }
 }
 
-/** The new revisions and the heads of the others (all that the results need of a long history). */
-function newAndBaseHeads<R extends { id: string; new: boolean; downRevisions?: string[] }>(
-  revisions: R[],
-): R[] {
-  const parents = new Set(revisions.filter((r) => !r.new).flatMap((r) => r.downRevisions ?? []));
-  return revisions.filter((r) => r.new || !parents.has(r.id));
+/**
+ * The new revisions, the existing ones that ran with their statements recorded (edited by the
+ * change, or above an edited one) and the heads of the others: all that the results need of a long history.
+ */
+function newAndBaseHeads<
+  R extends { id: string; new: boolean; downRevisions?: string[]; statements?: unknown[] },
+>(revisions: R[]): R[] {
+  const parents = existingParents(revisions);
+  return revisions.filter((r) => r.new || (r.statements?.length ?? 0) > 0 || !parents.has(r.id));
+}
+
+function existingParents(revisions: readonly { new: boolean; downRevisions?: string[] }[]): Set<string> {
+  return new Set(revisions.filter((r) => !r.new).flatMap((r) => r.downRevisions ?? []));
 }
 
 /** The revision the base commit ends with and its parent: `--since PARENT` reviews the base's last revision. */
 function baselineSince(run: CliRecord): { since: string | null; note: string | null } {
   const old = run.revisions.filter((r) => !r.new);
   const parents = new Set(old.flatMap((r) => r.downRevisions));
-  const heads = old.filter((r) => !parents.has(r.id));
+  const heads = old.filter((r) => r.head ?? !parents.has(r.id));
   if (heads.length !== 1) return { since: null, note: `the base has ${heads.length} heads` };
   const downs = (heads[0] as CliRecord['revisions'][number]).downRevisions;
   if (downs.length !== 1) return { since: null, note: 'the base head has no single parent' };
@@ -865,11 +887,11 @@ async function runPr(project: CorpusProject, pr: CorpusPr): Promise<RunRecord> {
   const python = path.join(run.venv.dir, 'bin/python');
   process.stderr.write(`[${project.name} ${short(pr.commit)}] review --base ${short(pr.base)}...\n`);
   run.review = await review(dir, project, python, ['--base', pr.base]);
-  run.status = statusOf(run.review);
+  run.status = statusOf(run.review, run.prRevisionFiles);
   if (run.status !== 'reviewed' && project.assisted !== undefined) {
     process.stderr.write(`[${project.name} ${short(pr.commit)}] assisted review...\n`);
     const assisted = await review(dir, project, python, ['--base', pr.base], project.assisted);
-    run.assisted = { ...assisted, status: statusOf(assisted) };
+    run.assisted = { ...assisted, status: statusOf(assisted, run.prRevisionFiles) };
   }
   const needsBaseline =
     run.status !== 'failed' &&
@@ -903,9 +925,14 @@ async function runPr(project: CorpusProject, pr: CorpusPr): Promise<RunRecord> {
   return run;
 }
 
-function statusOf(cli: CliRecord): RunRecord['status'] {
+/** reviewed: the PR's own revisions ran (the new ones, or the edited ones, which ran again with their statements recorded). */
+function statusOf(cli: CliRecord, prRevisionFiles: readonly string[]): RunRecord['status'] {
   const reviewed = (cli.exitCode === 0 || cli.exitCode === 1) && cli.summary !== null;
-  const prRan = cli.revisions.some((r) => r.new && (r.applied || r.statements > 0));
+  const edited = (file: string | undefined): boolean =>
+    file !== undefined && prRevisionFiles.some((p) => p.endsWith(file) || file.endsWith(p));
+  const prRan = cli.revisions.some(
+    (r) => (r.new && (r.applied || r.statements > 0)) || (edited(r.path) && r.statements > 0),
+  );
   const incomplete = cli.findings.some((f) => f.ruleId === 'review-incomplete');
   return !reviewed ? 'failed' : prRan && !incomplete ? 'reviewed' : 'incomplete';
 }
@@ -981,10 +1008,10 @@ ${rows.join('\n')}
 function markdown(results: Results, compared: Results | null): string {
   const t = totals(results.runs);
   const projects = corpus.projects.filter((p) => results.runs.some((r) => r.project === p.name));
-  const corpusRows = projects.map(
-    (p) =>
-      `| ${p.name} | [${p.repo}](https://github.com/${p.repo}) | ${p.patterns.join(', ')} | ${p.python} | \`${p.project}\` | ${p.options.length > 0 ? `\`${p.options.join(' ')}\`` : '-'} | ${cell(p.notes)} |`,
-  );
+  const corpusRows = projects.map((p) => {
+    const passed = [...Object.keys(p.env ?? {}).map((name) => `${name}=…`), ...p.options].join(' ');
+    return `| ${p.name} | [${p.repo}](https://github.com/${p.repo}) | ${p.patterns.join(', ')} | ${p.python} | \`${p.project}\` | ${passed === '' ? '-' : `\`${passed}\``} | ${cell(p.optionsWhy ?? '')} | ${cell(p.notes)} |`;
+  });
   const runRows = results.runs.map((r) => {
     const c = r.counts;
     const s = r.review?.summary as
@@ -1059,7 +1086,8 @@ ${rows.join('\n') || '| | (no findings) | | | | |'}
 \`node bench/real-projects.ts\` reviews historical pull requests of real public Alembic projects as a new user
 would: a clean work tree at the PR commit, a venv from the project's own requirement files at that commit, then
 \`node dist/cli.js review --base BASE --database url --database-url ${results.databaseUrl} --python VENV --format json\`
-(plus the project's \`options\` from \`bench/real-projects.corpus.json\`), no edit to the project's files.
+(plus the project's \`options\`, and the job environment it names with \`--pass-env\`, from \`bench/real-projects.corpus.json\`,
+with the reason for each), no edit to the project's files.
 Re-run after a change: \`npm run build && node bench/real-projects.ts [--only name] --compare COMMIT\` (COMMIT: one whose
 \`bench/results/real-projects.json\` is the "before", or a copy of that file) prints and records the before/after table.
 \`--only a,b\` runs some projects (the others are kept from the results file), \`--pr SHA\` one PR, \`--render\` re-judges
@@ -1074,8 +1102,8 @@ ${t.notCausedByPr} (${pct(t.notCausedByPr, t.errorsWarnings)}) are not caused by
 ${compared === null ? '' : `## Before / after\n\n${compareTable(compared, results)}\n`}
 ## Corpus
 
-| project | repository | patterns | python | --project | options | set-up |
-|---|---|---|---|---|---|---|
+| project | repository | patterns | python | --project | options (and job environment) | why | set-up |
+|---|---|---|---|---|---|---|---|
 ${corpusRows.join('\n')}
 
 ## Runs

@@ -37,6 +37,7 @@ make_venv .venv python/requirements-current.txt
 [[ "$MODE" == --test ]] || exit 0
 make_venv .venv-oldest python/requirements-oldest.txt
 make_venv .venv-sa13 python/requirements-sa13.txt
+make_venv .venv-async python/requirements-async.txt
 
 # --- local PostgreSQL server (127.0.0.1:5432) -------------------------------
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

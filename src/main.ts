@@ -70,6 +70,7 @@ export function actionOptions(): RawOptions {
     seedSql: input('seed-sql'),
     urlEnv: input('url-env'),
     passEnv: input('pass-env'),
+    dotenvFiles: input('dotenv'),
     iniSection: input('ini-section'),
     configFactory: input('config-factory'),
     xArgs: input('x-arg'),

@@ -48,8 +48,10 @@ export interface Options {
   seedSql: string | undefined;
   /** Environment variables env.py reads its URL from; set to the throwaway URL. */
   urlEnv: string[];
-  /** Other environment variables the project's code needs (never secrets). */
+  /** Other environment variables the project's code needs, passed as named. */
   passEnv: string[];
+  /** Dotenv files (absolute) whose variables the project's code gets, unless the environment sets them. */
+  dotenvFiles: string[];
   /** SQLAlchemy driver for env.py's URL (default: detected). */
   driver: string | undefined;
   revisionTimeoutMs: number;
@@ -98,6 +100,7 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   'seed-sql': 'seedSql',
   'url-env': 'urlEnv',
   'pass-env': 'passEnv',
+  dotenv: 'dotenvFiles',
   driver: 'driver',
   'revision-timeout': 'revisionTimeoutMs',
   'max-new-revisions': 'maxNewRevisions',
@@ -300,6 +303,15 @@ function baseFrom(value: unknown, projectDir: string): BaseFrom {
   throw usage(`base must be replay, models or schema:path/to/schema.sql; got "${text}".`);
 }
 
+/** dotenv: dotenv files, relative to the project directory; each must exist. */
+function dotenvFiles(value: unknown, projectDir: string): string[] {
+  return list(value).map((name) => {
+    const file = path.resolve(projectDir, name);
+    if (!existsSync(file)) throw new UsageError('project', `dotenv names ${file}, which does not exist.`);
+    return file;
+  });
+}
+
 /** Validates raw flags/inputs (which win) over the project's settings into Options. */
 export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Options {
   const projectDir = path.resolve(cwd, optionalString(raw.projectDir) ?? '.');
@@ -365,6 +377,7 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     seedSql: seedSql === undefined ? undefined : path.resolve(projectDir, seedSql),
     urlEnv: list(pick('urlEnv')),
     passEnv: list(pick('passEnv')),
+    dotenvFiles: dotenvFiles(pick('dotenvFiles'), projectDir),
     driver: optionalString(pick('driver')),
     revisionTimeoutMs: duration('revision-timeout', pick('revisionTimeoutMs'), 5 * 60_000),
     maxNewRevisions: integer('max-new-revisions', pick('maxNewRevisions'), 50, 1, 10_000),

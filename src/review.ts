@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bridge } from './alembic/bridge.ts';
+import type { BridgeRevision } from './alembic/protocol.ts';
 import { secretLooking } from './alembic/bridge.ts';
-import { inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
+import { createFlaskApp, inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
 import { attributeOrigins, BaseReview, type BaseFindings } from './checks/baseline.ts';
 import { combineFindings } from './checks/combine.ts';
 import { checkGraph } from './checks/graph.ts';
@@ -36,12 +37,14 @@ import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
 import { baseFindings } from './replay/base.ts';
 import { isBaseTree, openBaseTree, type BaseTree, type BaseTreeUnavailable } from './replay/base-tree.ts';
-import { findChanges, type Changes } from './replay/changes.ts';
+import { changedPythonFiles, findChanges, type Changes } from './replay/changes.ts';
 import { buildModels, modelDrift, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
 import {
+  appliedAfterBase,
   failed,
   replayChange,
+  reviewedRevisions,
   revisionRun,
   toStatement,
   type HeadState,
@@ -71,21 +74,26 @@ interface Run {
   baseTree: Promise<BaseTree | BaseTreeUnavailable>;
 }
 
-export async function review(options: Options, io: ReviewIO): Promise<Review> {
+export async function review(requested: Options, io: ReviewIO): Promise<Review> {
   // Once cancelled, the only line is the signal handler's.
   const progress = new Progress((line) => {
     if (cancellation() === undefined) io.log(line);
   });
+  let options = requested;
   const bridge = openBridge(options, io.pythonOutput);
   let provider: DatabaseProvider | undefined;
   let baseTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
   try {
     const project = await progress.stage(
       'open project',
-      () => inspectProject(bridge, options),
+      async () => inspectProject(bridge, options, await changedPythonFiles(options)),
       (p) =>
         `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );
+    for (const note of project.load.notes ?? []) progress.note(note);
+    // A named section chosen because the change's revisions are there: the base commit's tree uses it too.
+    if (typeof project.load.iniSection === 'string')
+      options = { ...options, iniSection: project.load.iniSection };
     const changes = await progress.stage(
       'find new revisions',
       () => findChanges(options, project.load),
@@ -116,6 +124,14 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
       () => startProvider(options, progress, access),
       (p) => p.description,
     );
+    const server = provider;
+    if (project.load.flask === true) {
+      await progress.stage(
+        'create the Flask app',
+        () => createFlaskApp(bridge, project.load, server, options.urlEnv, project.python),
+        (found) => `found as ${found ?? '?'}, in a throwaway database of its own`,
+      );
+    }
     return await reviewOnDatabase(run, bridge, provider, graph);
   } finally {
     await bridge.close();
@@ -160,9 +176,11 @@ async function reviewOnDatabase(
         base: { from: options.baseFrom, baseTree: run.baseTree },
         atBase: (database, schema, configure) => baseline.run(database, schema, configure),
       }),
-    (r) => `${r.withRows.steps.size} of ${changes.plan.newRevisions.length} new revisions applied with rows`,
+    (r) =>
+      `${r.withRows.steps.size} of ${changes.plan.replayed.length} revisions applied with rows (${changes.plan.newRevisions.length} new${changes.plan.reviewed.length > changes.plan.newRevisions.length ? `, ${changes.plan.reviewed.length - changes.plan.newRevisions.length} edited` : ''})`,
   );
-  const runs = new Map(changes.plan.newRevisions.map((r) => [r.id, revisionRun(replay, r.id)]));
+  const reviewed = reviewedRevisions(replay, changes.plan);
+  const runs = new Map(reviewed.map((r) => [r.id, revisionRun(replay, r.id)]));
   const pathOf = (id: string | null): string | undefined =>
     project.load.revisions.find((r) => r.id === id)?.path;
   findings.push(
@@ -171,7 +189,7 @@ async function reviewOnDatabase(
     ...seedFindings(replay.seedFailures, options.seedRows),
     ...lockFindings(
       new Map([...runs].map(([id, r]) => [id, r.statements])),
-      changes.plan.newRevisions,
+      reviewed,
       replay.baseSchema,
       replay.baseRows,
       changes.relative,
@@ -179,7 +197,23 @@ async function reviewOnDatabase(
   );
 
   let driftChecked = false;
-  if (replay.head === null && replay.base.unavailable === null) {
+  const notRunAgain = changes.plan.reviewed.filter(
+    (r) => changes.plan.modified.includes(r) && !reviewed.includes(r),
+  );
+  if (notRunAgain.length > 0 && replay.base.method !== 'replay' && replay.base.unavailable === null) {
+    findings.push(
+      reviewIncomplete(
+        `The change edits ${notRunAgain.map((r) => `${r.id} (${changes.relative(r.path)})`).join(', ')}, which did not run again: the base was built ${replay.base.method === 'models' ? "from the base commit's models" : 'from the schema file'}, which is past ${notRunAgain.length === 1 ? 'it' : 'them'}, and only a replay of the history gives a database below ${notRunAgain.length === 1 ? 'it' : 'them'}. Only the checks that need no database apply to ${notRunAgain.length === 1 ? 'this edit' : 'these edits'}.`,
+      ),
+    );
+  }
+  if (replay.noMigrationsRan) {
+    findings.push(
+      reviewIncomplete(
+        'env.py ran but never ran the migrations (it called context.configure() and run_migrations() zero times), so none of the revisions of the change was applied and nothing that needs the migrated head was checked. An env.py that migrates each tenant schema it finds in the database finds none in an empty one: such schema-per-tenant histories are not supported yet.',
+      ),
+    );
+  } else if (replay.head === null && replay.base.unavailable === null) {
     findings.push(
       reviewIncomplete(
         failed(replay.frontier)
@@ -197,7 +231,7 @@ async function reviewOnDatabase(
   const environment = replay.withRows.preamble.map((s) => toStatement(s, changes.relative));
   findings.push(
     ...(await progress.stage('lint', () =>
-      lint(lintInput(changes, runs, statements, replay.baseSchema, replay.baseRows, environment)),
+      lint(lintInput(reviewed, changes, runs, statements, replay.baseSchema, replay.baseRows, environment)),
     )),
   );
 
@@ -266,12 +300,14 @@ async function checkHead(
   }
 
   const baseSchema = replay.baseSchema;
-  if (baseSchema !== null && changes.plan.newRevisions.length > 0) {
+  // Back down what ran after the base, whichever way the base was built.
+  const applied = { ...changes.plan, replayed: appliedAfterBase(replay, changes.plan) };
+  if (baseSchema !== null && applied.replayed.length > 0) {
     const trip = await optional(context, 'the downgrade round trip', () =>
       progress.stage('downgrade round trip', () =>
         roundTrip(
           context,
-          changes.plan,
+          applied,
           head,
           baseSchema,
           (id) => runs.get(id)?.statements ?? [],
@@ -279,9 +315,24 @@ async function checkHead(
         ),
       ),
     );
-    findings.push(...(isSkipped(trip) ? [trip.skipped] : trip.findings));
+    const own = new Set(changes.plan.reviewed.map((r) => r.id));
+    findings.push(...(isSkipped(trip) ? [trip.skipped] : trip.findings.map((f) => notOwn(f, own))));
   }
   return { findings, driftChecked: modelsSchema !== null };
+}
+
+/**
+ * A round-trip finding on a revision the change did not touch (the round trip
+ * went down through it because the change edits a revision below it) is not
+ * the change's error: a notice.
+ */
+function notOwn(found: Finding, own: ReadonlySet<string>): Finding {
+  if (found.revision === undefined || own.has(found.revision)) return found;
+  return {
+    ...found,
+    severity: 'notice',
+    message: `${found.message} Revision ${found.revision} is not part of the change: the round trip went down through it because the change edits a revision below it.`,
+  };
 }
 
 /** --database none: lint what `alembic upgrade --sql` writes for the new revisions. */
@@ -302,7 +353,7 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
     );
   }
   const runs = new Map(
-    changes.plan.newRevisions.map((r): [string, RevisionRun] => [
+    changes.plan.reviewed.map((r): [string, RevisionRun] => [
       r.id,
       { statements: offline.statements.get(r.id) ?? [], applied: false, durationMs: 0, lockTimeout: null },
     ]),
@@ -311,7 +362,7 @@ async function reviewOffline(run: Run, bridge: Bridge, graph: Finding[]): Promis
   const environment = offline.preamble.map((s) => toStatement(s, changes.relative));
   findings.push(
     ...(await progress.stage('lint', () =>
-      lint(lintInput(changes, runs, statements, null, {}, environment)),
+      lint(lintInput(changes.plan.reviewed, changes, runs, statements, null, {}, environment)),
     )),
   );
   const revisions = project.load.revisions.map((r) => ({
@@ -400,6 +451,7 @@ function reportStatements(
 }
 
 function lintInput(
+  reviewed: readonly BridgeRevision[],
   changes: Changes,
   runs: ReadonlyMap<string, RevisionRun>,
   statements: ReadonlyMap<string, Statement[]>,
@@ -408,7 +460,7 @@ function lintInput(
   environmentStatements: Statement[],
 ) {
   return {
-    revisions: changes.plan.newRevisions.map((r) => ({
+    revisions: reviewed.map((r) => ({
       id: r.id,
       path: changes.relative(r.path),
       statements: statements.get(r.id) ?? [],
@@ -474,7 +526,7 @@ function assemble(run: Run, raw: Finding[], unordered: Revision[], assembly: Ass
     { oneTransaction: assembly.oneTransaction },
   );
   const fixed = applyPolicy(attributed.fixed, { ...policy, preExisting: 'error' });
-  const order = new Map(changes.plan.newRevisions.map((r, index) => [r.id, index]));
+  const order = new Map(changes.plan.reviewed.map((r, index) => [r.id, index]));
   const revisions = [...unordered].sort(
     (a, b) => (order.get(a.id) ?? Number.MAX_SAFE_INTEGER) - (order.get(b.id) ?? Number.MAX_SAFE_INTEGER),
   );

@@ -146,4 +146,20 @@ describe('options', () => {
       'replay, models or schema:',
     );
   });
+
+  it('reads dotenv files relative to the project directory, each of which must exist', () => {
+    const dir = project({
+      'alembic.ini': '[alembic]\n',
+      '.env.example': 'A=1\n',
+      'pyproject.toml': '[tool.alembic-review]\ndotenv = [".env.example"]\n',
+    });
+    expect(resolveOptions({ projectDir: dir }).dotenvFiles).toEqual([path.join(dir, '.env.example')]);
+    expect(resolveOptions({ projectDir: dir, dotenvFiles: '.env.example,alembic.ini' }).dotenvFiles).toEqual([
+      path.join(dir, '.env.example'),
+      path.join(dir, 'alembic.ini'),
+    ]);
+    expect(usageError(() => resolveOptions({ projectDir: dir, dotenvFiles: '../.env' })).message).toBe(
+      `dotenv names ${path.resolve(dir, '../.env')}, which does not exist.`,
+    );
+  });
 });

@@ -1,6 +1,8 @@
 // What a user reads when the project's code fails before any migration runs
 // (one paragraph per cause, no stack trace), and that an optional stage that
 // fails never loses the findings already made.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { revisionSource, VENV } from '../helpers/alembic-project.ts';
 import { ADD_NICKNAME, blogModels, flaskMigrate, NICKNAME, urlFromParts } from './fixtures.ts';
@@ -95,6 +97,59 @@ create_engine("postgresql://app@localhost/app").connect()
     const run = await reviewFixture(project);
     expect(run.code).toBe(2);
     expectParagraph(run.stderr, /while no migration command was running/);
+  });
+});
+
+describe('settings read by revision files', () => {
+  it('a revision file that requires an environment variable when loaded: its name and pass-env', async () => {
+    const project = keep(await urlFromParts(stack));
+    project.write(
+      'app/secrets.py',
+      'import os\n\nif not os.environ.get("APP_COOKIE_SECRET"):\n    raise Exception("You must set the APP_COOKIE_SECRET environment variable.")\n',
+    );
+    project.write(
+      `migrations/versions/${ADD_NICKNAME.id}_rev.py`,
+      `import app.secrets  # noqa: F401\n${revisionSource(ADD_NICKNAME)}`,
+    );
+    await project.commit('a revision that reads a secret');
+    const run = await reviewFixture(project);
+    expect(run.code).toBe(2);
+    expectParagraph(
+      run.stderr,
+      /settings refused to load/,
+      /APP_COOKIE_SECRET is missing/,
+      /--pass-env APP_COOKIE_SECRET/,
+    );
+  });
+});
+
+describe('an env.py that runs no migration', () => {
+  it('one that migrates each tenant schema it finds: says so instead of blaming target_metadata', async () => {
+    const project = keep(await urlFromParts(stack));
+    const env = readFileSync(path.join(project.dir, 'migrations/env.py'), 'utf8');
+    project.write(
+      'migrations/env.py',
+      env.replace(
+        / {4}with connectable\.connect\(\) as connection:\n[^]*?context\.run_migrations\(\)\n/,
+        `    with connectable.connect() as connection:
+        schemas = [row[0] for row in connection.exec_driver_sql("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'tenant_')")]
+        for schema in schemas:  # each tenant's schema, none in an empty database
+            connection.exec_driver_sql('SET search_path TO "%s"' % schema)
+            context.configure(connection=connection, target_metadata=target_metadata)
+            with context.begin_transaction():
+                context.run_migrations()
+`,
+      ),
+    );
+    await project.commit('schema per tenant');
+    const run = await reviewFixture(project);
+    expect(run.code, run.stderr).toBe(0);
+    const notices = byRule(run.report as NonNullable<typeof run.report>, 'review-incomplete');
+    expect(notices.map((n) => n.message)).toEqual([
+      expect.stringMatching(
+        /^env\.py ran but never ran the migrations .*tenant schema it finds .*schema-per-tenant histories are not supported yet/,
+      ),
+    ]);
   });
 });
 

@@ -5,7 +5,7 @@
 // start, a re-parented revision, a required secret setting, SQLAlchemy 1.3.
 // Their env.py files never use the URL the review gives: the review must
 // redirect their engines.
-import { symlinkSync } from 'node:fs';
+import { rmSync, symlinkSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -234,17 +234,16 @@ engine = create_engine(get_settings().database_url, pool_pre_ping=True)
   });
 }
 
-/** A Flask app factory with Flask-SQLAlchemy (sqlite by default) and `flask db init`'s migrations directory. */
-export async function flaskMigrate(stack: Stack): Promise<AlembicProject> {
-  const project = await start(stack.venv);
-  const models = (extra: string) => `from blog import db
+/** The blog's tables as Flask-SQLAlchemy models of the package `pkg`. */
+function flaskModels(pkg: string, extraUserColumns: string): string {
+  return `from ${pkg} import db
 
 
 class User(db.Model):
     __tablename__ = "users"
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(255), nullable=False, unique=True)
-${extra}
+${extraUserColumns}
 
 class Post(db.Model):
     __tablename__ = "posts"
@@ -252,6 +251,12 @@ class Post(db.Model):
     title = db.Column(db.String(200), nullable=False)
     author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
 `;
+}
+
+/** A Flask app factory with Flask-SQLAlchemy (sqlite by default) and `flask db init`'s migrations directory. */
+export async function flaskMigrate(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  const models = (extra: string): string => flaskModels('blog', extra);
   project.write(
     'blog/__init__.py',
     `import os
@@ -288,6 +293,156 @@ def create_app():
     p.write(`migrations/versions/${ADD_NICKNAME.id}_rev.py`, revisionSource(ADD_NICKNAME));
   });
   return project;
+}
+
+/**
+ * A Flask app that makes its database when it is created (like CTFd): on its
+ * default SQLite URL by create_all() + stamp, else by running the migrations.
+ * No wsgi.py or app.py: the project runs Flask-Migrate from manage.py (a
+ * FlaskGroup), the app factory is its package's; the revision files import
+ * that package.
+ */
+export async function flaskAppMakesItsDatabase(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  const models = (extra: string): string => flaskModels('shop', extra);
+  project.write(
+    'shop/__init__.py',
+    `import os
+
+from flask import Flask
+from flask_migrate import Migrate, stamp, upgrade
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+migrate = Migrate()
+MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "migrations")
+
+
+def create_app():
+    app = Flask(__name__)
+    url = os.environ.get("DATABASE_URL", "sqlite:///shop.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    from shop import models  # noqa: F401
+
+    # A database is made when the app starts: SQLite by create_all + stamp, the others by the migrations.
+    with app.app_context():
+        if url.startswith("sqlite"):
+            db.create_all()
+            stamp(directory=MIGRATIONS)
+        else:
+            upgrade(directory=MIGRATIONS)
+    return app
+`,
+  );
+  project.write('shop/limits.py', 'NICKNAME_LENGTH = 50\n');
+  project.write('shop/models.py', models(''));
+  project.write(
+    'manage.py',
+    'from flask.cli import FlaskGroup\n\nfrom shop import create_app\n\ncli = FlaskGroup(create_app=create_app)\n\nif __name__ == "__main__":\n    cli()\n',
+  );
+  // `flask db init` with a bare app (the real one wants its migrations directory already).
+  project.write(
+    'bare_app.py',
+    'from flask import Flask\nfrom flask_migrate import Migrate\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\napp.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"\nMigrate(app, SQLAlchemy(app))\n',
+  );
+  await execa(path.join(stack.venv, 'bin/flask'), ['--app', 'bare_app', 'db', 'init'], { cwd: project.dir });
+  rmSync(path.join(project.dir, 'bare_app.py'));
+  project.write(`migrations/versions/${CREATE_BLOG.id}_rev.py`, revisionSource(CREATE_BLOG));
+  await project.commit('base');
+  await project.pullRequest((p) => {
+    p.write('shop/models.py', models('    nickname = db.Column(db.String(50))\n'));
+    p.write(
+      `migrations/versions/${ADD_NICKNAME.id}_rev.py`,
+      `from shop.limits import NICKNAME_LENGTH\n${revisionSource({
+        ...ADD_NICKNAME,
+        upgrade: "op.add_column('users', sa.Column('nickname', sa.String(NICKNAME_LENGTH), nullable=True))",
+      })}`,
+    );
+  });
+  return project;
+}
+
+/**
+ * Like Prefect: an async-only project (asyncpg, no synchronous driver) whose
+ * env.py runs only in a worker thread of the project's own event loop
+ * (anyio.from_thread.run) and picks its version location by the dialect of
+ * its settings' URL (SQLite by default) when it runs: alembic.ini has none.
+ */
+export async function eventLoopWorkerThread(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write(
+    'app/settings.py',
+    'import os\n\nDATABASE_URL = os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///app.db")\n',
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'app/upgrade.py',
+    `"""How the project migrates: from its own event loop, Alembic in a worker thread."""
+import anyio
+import anyio.to_thread
+from alembic import command
+from alembic.config import Config
+
+
+def upgrade():
+    anyio.run(anyio.to_thread.run_sync, lambda: command.upgrade(Config("alembic.ini"), "head"))
+`,
+  );
+  project.write(
+    'migrations/env.py',
+    `import os
+
+from alembic import context
+from anyio import from_thread
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app import settings
+from app.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+DIALECT = "postgresql" if settings.DATABASE_URL.startswith("postgresql") else "sqlite"
+VERSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "versions", DIALECT)
+
+
+def do_run_migrations(connection):
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def apply_migrations():
+    context.script.version_locations = [VERSIONS]
+    engine = create_async_engine(settings.DATABASE_URL)
+    async with engine.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.script.version_locations = [VERSIONS]
+    context.configure(url=settings.DATABASE_URL, target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    from_thread.run(apply_migrations)
+`,
+  );
+  project.addRevision({ ...CREATE_BLOG, dir: 'migrations/versions/postgresql' });
+  project.addRevision({ ...CREATE_BLOG, id: 'e1e1e1e1e1e1', dir: 'migrations/versions/sqlite' });
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    p.addRevision({ ...ADD_NICKNAME, dir: 'migrations/versions/postgresql' });
+    p.addRevision({
+      ...ADD_NICKNAME,
+      id: 'f2f2f2f2f2f2',
+      down: 'e1e1e1e1e1e1',
+      dir: 'migrations/versions/sqlite',
+    });
+  });
 }
 
 /** No alembic.ini: a function builds the Config, with two version locations (core and billing). */
@@ -336,6 +491,7 @@ def alembic_config():
 export async function namedSections(
   stack: Stack,
   reviewSettings = 'ini-section = "core"\nx-arg = ["tenant=acme"]\n',
+  change: 'core' | 'both' | 'models' = 'core',
 ): Promise<AlembicProject> {
   const project = await start(stack.venv);
   project.write(
@@ -369,7 +525,53 @@ if context.get_x_argument(as_dictionary=True).get("tenant") != "acme":
   project.addRevision({ ...CREATE_BLOG, dir: 'migrations/core/versions' });
   return withPullRequest(project, (p) => {
     p.write('app/models.py', blogModels(NICKNAME));
-    p.addRevision({ ...ADD_NICKNAME, dir: 'migrations/core/versions' });
+    if (change !== 'models') p.addRevision({ ...ADD_NICKNAME, dir: 'migrations/core/versions' });
+    if (change === 'both')
+      p.addRevision({ ...CREATE_BLOG, id: 'c5c5c5c5c5c5', dir: 'migrations/tenant/versions' });
+  });
+}
+
+/**
+ * A template alembic.ini that the project fills in code before use
+ * (script_location = {alembic_dir}, sqlalchemy.url = {db_url}), like
+ * JupyterHub's: no function returns the Config.
+ */
+export async function templateIni(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('app/alembic.ini', '[alembic]\nscript_location = {alembic_dir}\nsqlalchemy.url = {db_url}\n');
+  project.write(
+    'app/dbutil.py',
+    `import os
+import subprocess
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def upgrade(db_url):
+    # A complete alembic.ini from the template, then alembic with it.
+    with open(os.path.join(HERE, "alembic.ini")) as handle:
+        template = handle.read()
+    with tempfile.TemporaryDirectory() as folder:
+        ini = os.path.join(folder, "alembic.ini")
+        with open(ini, "w") as handle:
+            handle.write(template.format(alembic_dir=os.path.join(HERE, "alembic"), db_url=db_url))
+        subprocess.check_call(["alembic", "-c", ini, "upgrade", "head"])
+`,
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'app/alembic/env.py',
+    envWithEngine(
+      'import sys\n\nsys.path.insert(0, ".")\nfrom sqlalchemy import engine_from_config\n\nfrom app.models import Base',
+      'engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)',
+    ),
+  );
+  project.write('app/alembic/script.py.mako', '# ${message}\n');
+  project.addRevision({ ...CREATE_BLOG, dir: 'app/alembic/versions' });
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    p.addRevision({ ...ADD_NICKNAME, dir: 'app/alembic/versions' });
   });
 }
 
@@ -400,6 +602,38 @@ export async function createAllAndStamp(stack: Stack, reviewSettings = ''): Prom
   return withPullRequest(project, (p) => {
     p.write('app/models.py', models(NICKNAME));
     p.addRevision(ADD_NICKNAME);
+  });
+}
+
+/** The PR edits a revision that already exists (no new one): it now adds a NOT NULL column. */
+export async function editedRevision(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  const models = (bio: string) => blogModels(`    bio = Column(String(500)${bio})\n`);
+  project.write('app/models.py', models(''));
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app.models import Base',
+      'create_engine("postgresql://app@localhost/app", poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  const bio: RevisionSpec = {
+    id: 'd4d4d4d4d4d4',
+    down: 'a1a1a1a1a1a1',
+    message: 'add bio to users',
+    upgrade: "op.add_column('users', sa.Column('bio', sa.String(500)))",
+    downgrade: "op.drop_column('users', 'bio')",
+  };
+  project.addRevision(bio);
+  project.addRevision({ ...ADD_NICKNAME, id: 'e6e6e6e6e6e6', down: bio.id });
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', models(', nullable=False').replace(NICKNAME, ''));
+    p.addRevision({
+      ...bio,
+      upgrade: "op.add_column('users', sa.Column('bio', sa.String(500), nullable=False))",
+    });
   });
 }
 
@@ -460,6 +694,50 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://app@localhost/app")
   return withPullRequest(project, (p) => {
     p.write('app/models.py', blogModels(NICKNAME));
     p.addRevision(ADD_NICKNAME);
+  });
+}
+
+/**
+ * Settings that read the environment only and require several values, kept
+ * with placeholders in a committed .env.example (what docker compose's
+ * env_file or a `cp .env.example .env` gives the project).
+ */
+export async function settingsFromDotenv(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write('pyproject.toml', '[tool.alembic-review]\ndotenv = [".env.example"]\n');
+  project.write(
+    '.env.example',
+    '# copy to .env\nexport SECRET_KEY=changethis\nPOSTGRES_SERVER=db\nPOSTGRES_USER="app"\nAPP_MODE=local\n',
+  );
+  project.write(
+    'app/settings.py',
+    `import os
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+DATABASE_URL = "postgresql://%s@%s/app" % (os.environ["POSTGRES_USER"], os.environ["POSTGRES_SERVER"])
+APP_MODE = os.environ["APP_MODE"]
+`,
+  );
+  project.write('app/models.py', blogModels());
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app import settings\nfrom app.models import Base',
+      'create_engine(settings.DATABASE_URL, poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision(CREATE_BLOG);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', blogModels(NICKNAME));
+    // The revision checks the mode it runs in.
+    p.write(
+      `migrations/versions/${ADD_NICKNAME.id}_rev.py`,
+      revisionSource({
+        ...ADD_NICKNAME,
+        upgrade: `from app import settings\nassert settings.APP_MODE in ("local", "ci"), settings.APP_MODE\nop.execute("SELECT '%s'" % settings.APP_MODE)\n${ADD_NICKNAME.upgrade}`,
+      }),
+    );
   });
 }
 

@@ -2,10 +2,12 @@
 // create_all + stamp, a revision inserted before one that already ran,
 // SQLAlchemy 1.3.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { query } from '../helpers/cli.ts';
-import { createAllAndStamp, reparented, sqlalchemy13 } from './fixtures.ts';
+import { createAllAndStamp, editedRevision, reparented, sqlalchemy13 } from './fixtures.ts';
 import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_SA13 } from './review.ts';
 
 const keep = fixtureProjects();
@@ -17,20 +19,57 @@ describe.each(STACKS)('on $name', (stack) => {
   it('builds the base from the base commit models when an old revision fails, with a notice', async () => {
     const run = await reviewFixture(keep(await createAllAndStamp(stack)));
     expect(run.code, run.stderr).toBe(0);
-    const report = expectComplete(run, 'b2b2b2b2b2b2', {
-      allowIncomplete: /base history cannot be replayed/,
-    });
-    const [notice] = byRule(report, 'review-incomplete');
+    const report = expectComplete(run, 'b2b2b2b2b2b2');
+    const [notice] = byRule(report, 'base-from-models');
+    expect(notice?.severity).toBe('notice');
     expect(notice?.message).toMatch(
       /revision a1a1a1a1a1a1 \(migrations\/versions\/a1a1a1a1a1a1_rev\.py\) fails: .*relation "users" does not exist.*built from the base commit's models/,
     );
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
+  it('names the statement that failed first when an old revision catches its error and goes on', async () => {
+    const project = keep(await createAllAndStamp(stack));
+    // Like redash's first revision: the failure is caught, the transaction stays aborted.
+    await project.git('checkout', '-q', 'main');
+    const file = path.join(project.dir, 'migrations/versions/a1a1a1a1a1a1_rev.py');
+    project.write(
+      'migrations/versions/a1a1a1a1a1a1_rev.py',
+      readFileSync(file, 'utf8').replace(
+        "    op.add_column('users', sa.Column('bio', sa.String(500)))",
+        "    try:\n        op.add_column('users', sa.Column('bio', sa.String(500)))\n    except Exception:\n        print('the column may exist already')",
+      ),
+    );
+    await project.commit('a revision that catches its error');
+    await project.git('checkout', '-q', 'pr');
+    await project.git('rebase', '-q', 'main');
+    const run = await reviewFixture(project);
+    expect(run.code, run.stderr).toBe(0);
+    const [notice] = byRule(expectComplete(run, 'b2b2b2b2b2b2'), 'base-from-models');
+    expect(notice?.message).toMatch(/revision a1a1a1a1a1a1 .*fails: .*relation "users" does not exist/);
+    expect(notice?.message).not.toMatch(/current transaction is aborted/);
+  });
+
   it('builds the base from the models with base = "models", without a notice', async () => {
     const run = await reviewFixture(keep(await createAllAndStamp(stack, 'base = "models"\n')));
     expect(run.code, run.stderr).toBe(0);
     expectComplete(run, 'b2b2b2b2b2b2');
+  });
+
+  it('runs an edited applied revision again, as fresh databases will, and reviews its statements', async () => {
+    const run = await reviewFixture(keep(await editedRevision(stack)));
+    expect(run.code, run.stderr).toBe(1);
+    const report = run.report as NonNullable<typeof run.report>;
+    const edited = report.revisions.find((r) => r.id === 'd4d4d4d4d4d4');
+    expect(edited).toMatchObject({ new: false });
+    expect(edited?.statements.map((s) => s.sql)).toContain(
+      'ALTER TABLE users ADD COLUMN bio VARCHAR(500) NOT NULL',
+    );
+    expect(byRule(report, 'modified-existing-revision').map((f) => f.revision)).toEqual(['d4d4d4d4d4d4']);
+    // With rows in users, the edited revision fails: that is what a database made fresh with data meets.
+    expect(byRule(report, 'fails-on-existing-rows').map((f) => f.revision)).toEqual(['d4d4d4d4d4d4']);
+    expect(report.revisions[0]?.id).toBe('d4d4d4d4d4d4');
+    expect(Object.keys(report.timings)).toContain('downgrade round trip');
   });
 
   it('replays a revision inserted before an applied one and reports it', async () => {

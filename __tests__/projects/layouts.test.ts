@@ -1,11 +1,19 @@
 // Project layouts the stock env.py does not have: Flask-Migrate's app
 // factory and migrations directory, an Alembic Config built in code with
 // two version locations, an alembic.ini with only named sections.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { configFactory, flaskMigrate, namedSections } from './fixtures.ts';
-import { expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
+import {
+  configFactory,
+  eventLoopWorkerThread,
+  flaskAppMakesItsDatabase,
+  flaskMigrate,
+  namedSections,
+  templateIni,
+} from './fixtures.ts';
+import { expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_ASYNC } from './review.ts';
 
 const keep = fixtureProjects();
 
@@ -17,6 +25,26 @@ describe.each(STACKS)('on $name', (stack) => {
     expect(report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.path).toBe(
       'migrations/versions/b2b2b2b2b2b2_rev.py',
     );
+  });
+
+  it('reviews a Flask app that makes its database when created, found by its package factory, with nothing passed', async () => {
+    const run = await reviewFixture(keep(await flaskAppMakesItsDatabase(stack)));
+    expect(run.code, run.stderr).toBe(0);
+    // Its create_all + stamp went to a database of its own: the replay still applied the change.
+    const report = expectComplete(run, 'b2b2b2b2b2b2');
+    expect(report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.statements.map((s) => s.sql)).toContain(
+      'ALTER TABLE users ADD COLUMN nickname VARCHAR(50)',
+    );
+    expect(run.stderr).toMatch(/create the Flask app done .*found as shop \(its app factory\)/);
+  });
+
+  it('reviews a Flask app that runs the migrations when created (its URL set with url-env)', async () => {
+    const run = await reviewFixture(keep(await flaskAppMakesItsDatabase(stack)), [
+      '--url-env',
+      'DATABASE_URL',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
   });
 
   it('reviews a Config built by a function with two version locations (config-factory)', async () => {
@@ -33,16 +61,42 @@ describe.each(STACKS)('on $name', (stack) => {
     expect(run.code, run.stderr).toBe(0);
     expectComplete(run, 'b2b2b2b2b2b2');
   });
+
+  it("reviews the named ini section that holds the change's revisions when none is chosen", async () => {
+    const run = await reviewFixture(keep(await namedSections(stack, 'x-arg = ["tenant=acme"]\n')));
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
+    expect(run.stderr).toMatch(
+      /alembic\.ini has the sections \[core\], \[tenant\]: reviewing \[core\], whose version locations hold the change's revision files/,
+    );
+  });
+
+  it('reviews a template alembic.ini filled in by code, from the Alembic environment next to it', async () => {
+    const run = await reviewFixture(keep(await templateIni(stack)), ['--config', 'app/alembic.ini']);
+    expect(run.code, run.stderr).toBe(0);
+    expectComplete(run, 'b2b2b2b2b2b2');
+    expect(run.stderr).toMatch(
+      /alembic\.ini is a template \(script_location = \{alembic_dir\}, filled in by the project's code\): using app\/alembic,/,
+    );
+  });
 });
 
 describe('pointing the tool at the configuration', () => {
   const [stack] = STACKS as [(typeof STACKS)[number]];
 
-  it('lists the named sections when none is chosen', async () => {
-    const run = await reviewFixture(keep(await namedSections(stack, '')));
+  it('lists the named sections when none is chosen and the change touches none of them', async () => {
+    const run = await reviewFixture(keep(await namedSections(stack, '', 'models')));
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /has no \[alembic\] section .*\[core\], \[tenant\]\. Pass the one to review with --name/,
+      /has no \[alembic\] section .*\[core\], \[tenant\], and the change touches no revision of any of them\. Pass the one to review with --name/,
+    );
+  });
+
+  it('asks for one run per section when the change touches revisions of several', async () => {
+    const run = await reviewFixture(keep(await namedSections(stack, '', 'both')));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /the change touches revisions of \[core\], \[tenant\]: review each in a run of its own, with --name core and --name tenant/,
     );
   });
 
@@ -73,5 +127,33 @@ describe("Alembic's multidb template", () => {
     const run = await reviewFixture(project);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/is Alembic's multidb template .*does not support it yet/);
+  });
+});
+
+describe('an async-only project that migrates from its own event loop', () => {
+  const stack = { name: 'asyncpg only, SQLAlchemy 2.0, anyio', venv: VENV_ASYNC };
+
+  it('runs env.py in a worker thread of an event loop, from the version location env.py picks (url-env)', async () => {
+    const run = await reviewFixture(keep(await eventLoopWorkerThread(stack)), ['--url-env', 'DATABASE_URL']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = expectComplete(run, 'b2b2b2b2b2b2');
+    // The PostgreSQL history only: env.py's own choice for a PostgreSQL URL.
+    expect(report.revisions.map((r) => r.id).sort()).toEqual(['a1a1a1a1a1a1', 'b2b2b2b2b2b2']);
+    expect(report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.path).toBe(
+      'migrations/versions/postgresql/b2b2b2b2b2b2_rev.py',
+    );
+  });
+
+  it('says what it searched when the revisions sit in a folder below the version location', async () => {
+    const project = keep(await eventLoopWorkerThread(stack));
+    // An env.py that sets its version location only online: the review cannot learn it.
+    const env = readFileSync(path.join(project.dir, 'migrations/env.py'), 'utf8');
+    project.write('migrations/env.py', env.replace(/if context.is_offline_mode\(\):[^]*?else:\n {4}/, ''));
+    await project.commit('env.py online only');
+    const run = await reviewFixture(project, ['--url-env', 'DATABASE_URL']);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(
+      /adds 2 Python files under a migrations folder \(migrations\/versions\/postgresql\/b2b2b2b2b2b2_rev\.py, migrations\/versions\/sqlite\/f2f2f2f2f2f2_rev\.py\) but no new revision was found: the review searched the version locations migrations\/versions \(0 revisions\)/,
+    );
   });
 });

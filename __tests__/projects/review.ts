@@ -10,6 +10,8 @@ import { createTestRole, runCli } from '../helpers/cli.ts';
 import type { Stack } from './fixtures.ts';
 
 export const VENV_SA13 = path.join(ROOT, '.venv-sa13');
+/** Async only: asyncpg and anyio, no synchronous driver, SQLAlchemy 2.0. */
+export const VENV_ASYNC = path.join(ROOT, '.venv-async');
 
 export const STACKS: Stack[] = [
   { name: 'Alembic 1.8 / SQLAlchemy 1.4', venv: VENV_OLDEST },

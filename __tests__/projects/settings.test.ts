@@ -3,7 +3,14 @@
 // The review redirects every engine they create; the user passes nothing
 // (or, for the secret, pass-env).
 import { describe, expect, it } from 'vitest';
-import { asyncCachedEngine, cachedSettings, requiredSecret, requiredUrl, urlFromParts } from './fixtures.ts';
+import {
+  asyncCachedEngine,
+  cachedSettings,
+  requiredSecret,
+  requiredUrl,
+  settingsFromDotenv,
+  urlFromParts,
+} from './fixtures.ts';
 import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS } from './review.ts';
 
 const keep = fixtureProjects();
@@ -40,6 +47,20 @@ describe.each(STACKS)('on $name', (stack) => {
     const run = await reviewFixture(keep(await requiredUrl(stack)));
     expect(run.code, run.stderr).toBe(0);
     expectComplete(run, 'b2b2b2b2b2b2');
+  });
+
+  it("gives the project's code the variables of its .env.example (dotenv), the job's environment winning", async () => {
+    const fromFile = await reviewFixture(keep(await settingsFromDotenv(stack)));
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    const report = expectComplete(fromFile, 'b2b2b2b2b2b2');
+    const sql = (r: typeof report) =>
+      r.revisions.find((x) => x.id === 'b2b2b2b2b2b2')?.statements.map((s) => s.sql);
+    expect(sql(report)).toContain("SELECT 'local'");
+    const fromJob = await reviewFixture(keep(await settingsFromDotenv(stack)), ['--pass-env', 'APP_MODE'], {
+      APP_MODE: 'ci',
+    });
+    expect(fromJob.code, fromJob.stderr).toBe(0);
+    expect(sql(expectComplete(fromJob, 'b2b2b2b2b2b2'))).toContain("SELECT 'ci'");
   });
 
   it('names the missing setting and pass-env when the secret is not passed', async () => {

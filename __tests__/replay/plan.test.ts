@@ -31,11 +31,43 @@ describe('revision plan', () => {
   });
 
   it('starts from every head of the base graph and ends at the heads of the whole graph', () => {
-    const plan = makePlan(graph, (r) => r.id === 'c' || r.id === 'm', new Set(['/p/b.py']));
+    const plan = makePlan(graph, (r) => r.id === 'c' || r.id === 'm', new Set());
     expect(plan.newRevisions.map((r) => r.id)).toEqual(['c', 'm']);
     expect(plan.frontier.sort()).toEqual(['b', 'x']);
+    expect(plan.baseHeads.sort()).toEqual(['b', 'x']);
     expect(plan.heads).toEqual(['m']);
+  });
+
+  it('replays an edited revision again, from below it, with what descends from it', () => {
+    const plan = makePlan(graph, (r) => r.id === 'c' || r.id === 'm', new Set(['/p/b.py']));
     expect(plan.modified.map((r) => r.id)).toEqual(['b']);
+    // The replayed base stops below b; a base made from the models is stamped at the base heads.
+    expect(plan.frontier).toEqual(['x']);
+    expect(plan.baseHeads.sort()).toEqual(['b', 'x']);
+    expect(plan.replayed.map((r) => r.id)).toEqual(['b', 'c', 'm']);
+    expect(plan.reviewed.map((r) => r.id)).toEqual(['b', 'c', 'm']);
+    expect(plan.insertedBefore).toEqual([]);
+  });
+
+  it('replays only the new revisions when asked not to replay edited ones', () => {
+    const plan = makePlan(graph, (r) => r.id === 'c' || r.id === 'm', new Set(['/p/b.py']), {
+      replayModified: false,
+    });
+    expect(plan.modified.map((r) => r.id)).toEqual(['b']);
+    expect(plan.frontier.sort()).toEqual(['b', 'x']);
+    expect(plan.replayed.map((r) => r.id)).toEqual(['c', 'm']);
+    expect(plan.reviewed.map((r) => r.id)).toEqual(['c', 'm']);
+  });
+
+  it('replays a change that only edits an applied revision', () => {
+    // a ← b ← c, all existing; the change edits b.
+    const revisions = [rev('c', ['b']), rev('b', ['a']), rev('a')];
+    const plan = makePlan(revisions, () => false, new Set(['/p/b.py']));
+    expect(plan.newRevisions).toEqual([]);
+    expect(plan.frontier).toEqual(['a']);
+    expect(plan.baseHeads).toEqual(['c']);
+    expect(plan.replayed.map((r) => r.id)).toEqual(['b', 'c']);
+    expect(plan.reviewed.map((r) => r.id)).toEqual(['b']);
   });
 
   it('starts below a new revision inserted before an existing one, and replays both', () => {

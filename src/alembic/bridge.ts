@@ -204,16 +204,21 @@ export class Bridge {
     args: BridgeRequestMap[C]['args'],
     onEvent?: (event: BridgeEvent) => void,
   ): Promise<BridgeRequestMap[C]['result']> {
-    if (cmd === 'load') this.setup.push({ cmd, args });
     for (;;) {
       try {
         if (this.child === undefined) {
           await this.ensureStarted();
-          for (const step of this.setup) {
-            if (step.args !== args) void this.send(step.cmd, step.args).catch(() => undefined);
-          }
+          for (const step of this.setup) void this.send(step.cmd, step.args).catch(() => undefined);
         }
-        return (await this.send(cmd, args, onEvent)) as BridgeRequestMap[C]['result'];
+        const reply = this.send(cmd, args, onEvent) as Promise<BridgeRequestMap[C]['result']>;
+        // What set up the child's state is sent again to a restarted child, once it succeeded.
+        if (cmd === 'load' || cmd === 'flask-app') {
+          void reply.then(
+            () => this.setup.push({ cmd, args }),
+            () => undefined,
+          );
+        }
+        return await reply;
       } catch (error) {
         if (!(await this.fallBack(cmd, error))) throw error;
       }

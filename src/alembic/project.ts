@@ -2,8 +2,11 @@
 // where the migrations live, and the revision graph. Bridge errors about the
 // user's project become UsageErrors (exit 2) with a message that names the
 // problem; anything else is a bug in the tool.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { UsageError } from '../errors.ts';
+import type { DatabaseProvider } from '../database/provider.ts';
 import type { Options } from '../options.ts';
 import { Bridge, BridgeFailure, RevisionTimeout, resolvePython } from './bridge.ts';
 import { unsandboxed } from './sandbox.ts';
@@ -60,6 +63,9 @@ export function explainBridgeError(error: unknown, python: string): unknown {
     case 'project':
       return new UsageError('project', `The Alembic project cannot be opened: ${error.message}`);
     case 'graph':
+      // A revision file that reads the project's settings when it is loaded.
+      if (error.payload.cause === 'settings')
+        return new UsageError('migration-env', envFailure(error, where(), python));
       return new UsageError('graph', `The migration history cannot be read: ${error.message}`);
     case 'env':
       return new UsageError('migration-env', envFailure(error, where(), python), {
@@ -104,7 +110,7 @@ function envFailure(failure: BridgeFailure, where: string, python: string): stri
     case 'settings': {
       const list = names.length === 0 ? 'a setting' : names.join(', ');
       const variables = names.map((n) => n.toUpperCase()).join(',');
-      return `The project's settings refused to load before any migration ran${where}: ${list} ${names.length > 1 ? 'are' : 'is'} missing or invalid (${error.message}). The project's code runs with a minimal environment: pass what the settings need with --pass-env ${variables || 'NAME'} (pass-env in [tool.alembic-review] or the action), and name the variables that hold the database URL in url-env.`;
+      return `The project's settings refused to load before any migration ran${where}: ${list} ${names.length > 1 ? 'are' : 'is'} missing or invalid (${error.message}). The project's code runs with a minimal environment: pass what the settings need with --pass-env ${variables || 'NAME'} (pass-env in [tool.alembic-review] or the action), or the file they come from with --dotenv FILE (dotenv: the .env or .env.example that docker compose or the project's docs use), and name the variables that hold the database URL in url-env.`;
     }
     case 'flask-app':
       return `env.py is Flask-Migrate's, but the Flask app was not found${where}: ${error.message}. The review looks for it as \`flask db\` does (FLASK_APP, .flaskenv, wsgi.py or app.py with an app object or a create_app() factory${text('tried') === undefined ? '' : `; tried ${text('tried') ?? ''}`}): pass --flask-app "package.module:create_app()" (flask-app).`;
@@ -115,9 +121,35 @@ function envFailure(failure: BridgeFailure, where: string, python: string): stri
   }
 }
 
+/**
+ * The variables of the dotenv files, later files winning (as docker compose reads
+ * several env_file entries). `locate` maps a file to the tree being opened; a
+ * file missing there (the base commit's tree) is skipped.
+ */
+export function dotenvVariables(
+  files: readonly string[],
+  locate: (file: string) => string = (file) => file,
+): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(locate(file), 'utf8');
+    } catch {
+      continue;
+    }
+    Object.assign(variables, parseEnv(text));
+  }
+  return variables;
+}
+
 /** The load arguments of the project, for the pull request's tree and the base commit's. */
-export function loadArgs(options: Options): Omit<LoadArgs, 'configFile' | 'tomlFile'> {
+export function loadArgs(
+  options: Options,
+  locate?: (file: string) => string,
+): Omit<LoadArgs, 'configFile' | 'tomlFile'> {
   return {
+    environment: dotenvVariables(options.dotenvFiles, locate),
     iniSection: options.iniSection,
     xArgs: options.xArgs,
     urlEnv: options.urlEnv,
@@ -127,7 +159,11 @@ export function loadArgs(options: Options): Omit<LoadArgs, 'configFile' | 'tomlF
   };
 }
 
-export async function inspectProject(bridge: Bridge, options: Options): Promise<ProjectInfo> {
+export async function inspectProject(
+  bridge: Bridge,
+  options: Options,
+  changedFiles: string[] = [],
+): Promise<ProjectInfo> {
   const python = resolvePython(options.projectDir, options.python);
   try {
     const hello = await bridge.call('hello', {
@@ -137,6 +173,7 @@ export async function inspectProject(bridge: Bridge, options: Options): Promise<
       configFile: options.configFile,
       tomlFile: options.tomlFile,
       ...loadArgs(options),
+      changedFiles,
     });
     return { python, hello, load };
   } catch (error) {
@@ -146,6 +183,37 @@ export async function inspectProject(bridge: Bridge, options: Options): Promise<
         `Opening the project did not finish within ${Math.round(error.timeoutMs / 1000)} s (revision-timeout): importing its Alembic configuration, env.py or a revision file hangs. The bridge was stopped.`,
       );
     }
+    throw explainBridgeError(error, python);
+  }
+}
+
+const APPS = new WeakMap<Bridge, string | null>();
+
+/**
+ * Flask-Migrate: the app created before env.py runs, in a throwaway database
+ * of its own (creating an app may create, create_all + stamp or upgrade its
+ * database). Returns how the app was found; null for other projects.
+ */
+export async function createFlaskApp(
+  bridge: Bridge,
+  load: LoadResult,
+  provider: DatabaseProvider,
+  urlEnv: string[],
+  python: string,
+): Promise<string | null> {
+  if (load.flask !== true) return null;
+  const earlier = APPS.get(bridge);
+  if (earlier !== undefined) return earlier;
+  const database = await provider.createDatabase('app');
+  try {
+    const created = await bridge.call('flask-app', {
+      url: database.url,
+      expect: { name: database.name, token: database.token },
+      urlEnv,
+    });
+    APPS.set(bridge, created.found);
+    return created.found;
+  } catch (error) {
     throw explainBridgeError(error, python);
   }
 }

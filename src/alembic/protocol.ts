@@ -27,6 +27,10 @@ export interface LoadArgs {
   flaskApp?: string;
   /** Variables env.py reads its URL from: set before any project code is imported. */
   urlEnv?: string[];
+  /** Python files the change adds or modifies (absolute): where its revisions are, when a section must be chosen. */
+  changedFiles?: string[];
+  /** The variables of the dotenv files: set before any project code is imported, unless already set. */
+  environment?: Record<string, string>;
   driver?: string;
   /** Import the project's code from `to` wherever its import path points into `from` (the base commit's tree). */
   rebase?: { from: string; to: string };
@@ -58,8 +62,12 @@ export interface LoadResult {
   envPy: string;
   heads: string[];
   driver: string;
-  /** env.py is Flask-Migrate's (the app was found and runs every command in its app context). */
+  /** env.py is Flask-Migrate's: the app must be created (flask-app) before env.py runs. */
   flask?: boolean;
+  /** What opening the project decided for the user (a section, a script location), for the progress output. */
+  notes?: string[];
+  /** The named ini section chosen because the change's revisions are there (no [alembic] script_location). */
+  iniSection?: string | null;
   revisions: BridgeRevision[];
 }
 
@@ -140,6 +148,8 @@ export interface ModelsResult {
   /** Why the models database could not be built (create_all failed), if it could not. */
   error?: string | null;
   danglingForeignKeys?: DanglingForeignKey[];
+  /** Indexes of the models that PostgreSQL refused in create_all() (left out of the drift comparison). */
+  refusedIndexes?: { index: string; message: string }[];
   tables: string[];
   schemas: string[];
   excluded: Exclusions | null;
@@ -205,6 +215,11 @@ export type BridgeEvent =
 export interface BridgeRequestMap {
   hello: { args: HelloArgs; result: HelloResult };
   load: { args: LoadArgs; result: LoadResult };
+  /** Flask-Migrate: creates the app in a throwaway database of its own (its creation may use it). */
+  'flask-app': {
+    args: { url: string | null; expect: ExpectedDatabase | null; urlEnv: string[] };
+    result: { created: boolean; found: string | null };
+  };
   upgrade: { args: RunArgs; result: RunResult };
   downgrade: { args: RunArgs; result: RunResult };
   /** `alembic stamp`: the version table says targets; nothing runs. */

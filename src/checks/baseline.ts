@@ -6,6 +6,7 @@
 // "base" when the base already has it (matched by rule, kind of change and
 // object), else "pr"; base drift the pull request no longer has is what it
 // fixes.
+import { createFlaskApp } from '../alembic/project.ts';
 import type { ConfigureSummary } from '../alembic/protocol.ts';
 import type { ThrowawayDatabase } from '../database/provider.ts';
 import { errorMessage } from '../errors.ts';
@@ -85,6 +86,8 @@ export class BaseReview {
     const context: ReplayContext = { ...this.#context, bridge: tree.bridge };
     const head = { database, schema, withoutRows: false };
     try {
+      // Flask-Migrate: the base commit's app, created in a database of its own before its env.py runs.
+      await createFlaskApp(tree.bridge, tree.load, context.provider, context.urlEnv, context.python);
       const models = await buildModels(context, head);
       const modelsSchema = models.schema;
       if (modelsSchema === null) {

@@ -87,6 +87,10 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
     .option('--url-env <names>', 'environment variables env.py reads its database URL from (comma-separated)')
     .option('--pass-env <names>', 'other environment variables the project needs (comma-separated)')
     .option(
+      '--dotenv <files>',
+      "dotenv files whose variables the project's code gets, as docker compose's env_file (comma-separated)",
+    )
+    .option(
       '--driver <name>',
       'SQLAlchemy driver for env.py (default: detected, e.g. psycopg, psycopg2, asyncpg)',
     )
@@ -220,6 +224,7 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
     seedSql: flags.seedSql,
     urlEnv: flags.urlEnv,
     passEnv: flags.passEnv,
+    dotenvFiles: flags.dotenv,
     driver: flags.driver,
     revisionTimeoutMs: flags.revisionTimeout,
     maxNewRevisions: flags.maxNewRevisions,

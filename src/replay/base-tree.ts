@@ -102,7 +102,7 @@ export async function openBaseTree(
     const load = await bridge.call('load', {
       configFile,
       tomlFile: tomlFile !== null && (await exists(tomlFile)) ? tomlFile : null,
-      ...loadArgs(options),
+      ...loadArgs(options, (file) => inBase(changes, root, file)),
       rebase: { from: changes.root, to: root },
     });
     return {

@@ -10,8 +10,10 @@
 // change's fault: the base is then built from the models instead, with a notice.
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { finding } from '../checks/finding.ts';
 import { reviewIncomplete } from '../checks/runtime.ts';
-import { UsageError } from '../errors.ts';
+import { createFlaskApp } from '../alembic/project.ts';
+import { errorMessage, UsageError } from '../errors.ts';
 import type { Finding } from '../model.ts';
 import type { ThrowawayDatabase } from '../database/provider.ts';
 import type { BaseFrom } from '../options.ts';
@@ -133,6 +135,11 @@ async function fromModels(
 ): Promise<Built> {
   const tree = await baseTree;
   if (!isBaseTree(tree)) return notBuilt(`the base commit's code is not available (${tree.unavailable})`);
+  try {
+    await createFlaskApp(tree.bridge, tree.load, context.provider, context.urlEnv, context.python);
+  } catch (error) {
+    return notBuilt(`the base commit's Flask app cannot be created: ${errorMessage(error)}`);
+  }
   const result = await tree.bridge.call('models', {
     url: database.url,
     expect: { name: database.name, token: database.token },
@@ -141,11 +148,11 @@ async function fromModels(
   if (!result.hasMetadata) return notBuilt('env.py at the base commit passes no target_metadata');
   if (typeof result.error === 'string') return notBuilt(result.error);
   const known = new Set(tree.load.revisions.map((r) => r.id));
-  const missing = plan.frontier.filter((id) => !known.has(id));
+  const missing = plan.baseHeads.filter((id) => !known.has(id));
   if (missing.length > 0) {
     return notBuilt(`the base commit's history has no revision ${missing.join(', ')} to stamp`);
   }
-  const stamp = await migrate({ ...context, bridge: tree.bridge }, 'stamp', database, plan.frontier, false);
+  const stamp = await migrate({ ...context, bridge: tree.bridge }, 'stamp', database, plan.baseHeads, false);
   return {
     outcome: stamp,
     unavailable: failed(stamp) ? `alembic stamp failed: ${failureText(stamp)}` : null,
@@ -202,11 +209,11 @@ async function fromSchema(
     await client.end();
   }
   if (!stamped) {
-    const stamp = await migrate(context, 'stamp', database, plan.frontier, false);
+    const stamp = await migrate(context, 'stamp', database, plan.baseHeads, false);
     if (failed(stamp)) return { outcome: stamp, unavailable: `alembic stamp failed: ${failureText(stamp)}` };
   }
   // A dump taken at an older revision is brought up to the base; at the base this runs nothing.
-  const outcome = await migrate(context, 'upgrade', database, plan.frontier, false);
+  const outcome = await migrate(context, 'upgrade', database, plan.baseHeads, false);
   return { outcome, unavailable: failed(outcome) ? failureText(outcome) : null };
 }
 
@@ -234,9 +241,10 @@ export function baseFindings(
   }
   if (replayed !== null) {
     return [
-      reviewIncomplete(
-        `${why}The base was built from the base commit's models instead (metadata.create_all() and alembic stamp of the base heads, the way such projects make fresh databases). Set base = "models" in [tool.alembic-review] to skip the replay.`,
-      ),
+      finding({
+        ruleId: 'base-from-models',
+        message: `${why}The base was built from the base commit's models instead (metadata.create_all() and alembic stamp of the base heads, the way such projects make fresh databases); the change's revisions were then applied to it as usual. Set base = "models" in [tool.alembic-review] to skip the replay.`,
+      }),
     ];
   }
   return [];

@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { changedFiles, defaultBase, repositoryRoot, resolveCommit } from '../alembic/git.ts';
-import type { LoadResult } from '../alembic/protocol.ts';
+import type { BridgeRevision, LoadResult } from '../alembic/protocol.ts';
 import { UsageError } from '../errors.ts';
 import type { Options } from '../options.ts';
 import { descendantsOf, makePlan, resolveRevision, type ReplayPlan } from './plan.ts';
@@ -41,8 +41,11 @@ async function refuseMissedRevisions(
   relative: (file: string) => string,
 ): Promise<void> {
   const everything = await changedFiles(root, sha, [root]);
+  // Alembic reads the files directly in a version location (and deeper ones only
+  // with recursive_version_locations, which then are loaded revisions).
+  const loaded = new Set(load.revisions.map((r) => r.path));
   const inside = (file: string): boolean =>
-    load.versionLocations.some((d) => file === d || file.startsWith(d + path.sep));
+    loaded.has(file) || load.versionLocations.some((d) => path.dirname(file) === d);
   const missed = [...everything.added]
     .map((file) => realpathOrSelf(file))
     .filter(
@@ -67,6 +70,27 @@ function realpathOrSelf(file: string): string {
     return realpathSync(file);
   } catch {
     return file;
+  }
+}
+
+/**
+ * The Python files the change adds or modifies (absolute paths), known before
+ * the project is opened: where its revisions are, when the review must choose
+ * among named ini sections. Empty with --since or outside git.
+ */
+export async function changedPythonFiles(options: Options): Promise<string[]> {
+  if (options.since !== undefined) return [];
+  const gitRoot = await repositoryRoot(options.projectDir);
+  if (gitRoot === null) return [];
+  const root = realpathSync(gitRoot);
+  try {
+    const sha =
+      options.base === undefined ? (await defaultBase(root))?.sha : await resolveCommit(root, options.base);
+    if (sha === undefined) return [];
+    const changed = await changedFiles(root, sha, [root]);
+    return [...changed.added, ...changed.modified].filter((file) => file.endsWith('.py'));
+  } catch {
+    return []; // findChanges says what is wrong with the base
   }
 }
 
@@ -108,7 +132,12 @@ export async function findChanges(options: Options, load: LoadResult): Promise<C
     sha = await resolveCommit(root, baseRef);
   }
   const changed = await changedFiles(root, sha, load.versionLocations);
-  const plan = makePlan(load.revisions, (r) => changed.added.has(r.path), changed.modified);
+  const isNew = (r: BridgeRevision): boolean => changed.added.has(r.path);
+  let plan = makePlan(load.revisions, isNew, changed.modified);
+  // Edited revisions run again with what descends from them, unless that is most of the
+  // history (a change that reformats every revision file): then only the new ones run.
+  if (plan.replayed.length > options.maxNewRevisions)
+    plan = makePlan(load.revisions, isNew, changed.modified, { replayModified: false });
   if (plan.newRevisions.length === 0) await refuseMissedRevisions(root, sha, baseRef, load, relative);
   return {
     plan,

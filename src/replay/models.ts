@@ -77,6 +77,11 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
         ],
       };
     }
+    for (const refused of result.refusedIndexes ?? []) {
+      context.log(
+        `the models' index ${refused.index} cannot be created on PostgreSQL as declared (${refused.message.split('\n')[0] ?? ''}): it is left out of the drift comparison`,
+      );
+    }
     for (const fk of dangling) {
       context.log(
         `${fk.table} has a foreign key (${fk.columns.join(', ')}) to ${fk.referredTable}, which target_metadata does not contain`,

@@ -20,7 +20,7 @@ export async function offlineReplay(
   urlEnv: string[],
 ): Promise<OfflineReplay> {
   const statements = new Map<string, BridgeStatement[]>();
-  if (plan.newRevisions.length === 0) return { statements, preamble: [], failure: null };
+  if (plan.replayed.length === 0) return { statements, preamble: [], failure: null };
   try {
     const result = await bridge.call(
       'upgrade',

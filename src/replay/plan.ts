@@ -9,13 +9,25 @@ export interface ReplayPlan {
   /** Existing revision files the change edited. */
   modified: BridgeRevision[];
   /**
-   * Heads of the revisions that are neither new nor descendants of a new one:
-   * where the replay starts.
+   * Where a replayed base stops: heads of the revisions that are neither new
+   * nor edited by the change, nor descendants of those. The edited revisions
+   * then run again, as fresh databases will run them.
    */
   frontier: string[];
+  /**
+   * The heads of the base commit's history (the existing revisions that do not
+   * descend from a new one): what a base made from the models or a schema dump
+   * is stamped with.
+   */
+  baseHeads: string[];
+  /** The change's own revisions, parents first: the new ones and the edited ones the replay runs again. */
+  reviewed: BridgeRevision[];
   /** Heads of the whole graph: where the replay ends. */
   heads: string[];
-  /** Every revision the replay applies after the frontier, parents first: the new ones, and existing ones re-parented onto them. */
+  /**
+   * Every revision a replayed base gets after the frontier, parents first: the
+   * new ones, the edited ones, and the existing ones that descend from either.
+   */
   replayed: BridgeRevision[];
   /** Existing revisions that a new revision was inserted before (their ancestry now holds it). */
   insertedBefore: { revision: BridgeRevision; existing: BridgeRevision }[];
@@ -103,11 +115,13 @@ export function makePlan(
   revisions: readonly BridgeRevision[],
   isNew: (r: BridgeRevision) => boolean,
   modifiedPaths: ReadonlySet<string>,
+  options: { replayModified?: boolean } = {},
 ): ReplayPlan {
   const ordered = topologicalOrder(revisions);
   const newRevisions = ordered.filter(isNew);
   const newIds = new Set(newRevisions.map((r) => r.id));
   const existing = revisions.filter((r) => !newIds.has(r.id));
+  const modified = ordered.filter((r) => !newIds.has(r.id) && modifiedPaths.has(r.path));
   // An existing revision whose down_revision now points at a new one cannot
   // be part of the base: the base is what lies below every new revision.
   const above = new Map<string, string>(); // descendant id -> the new revision it descends from
@@ -115,6 +129,15 @@ export function makePlan(
     for (const id of descendantsOf(revisions, revision.id)) if (!above.has(id)) above.set(id, revision.id);
   }
   const base = existing.filter((r) => !above.has(r.id));
+  // Edited revisions run again on a replayed base, and so does what descends from them.
+  const again = new Set<string>();
+  if (options.replayModified !== false) {
+    for (const revision of modified) {
+      again.add(revision.id);
+      for (const id of descendantsOf(revisions, revision.id)) again.add(id);
+    }
+  }
+  const modifiedIds = new Set(modified.filter((r) => again.has(r.id)).map((r) => r.id));
   const byId = new Map(revisions.map((r) => [r.id, r]));
   const insertedBefore = existing
     .filter((r) => above.has(r.id) && !parentsOf(r).some((p) => above.has(p) && !newIds.has(p)))
@@ -124,10 +147,12 @@ export function makePlan(
     }));
   return {
     newRevisions,
-    modified: existing.filter((r) => modifiedPaths.has(r.path)),
-    frontier: headsOf(base),
+    modified,
+    frontier: headsOf(base.filter((r) => !again.has(r.id))),
+    baseHeads: headsOf(base),
+    reviewed: ordered.filter((r) => newIds.has(r.id) || modifiedIds.has(r.id)),
     heads: headsOf(revisions),
-    replayed: ordered.filter((r) => newIds.has(r.id) || above.has(r.id)),
+    replayed: ordered.filter((r) => newIds.has(r.id) || above.has(r.id) || again.has(r.id)),
     insertedBefore,
   };
 }

@@ -80,6 +80,11 @@ export interface Replay {
   withoutRows: UpgradeOutcome | null;
   /** Where the migrated head is; null when no replay reached it. */
   head: HeadState | null;
+  /**
+   * env.py ran without error but never ran the migrations (no context.configure(), no step):
+   * an env.py that migrates each tenant schema it finds, say, on a database that has none.
+   */
+  noMigrationsRan: boolean;
 }
 
 /** "schema.table" of Alembic's version table, as env.py configured it. */
@@ -157,11 +162,12 @@ export async function replayChange(
     withRows: emptyOutcome(),
     withoutRows: null,
     head: null,
+    noMigrationsRan: false,
   };
   if (base.unavailable !== null || failed(frontier)) return replay;
 
   replay.baseSchema = await introspect(rows.url);
-  const targets = plan.newRevisions.length === 0 ? [] : plan.heads;
+  const targets = plan.replayed.length === 0 ? [] : plan.heads;
   // A copy of the base before it gets rows, in case the replay with rows
   // fails and the same revisions must be tried without them.
   const emptyBase = targets.length === 0 ? null : await copyDatabase(context, rows, 'empty');
@@ -181,6 +187,13 @@ export async function replayChange(
 
   replay.withRows = await migrate(context, 'upgrade', rows, targets, true);
   await atBase;
+  if (targets.length > 0 && !failed(replay.withRows) && replay.withRows.steps.size === 0) {
+    replay.noMigrationsRan = replay.withRows.configure === null;
+    if (replay.noMigrationsRan) {
+      if (emptyBase !== null) await provider.dropDatabase(emptyBase);
+      return replay;
+    }
+  }
   if (!failed(replay.withRows)) {
     if (emptyBase !== null) await provider.dropDatabase(emptyBase);
     replay.head = { database: rows, schema: await introspect(rows.url), withoutRows: false };
@@ -219,6 +232,25 @@ async function copyDatabase(
   } catch {
     return null;
   }
+}
+
+/** The revisions that ran after the base, on the replay that reached the head, parents first. */
+export function appliedAfterBase(replay: Replay, plan: ReplayPlan): ReplayPlan['replayed'] {
+  const steps = replay.head?.withoutRows === true ? replay.withoutRows?.steps : replay.withRows.steps;
+  return plan.replayed.filter((r) => steps?.has(r.id) === true);
+}
+
+/**
+ * The change's revisions the review reports on: the new ones, and the edited
+ * ones that ran again (on a base made from the models or a dump they do not).
+ */
+export function reviewedRevisions(replay: Replay, plan: ReplayPlan): ReplayPlan['reviewed'] {
+  const ran = (id: string): boolean =>
+    replay.withRows.steps.has(id) ||
+    replay.withRows.failure?.revision === id ||
+    replay.withoutRows?.steps.has(id) === true;
+  const isNew = new Set(plan.newRevisions.map((r) => r.id));
+  return plan.reviewed.filter((r) => isNew.has(r.id) || ran(r.id));
 }
 
 /** A bridge statement as the report shows it (repository-relative file). */

@@ -77,6 +77,12 @@ export const RULES: readonly RuleMeta[] = [
     'An entry of [tool.alembic-review] ignore matched no finding: the problem is gone, the entry is stale.',
   ),
   rule(
+    'base-from-models',
+    'runtime',
+    'notice',
+    "The history does not replay from an empty database, so the base was built from the base commit's models.",
+  ),
+  rule(
     'seed-failed',
     'runtime',
     'notice',

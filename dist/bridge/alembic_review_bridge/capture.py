@@ -19,7 +19,7 @@ import time
 from .project import PROJECT
 from .project import VERSION_TABLE_DEFAULT
 from .protocol import BridgeError, UnsafeDatabase
-from .stack import sync_driver, with_driver
+from .stack import own_engine_args
 TOKEN_PREFIX = "alembic-review:"
 
 
@@ -173,8 +173,7 @@ class Capture(object):
             self.preamble.append(record)
 
     def error(self, exception_context):
-        if not self.capture:
-            return
+        # Also without capture (the base replay): which statement failed first.
         cursor = getattr(exception_context, "cursor", None)
         statement = exception_context.statement
         if statement is None:
@@ -192,6 +191,10 @@ class Capture(object):
             "rewrote": [],
             "error": db_error(original),
         }
+        if self.failed_statement is not None and record["error"].get("sqlstate") == "25P02":
+            # "current transaction is aborted": the cause is the statement that
+            # failed first (migration code that caught its error and went on).
+            return
         self.failed_statement = record
 
     # -- helpers --------------------------------------------------------------
@@ -457,21 +460,22 @@ def describe_error(error):
 def gated_engine(url, expect):
     """A synchronous engine of our own on a throwaway database, behind the
     same statement gate as the project's engines."""
-    from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from .redirect import own_connections
+    from .redirect import own_engine
 
     install_hooks()
     capture = Capture(expect, False)
     previous = CURRENT["capture"]
     CURRENT["capture"] = capture
-    with own_connections():
-        engine = create_engine(with_driver(url, sync_driver()), poolclass=NullPool)
-        try:
-            yield engine
-        except UnsafeDatabase as error:
-            raise BridgeError("unsafe-database", capture.unsafe or str(error))
-        finally:
-            engine.dispose()
-            CURRENT["capture"] = previous
+    # Only this engine's connections are the tool's own: the project's code
+    # that runs meanwhile (ORM events, its own sessions) stays redirected.
+    own_url, own_args = own_engine_args(url)
+    engine = own_engine(own_url, poolclass=NullPool, **own_args)
+    try:
+        yield engine
+    except UnsafeDatabase as error:
+        raise BridgeError("unsafe-database", capture.unsafe or str(error))
+    finally:
+        engine.dispose()
+        CURRENT["capture"] = previous

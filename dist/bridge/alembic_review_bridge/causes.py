@@ -15,6 +15,13 @@ _CONNECTION = re.compile(
 )
 _HOST = re.compile(r'(?:host name|host|server at) "?([A-Za-z0-9_.\-\[\]:]+?)"?(?: \(|,|:| to| port|$)', re.I)
 _DATABASE = re.compile(r'database "([^"]+)"', re.I)
+# "You must set the REDASH_COOKIE_SECRET environment variable", "environment variable SECRET_KEY is not set"
+_NAMED_VARIABLE = re.compile(
+    r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\b[`'\"]?\s+(?:env(?:ironment)? var(?:iable)?)|"
+    r"env(?:ironment)? var(?:iable)?\s+[`'\"]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\b|"
+    # starlette's Config: "Config 'SECRET_KEY' is missing, and has no default."
+    r"[`'\"]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)[`'\"] is (?:missing|not set|required)"
+)
 
 
 def _chain(error):
@@ -71,6 +78,10 @@ def classify(error):
             variable = _missing_environment_variable(item)
             if variable is not None:
                 return {"cause": "settings", "settings": [variable], "environment": True}
+        named = _NAMED_VARIABLE.search(str(item))
+        if named and not isinstance(item, OSError):
+            variable = next(group for group in named.groups() if group)
+            return {"cause": "settings", "settings": [variable], "environment": True}
         if name == "NoAppException" or "outside of application context" in str(item):
             return {"cause": "flask-app"}
         if name == "MissingGreenlet" or (isinstance(item, RuntimeError) and _LOOP.search(str(item))):

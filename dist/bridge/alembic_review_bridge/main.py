@@ -14,7 +14,7 @@ from .models_database import cmd_models
 from .orm import cmd_orm
 from .project import cmd_load
 from .protocol import BridgeError, flush, send
-from .runner import cmd_downgrade, cmd_stamp, cmd_upgrade
+from .runner import cmd_downgrade, cmd_flask_app, cmd_stamp, cmd_upgrade
 from .sandbox import check_readable, install, kill_descendants
 from .stack import cmd_hello
 
@@ -28,6 +28,7 @@ def _hello(args, emit):
 COMMANDS = {
     "hello": _hello,
     "load": cmd_load,
+    "flask-app": cmd_flask_app,
     "upgrade": cmd_upgrade,
     "downgrade": cmd_downgrade,
     "stamp": cmd_stamp,

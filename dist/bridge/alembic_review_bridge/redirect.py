@@ -39,6 +39,7 @@ from .protocol import UnsafeDatabase
 _STATE = {"target": None, "key": 0, "sync_driver": None, "async_driver": None}
 _OWN = threading.local()
 _ENGINES = weakref.WeakSet()
+_OWN_DIALECTS = weakref.WeakSet()  # of the tool's own engines: their connections pass unchanged
 _ORIGINALS = {}
 _INSTALLED = []
 
@@ -137,6 +138,22 @@ def _is_own():
     return getattr(_OWN, "active", False)
 
 
+def own_engine(url, **kwargs):
+    """An engine of the tool's own: its connections go where url says, while
+    the project's code that runs meanwhile (ORM events, a Flask-SQLAlchemy
+    session) is still redirected."""
+    with own_connections():
+        engine = _ORIGINALS.get("create_engine", _plain_create_engine())(url, **kwargs)
+    _OWN_DIALECTS.add(engine.dialect)
+    return engine
+
+
+def _plain_create_engine():
+    from sqlalchemy import create_engine
+
+    return getattr(create_engine, "__wrapped__", create_engine)
+
+
 # -- connection parameters ------------------------------------------------------
 
 
@@ -168,10 +185,14 @@ def _parse_conninfo(dsn):
 
 
 def _on_do_connect(dialect, conn_rec, cargs, cparams):
-    if _is_own():
+    if _is_own() or dialect in _OWN_DIALECTS:
         if conn_rec is not None:
             conn_rec.info["alembic_review_step"] = "own"
-        return None
+        if _is_own():
+            return None
+        # The driver's own connect is patched too: connect here, as the tool.
+        with own_connections():
+            return dialect.connect(*cargs, **cparams)
     if dialect.name != "postgresql":
         return None
     target = _require_target("SQLAlchemy engine %s" % dialect.driver)

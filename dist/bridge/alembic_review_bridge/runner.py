@@ -10,7 +10,8 @@ import traceback
 from . import redirect
 from .capture import CURRENT, Capture, describe_error, install_hooks
 from .causes import classify
-from .flask_app import app_context
+from . import event_loop, flask_app
+from .flask_app import FLASK, app_context
 from .frames import innermost_frame
 from .project import PROJECT, VERSION_TABLE_DEFAULT, require_project
 from .protocol import BridgeError, UnsafeDatabase
@@ -106,6 +107,12 @@ def run_env(args, emit, direction):
     from alembic.runtime.environment import EnvironmentContext
 
     install_hooks()
+    if FLASK.uses and FLASK.app is None:
+        # No database was given to create the app in (offline): it gets none.
+        try:
+            project.config = flask_app.create(project.config)
+        except UnsafeDatabase as error:
+            raise BridgeError("unsafe-database", str(error))
     script = project.script
     config = project.config
     offline = bool(args.get("offline"))
@@ -154,18 +161,30 @@ def run_env(args, emit, direction):
     failure = None
     spy = ConfigureSpy()
     CURRENT["capture"] = capture
+
+    def run_script():
+        with EnvironmentContext(
+            config,
+            script,
+            fn=steps,
+            as_sql=offline,
+            starting_rev=(start_from[0] if start_from else None) if offline else None,
+            destination_rev=targets[-1] if targets else None,
+        ):
+            script.run_env()
+
     try:
         set_url_env(step_url)
         with redirect.step(step_url), app_context(), spy:
-            with EnvironmentContext(
-                config,
-                script,
-                fn=steps,
-                as_sql=offline,
-                starting_rev=(start_from[0] if start_from else None) if offline else None,
-                destination_rev=targets[-1] if targets else None,
-            ):
-                script.run_env()
+            try:
+                event_loop.run(run_script)
+            except Exception as error:
+                # env.py meant to run in a worker thread of a running event loop
+                # (anyio.from_thread, as the project's own upgrade function runs it):
+                # nothing ran yet, so it runs again there.
+                if steps_seen or not event_loop.wants_worker_thread(error):
+                    raise
+                event_loop.run(run_script)
     except UnsafeDatabase as error:
         raise BridgeError("unsafe-database", capture.unsafe or str(error))
     except (Exception, SystemExit) as error:  # migration code may raise anything
@@ -241,3 +260,44 @@ def cmd_downgrade(args, emit):
 
 def cmd_stamp(args, emit):
     return run_env(dict(args, capture=False), emit, "stamp")
+
+
+def cmd_flask_app(args, _emit):
+    """Creates the Flask app in a throwaway database of its own: creating it
+    may create, create_all + stamp or even upgrade its database."""
+    project = require_project()
+    if not FLASK.uses:
+        return {"created": False, "found": None}
+    install_hooks()
+    url = args.get("url")
+    CURRENT["capture"] = Capture(args.get("expect"), False)
+    try:
+        set_url_env(url)
+        with redirect.step(url):
+            project.config = flask_app.create(project.config)
+    except UnsafeDatabase as error:
+        raise BridgeError("unsafe-database", CURRENT["capture"].unsafe or str(error))
+    finally:
+        set_url_env(None)
+        CURRENT["capture"] = None
+    return {"created": True, "found": FLASK.found}
+
+
+def probe_version_locations(config, script, driver):
+    """env.py that sets script.version_locations when it runs (a project that
+    picks them by dialect): run once offline, migrating nothing, so that the
+    revisions are loaded from where env.py will look for them."""
+    import io
+
+    from alembic.runtime.environment import EnvironmentContext
+
+    config.set_main_option("sqlalchemy.url", with_driver("postgresql://offline@localhost/offline", driver))
+    config.output_buffer = io.StringIO()
+    try:
+        with redirect.step(None), app_context():
+            with EnvironmentContext(config, script, fn=lambda _heads, _context: [], as_sql=True):
+                event_loop.run(script.run_env)
+    except (Exception, SystemExit):
+        pass  # it may not support offline mode: the configured locations stay
+    finally:
+        config.output_buffer = None

@@ -9,13 +9,12 @@ import importlib
 import os
 import re
 import sys
-import traceback
 import warnings
 
 from . import flask_app, redirect
 
-from .frames import innermost_frame
 from .causes import classify
+from .frames import innermost_frame
 from .protocol import BridgeError, UnsafeDatabase
 from .rebase import rebase_imports
 from .source import check_ini_file, check_version_locations, read_python_source
@@ -25,6 +24,8 @@ from .stack import check_versions, choose_driver, import_stack
 VERSION_TABLE_DEFAULT = "alembic_version"
 # Alembic's multidb template: per-name upgrade tokens.
 _MULTIDB = re.compile(r"upgrade_token\s*=")
+# env.py that sets the script's version locations when it runs (by dialect, say).
+_SETS_VERSION_LOCATIONS = re.compile(r"\.version_locations\s*=(?!=)")
 
 
 class Project(object):
@@ -36,6 +37,10 @@ class Project(object):
         self.driver = None
         self.configure = None  # the kwargs env.py last passed to context.configure()
         self.metadatas = []  # target_metadata, once the models command ran
+        self.ini_section = None  # the named section chosen for the user, if one was
+
+
+NOTES = []  # what the load decided for the user, for the progress output
 
 
 PROJECT = Project()
@@ -77,6 +82,100 @@ def _ini_sections(config_file):
     return [s for s in parser.sections() if parser.has_option(s, "script_location")]
 
 
+# A template the project fills in code before use: script_location = {alembic_dir}.
+_PLACEHOLDER = re.compile(r"\{\w*\}")
+
+
+def _alembic_environments(directory):
+    """Directories next to the ini that hold an Alembic environment (env.py and script.py.mako)."""
+    found = []
+    for name in sorted(os.listdir(directory)):
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(os.path.join(candidate, "env.py")) and os.path.isfile(
+            os.path.join(candidate, "script.py.mako")
+        ):
+            found.append(candidate)
+    return found
+
+
+def _holds(locations, files):
+    return [f for f in files if any(f == d or f.startswith(d + os.sep) for d in locations)]
+
+
+def _located_config(config, config_file, section, location, changed_files):
+    """The Config when the chosen section names no usable script_location: the
+    directory of a Flask-Migrate ini, the one Alembic environment next to a
+    template ini, or the one named section that holds the change's revisions."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    directory = os.path.dirname(os.path.abspath(config_file))
+    if not location and os.path.exists(os.path.join(directory, "env.py")):
+        # Flask-Migrate's migrations/alembic.ini: the directory is the script location.
+        config.set_main_option("script_location", directory)
+        return config
+    if location:
+        environments = _alembic_environments(directory)
+        if len(environments) != 1:
+            raise BridgeError(
+                "project",
+                "%s is a template (script_location = %s, filled in by the project's code) and %s next to it: "
+                "pass --config-factory package.module:function with a function that returns the Config"
+                % (
+                    config_file, location,
+                    "no directory with an env.py is" if not environments
+                    else "several directories with an env.py are (%s)" % ", ".join(environments),
+                ),
+            )
+        config.set_main_option("script_location", environments[0])
+        NOTES.append(
+            "%s is a template (script_location = %s, filled in by the project's code): using %s, the Alembic "
+            "environment next to it" % (os.path.basename(config_file), location, os.path.relpath(environments[0]))
+        )
+        return config
+    sections = _ini_sections(config_file)
+    if not sections:
+        return config
+    if len(sections) == 1:
+        chosen = sections[0]
+        NOTES.append("%s has one section with a script_location, [%s]: reviewing it" % (config_file, chosen))
+    else:
+        changed = [os.path.realpath(f) for f in changed_files]
+        holding = []
+        for name in sections:
+            try:
+                named = ScriptDirectory.from_config(Config(config_file, ini_section=name))
+            except Exception:
+                continue
+            if _holds(_version_locations(named), changed):
+                holding.append(name)
+        listed = ", ".join("[%s]" % s for s in sections)
+        if len(holding) > 1:
+            raise BridgeError(
+                "project",
+                "%s has no [%s] section with a script_location, and the change touches revisions of %s: review "
+                "each in a run of its own, with %s"
+                % (config_file, section, ", ".join("[%s]" % s for s in holding),
+                   " and ".join("--name %s" % s for s in holding)),
+            )
+        if not holding:
+            raise BridgeError(
+                "project",
+                "%s has no [%s] section with a script_location; its sections with one are %s, and the change "
+                "touches no revision of any of them. Pass the one to review with --name SECTION (ini-section)"
+                % (config_file, section, listed),
+            )
+        chosen = holding[0]
+        NOTES.append(
+            "%s has the sections %s: reviewing [%s], whose version locations hold the change's revision files "
+            "(--name picks another)" % (os.path.basename(config_file), listed, chosen)
+        )
+    PROJECT.ini_section = chosen
+    located = Config(config_file, ini_section=chosen)
+    located.cmd_opts = config.cmd_opts
+    return located
+
+
 def _make_config(args):
     from alembic.config import Config
 
@@ -97,19 +196,9 @@ def _make_config(args):
             )
     else:
         config = Config(config_file, ini_section=section)
-    if not _script_option(config, "script_location") and config_file:
-        directory = os.path.dirname(os.path.abspath(config_file))
-        sections = _ini_sections(config_file)
-        if os.path.exists(os.path.join(directory, "env.py")):
-            # Flask-Migrate's migrations/alembic.ini: the directory is the script location.
-            config.set_main_option("script_location", directory)
-        elif sections and not args.get("configFactory"):
-            raise BridgeError(
-                "project",
-                "%s has no [%s] section with a script_location; its sections with one are %s. Pass the one to "
-                "review with --name SECTION (ini-section)"
-                % (config_file, section, ", ".join("[%s]" % s for s in sections)),
-            )
+    location = _script_option(config, "script_location")
+    if config_file and not args.get("configFactory") and (not location or _PLACEHOLDER.search(location)):
+        config = _located_config(config, config_file, section, location, args.get("changedFiles") or [])
     if config.cmd_opts is None:
         config.cmd_opts = argparse.Namespace()
     # -x key=value, read by env.py through context.get_x_argument().
@@ -257,6 +346,7 @@ def _graph_problems(scripts):
 
 
 def cmd_load(args, _emit):
+    del NOTES[:]
     rebase = args.get("rebase")
     if rebase:
         rebase_imports(rebase["from"], rebase["to"])
@@ -266,6 +356,9 @@ def cmd_load(args, _emit):
     # Before any of the project's code is imported: its engines, wherever
     # they are made, and its url-env variables point at no database yet.
     redirect.install()
+    # dotenv: like docker compose's env_file, what the environment sets wins.
+    for name, value in (args.get("environment") or {}).items():
+        os.environ.setdefault(name, value)
     prepare_url_env(args.get("urlEnv") or [], args.get("configFile"))
     from alembic.script import ScriptDirectory
 
@@ -280,6 +373,27 @@ def cmd_load(args, _emit):
     env_py = os.path.join(script.dir, "env.py")
     if not os.path.exists(env_py):
         raise BridgeError("project", "%s does not exist: the script_location has no env.py" % env_py)
+
+    env_text = read_python_source(env_py, "project")
+    if _MULTIDB.search(env_text):
+        raise BridgeError(
+            "project",
+            "%s is Alembic's multidb template (one engine per name in the `databases` option, each with its own "
+            "upgrade_<name>() functions). alembic-review reviews one database per run and does not support it yet: "
+            "its engines would share one throwaway database" % env_py,
+        )
+    # Like `flask db`: .flaskenv and sys.path before the revision files are
+    # loaded (they often import the app's package); the app itself is created
+    # later, in a database of its own (the flask-app command).
+    flask = flask_app.uses_flask(env_text, args.get("flaskApp"))
+    if flask:
+        flask_app.prepare(args.get("flaskApp"))
+    configured_url = _main_option(config, "sqlalchemy.url")
+    driver = choose_driver(configured_url, env_text, args.get("driver"))
+    if _SETS_VERSION_LOCATIONS.search(env_text):
+        from .runner import probe_version_locations
+
+        probe_version_locations(config, script, driver)
 
     check_version_locations(
         _version_locations(script), str(_script_option(config, "recursive_version_locations")).lower() == "true"
@@ -307,6 +421,7 @@ def cmd_load(args, _emit):
             "cannot load a revision file: %s%s: %s" % (where, type(error).__name__, error),
             file=frame[0] if frame else None,
             line=frame[1] if frame else None,
+            **classify(error)
         )
     problems = _graph_problems(scripts)
     if problems:
@@ -320,33 +435,6 @@ def cmd_load(args, _emit):
         heads = list(script.get_heads())
     except Exception as error:
         raise BridgeError("graph", "the revision graph is broken: %s" % error)
-
-    env_text = read_python_source(env_py, "project")
-    if _MULTIDB.search(env_text):
-        raise BridgeError(
-            "project",
-            "%s is Alembic's multidb template (one engine per name in the `databases` option, each with its own "
-            "upgrade_<name>() functions). alembic-review reviews one database per run and does not support it yet: "
-            "its engines would share one throwaway database" % env_py,
-        )
-    flask = flask_app.uses_flask(env_text, args.get("flaskApp"))
-    if flask:
-        try:
-            flask_app.load_app(args.get("flaskApp"))
-            config = flask_app.configure_callbacks(config)
-        except UnsafeDatabase as error:
-            raise BridgeError("unsafe-database", str(error))
-        except BridgeError:
-            raise
-        except Exception as error:
-            raise BridgeError(
-                "env",
-                "creating the Flask app failed: %s: %s" % (type(error).__name__, error),
-                traceback=traceback.format_exc(),
-                **classify(error)
-            )
-    configured_url = _main_option(config, "sqlalchemy.url")
-    driver = choose_driver(configured_url, env_text, args.get("driver"))
 
     PROJECT.config = config
     PROJECT.script = script
@@ -374,6 +462,8 @@ def cmd_load(args, _emit):
         "driver": driver,
         "flask": flask,
         "revisions": revisions,
+        "notes": list(NOTES),
+        "iniSection": PROJECT.ini_section,
     }
 
 

@@ -111,6 +111,41 @@ def sync_driver():
     )
 
 
+def own_engine_args(url):
+    """(url, create_engine kwargs) of the tool's own synchronous engine: a sync
+    driver, else asyncpg in SQLAlchemy's synchronous fallback mode (an async-only
+    project; SQLAlchemy 1.4 and 2.0 have it)."""
+    try:
+        return with_driver(url, sync_driver()), {}
+    except BridgeError:
+        import sqlalchemy
+
+        if not version_of("asyncpg") or _version_tuple(sqlalchemy.__version__) >= (2, 1):
+            raise BridgeError(
+                "python",
+                "no synchronous PostgreSQL driver: the Python at %s has neither psycopg (3) nor psycopg2, which the "
+                "review's models database and ORM smoke test connect with (SQLAlchemy %s has no synchronous mode for "
+                "asyncpg)" % (sys.executable, sqlalchemy.__version__),
+            )
+        _thread_event_loop()
+        own = with_driver(url, "asyncpg")
+        return own + ("&" if "?" in own else "?") + "async_fallback=true", {}
+
+
+def _thread_event_loop():
+    """The fallback mode runs each call in this thread's event loop: one must be
+    set (asyncio.run, as an async env.py calls it, leaves none behind)."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        if not loop.is_closed():
+            return
+    except RuntimeError:
+        pass
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def async_driver():
     """The async driver for an async engine whose URL names none."""
     if version_of("asyncpg"):
