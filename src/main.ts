@@ -23,7 +23,7 @@ import { publishReview, type PublishOutcome } from './github/publish.ts';
 import { actionsCache, setUpPython, workDirectory } from './github/python-env.ts';
 import { REPORT_FILE, readReport, writeReportFiles } from './github/report-file.ts';
 import type { FailOn, Review } from './model.ts';
-import { resolveOptions, type Options, type RawOptions } from './options.ts';
+import { PREFLIGHT_URL_ENV, resolveOptions, type Options, type RawOptions } from './options.ts';
 import { text } from './render/escape.ts';
 import { renderSarif } from './render/sarif.ts';
 import { renderText } from './render/text.ts';
@@ -79,6 +79,8 @@ export function actionOptions(): RawOptions {
     databaseRole: input('database-role'),
     extensions: input('extensions'),
     sandbox: input('sandbox'),
+    preflightUrl: input('preflight-url') ?? process.env[PREFLIGHT_URL_ENV],
+    preflightShowValues: input('preflight-show-values'),
     format: 'json',
   };
 }

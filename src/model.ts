@@ -47,6 +47,47 @@ export interface Finding {
   details?: Record<string, unknown>;
   /** "pr": this change introduced it; "base": already true at the base commit. */
   origin?: 'pr' | 'base';
+  /** fails-on-existing-data: which values of the existing rows break the statement. */
+  condition?: DataCondition;
+  /** fails-on-existing-data: the read-only query that tells whether production is affected, and its answer. */
+  preflight?: PreflightCheck;
+}
+
+/** What existing rows hold that makes a validating statement fail. */
+export type DataCondition =
+  'duplicates' | 'orphans' | 'nulls' | 'too-long' | 'not-castable' | 'check-violation' | 'enum-value-in-use';
+
+export interface PreflightCheck {
+  /** Read-only SQL that counts the rows that break the statement (run it on production, or give the review a preflight database). */
+  sql: string;
+  /** What it found on the preflight database; null when there was none. */
+  result: PreflightResult | null;
+}
+
+export interface PreflightResult {
+  /** Rows that break the statement (for duplicates: values that occur more than once); null when unknown. */
+  violations: number | null;
+  /** One sentence, counts only unless values were asked for: "members has 1,204 duplicate values of email". */
+  summary: string;
+  /** Up to ten offending values, only with preflight-show-values. */
+  values?: string[];
+  /** Why the query gave no answer (a timeout, a table the preflight database lacks, ...). */
+  error?: string;
+}
+
+/** The time a statement would take at production size, from its measured rate and the preflight database's table sizes. */
+export interface ProductionEstimate {
+  table: string;
+  operation: 'rewrite' | 'index build' | 'validation scan';
+  /** pg_class.reltuples of the table on the preflight database. */
+  rows: number;
+  /** pg_total_relation_size of the table on the preflight database. */
+  bytes: number;
+  seconds: number;
+  /** The strongest lock the statement held on the table ("ACCESS EXCLUSIVE"), when known. */
+  lock: string | null;
+  /** "rewrites orders: 12.4 M rows, 3.1 GB — about 4 min under ACCESS EXCLUSIVE" */
+  text: string;
 }
 
 /** A relation lock the migration's backend acquired with a statement. */
@@ -68,6 +109,8 @@ export interface Statement {
   rewrote: string[];
   /** Set when this statement failed. */
   error?: DatabaseError;
+  /** With a preflight database: how long it would take at production size. */
+  estimate?: ProductionEstimate;
 }
 
 export interface DatabaseError {

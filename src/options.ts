@@ -7,6 +7,7 @@ import { parse as parseToml } from 'smol-toml';
 import type { DatabaseRole } from './database/access.ts';
 import type { DatabaseKind } from './database/provider.ts';
 import { DEFAULT_POSTGRES_IMAGE } from './database/testcontainers.ts';
+import { parsePostgresUrl } from './database/url.ts';
 import { UsageError } from './errors.ts';
 import type { FailOn, Severity } from './model.ts';
 import { RULES, isRuleId } from './rules/catalog.ts';
@@ -14,6 +15,9 @@ import { IgnoreEntryError, parseIgnoreEntry, type IgnoreEntry } from './rules/ig
 import type { PreExisting } from './rules/policy.ts';
 
 export type Format = 'text' | 'markdown' | 'json' | 'sarif';
+
+/** Where the CLI and the action also read preflight-url from (a secret: never from pyproject.toml). */
+export const PREFLIGHT_URL_ENV = 'ALEMBIC_REVIEW_PREFLIGHT_URL';
 export type SeverityOverride = Severity | 'off';
 /** replay (default; falls back to models when an old revision fails), models, or a pg_dump --schema-only file. */
 export type BaseFrom = { kind: 'replay' } | { kind: 'models' } | { kind: 'schema'; file: string };
@@ -67,6 +71,10 @@ export interface Options {
   extensions: string[];
   /** auto: the project's Python in the best sandbox this machine offers; off: as this user. */
   sandbox: SandboxSetting;
+  /** A read-only database (replica, staging copy) the data checks may query; a secret, never from pyproject.toml. */
+  preflightUrl: string | undefined;
+  /** Show offending values found on the preflight database (default: counts only). */
+  preflightShowValues: boolean;
 }
 
 export type SandboxSetting = 'auto' | 'off';
@@ -109,6 +117,7 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   'database-role': 'databaseRole',
   extensions: 'extensions',
   sandbox: 'sandbox',
+  'preflight-show-values': 'preflightShowValues',
   rules: 'rules',
 };
 
@@ -152,6 +161,15 @@ function duration(name: string, value: unknown, fallbackMs: number): number {
   const ms = unit === 'ms' ? amount : unit === 's' ? amount * 1000 : amount * 60_000;
   if (ms < 1000) throw usage(`${name} must be at least 1s.`);
   return ms;
+}
+
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  if (typeof value === 'boolean') return value;
+  const text = asText(value).trim().toLowerCase();
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  throw usage(`${name} must be true or false; got "${asText(value)}".`);
 }
 
 function list(value: unknown): string[] {
@@ -250,6 +268,11 @@ function readProjectSettings(pyproject: Pyproject): {
   let rules: unknown;
   for (const [key, value] of Object.entries(table)) {
     const mapped = TOML_KEYS[key];
+    if (key === 'preflight-url') {
+      throw usage(
+        `${where}: preflight-url is a secret and does not belong in pyproject.toml: pass it with --preflight-url, the action input preflight-url (from a repository secret), or the ${PREFLIGHT_URL_ENV} environment variable.`,
+      );
+    }
     if (mapped === undefined) {
       throw usage(
         `${where}: unknown key "${key}" in [tool.alembic-review]. Known keys: ${Object.keys(TOML_KEYS).join(', ')}.`,
@@ -346,6 +369,20 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
   if (base !== undefined && since !== undefined)
     throw usage('Pass either --base REF or --since REV, not both.');
 
+  const preflightUrl = optionalString(raw.preflightUrl);
+  if (preflightUrl !== undefined) {
+    try {
+      parsePostgresUrl(preflightUrl);
+    } catch (error) {
+      throw usage(`preflight-url: ${(error as Error).message}`);
+    }
+  }
+  const passEnv = list(pick('passEnv'));
+  if (passEnv.includes(PREFLIGHT_URL_ENV))
+    throw usage(
+      `pass-env may not name ${PREFLIGHT_URL_ENV}: the project's code never sees the preflight database.`,
+    );
+
   const output = optionalString(pick('output'));
   const seedSql = optionalString(pick('seedSql'));
   const python = optionalString(pick('python'));
@@ -376,7 +413,7 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     seedRows: integer('seed-rows', pick('seedRows'), 3, 0, 1000),
     seedSql: seedSql === undefined ? undefined : path.resolve(projectDir, seedSql),
     urlEnv: list(pick('urlEnv')),
-    passEnv: list(pick('passEnv')),
+    passEnv,
     dotenvFiles: dotenvFiles(pick('dotenvFiles'), projectDir),
     driver: optionalString(pick('driver')),
     revisionTimeoutMs: duration('revision-timeout', pick('revisionTimeoutMs'), 5 * 60_000),
@@ -387,5 +424,7 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     databaseRole: oneOf('database-role', pick('databaseRole'), DATABASE_ROLES, 'restricted'),
     extensions: extensionNames(pick('extensions')),
     sandbox: oneOf('sandbox', pick('sandbox'), SANDBOX_SETTINGS, 'auto'),
+    preflightUrl,
+    preflightShowValues: flag('preflight-show-values', pick('preflightShowValues')),
   };
 }

@@ -9,6 +9,7 @@ import { secretLooking } from './alembic/bridge.ts';
 import { createFlaskApp, inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
 import { attributeOrigins, BaseReview, type BaseFindings } from './checks/baseline.ts';
 import { combineFindings } from './checks/combine.ts';
+import { dataChecks, withEstimates } from './checks/data/index.ts';
 import { checkGraph } from './checks/graph.ts';
 import { insertedBeforeApplied } from './checks/inserted-before.ts';
 import {
@@ -51,6 +52,7 @@ import {
   type Replay,
   type ReplayContext,
   type RevisionRun,
+  versionTableKey,
 } from './replay/replay.ts';
 import { roundTrip } from './replay/roundtrip.ts';
 import { applyPolicy } from './rules/policy.ts';
@@ -196,6 +198,25 @@ async function reviewOnDatabase(
     ),
   );
 
+  const data = await progress.stage(
+    'data checks',
+    () =>
+      dataChecks({
+        context,
+        replay,
+        plan: changes.plan,
+        relative: changes.relative,
+        versionTable: versionTableKey(replay.frontier.configure),
+        seedRows: options.seedRows,
+        seedSql: options.seedSql,
+        adversarial: options.severity['fails-on-existing-data'] !== 'off',
+        preflightUrl: options.preflightUrl,
+        preflightShowValues: options.preflightShowValues,
+      }),
+    (d) => d.summary,
+  );
+  findings.push(...data.findings);
+
   let driftChecked = false;
   const notRunAgain = changes.plan.reviewed.filter(
     (r) => changes.plan.modified.includes(r) && !reviewed.includes(r),
@@ -227,7 +248,7 @@ async function reviewOnDatabase(
     driftChecked = checked.driftChecked;
   }
 
-  const statements = reportStatements(changes, runs);
+  const statements = withEstimates(reportStatements(changes, runs), data.estimates);
   const environment = replay.withRows.preamble.map((s) => toStatement(s, changes.relative));
   findings.push(
     ...(await progress.stage('lint', () =>

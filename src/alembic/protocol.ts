@@ -76,6 +76,15 @@ export interface BridgeLock {
   mode: string;
 }
 
+/** Postgres' error as the driver reported it; constraint, table and column when Postgres named them. */
+export interface BridgeDatabaseError {
+  message: string;
+  sqlstate?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
+}
+
 export interface BridgeStatement {
   sql: string;
   file: string | null;
@@ -83,7 +92,7 @@ export interface BridgeStatement {
   durationMs: number;
   locks: BridgeLock[];
   rewrote: string[];
-  error?: { message: string; sqlstate?: string };
+  error?: BridgeDatabaseError;
 }
 
 export interface RunArgs {
@@ -94,6 +103,8 @@ export interface RunArgs {
   targets: string[];
   capture: boolean;
   urlEnv: string[];
+  /** Upgrade, then roll the migration's transaction back instead of committing (what env.py commits per revision stays). */
+  rollback?: boolean;
   /** Offline (`upgrade --sql`) mode: no database; statements are the SQL Alembic writes. */
   offline?: boolean;
   /** Offline mode: the revisions the database is assumed to be at. */

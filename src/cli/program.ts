@@ -8,7 +8,7 @@ import { attachFixes, findingsRoot } from '../fix/apply.ts';
 import { checkRules, fixReview } from '../fix/command.ts';
 import { publishReport } from '../github/publish.ts';
 import type { Review } from '../model.ts';
-import { resolveOptions, type Options, type RawOptions } from '../options.ts';
+import { PREFLIGHT_URL_ENV, resolveOptions, type Options, type RawOptions } from '../options.ts';
 import { renderReport } from '../render/index.ts';
 import { review } from '../review.ts';
 import { cancellation, teardownAll } from '../teardown.ts';
@@ -231,6 +231,8 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
     databaseRole: flags.databaseRole,
     extensions: flags.extensions,
     sandbox: flags.sandbox,
+    preflightUrl: flags.preflightUrl ?? process.env[PREFLIGHT_URL_ENV],
+    preflightShowValues: flags.preflightShowValues,
     verbose: flags.verbose === true,
   };
 }

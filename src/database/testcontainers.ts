@@ -19,6 +19,7 @@
 // 127.0.0.1 only when the engine is on this machine (testcontainers has no
 // option for the host address: a subclass sets it just before the create).
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { UsageError, errorMessage } from '../errors.ts';
 import { throwIfCancelled } from '../teardown.ts';
 import {
@@ -53,9 +54,20 @@ export interface TestcontainersOptions {
   access?: AccessOptions;
 }
 
-/** True when the engine runs on this machine, so that a port on its 127.0.0.1 is ours. */
-export function engineIsLocal(endpoint: DockerEndpoint): boolean {
-  if (endpoint.socketPath !== undefined) return true;
+/**
+ * True when the engine's 127.0.0.1 is ours, so that a port published there is
+ * reachable by us and by nobody off this machine. A socket alone does not say
+ * so: inside a container (a CI job container with the host's socket mounted)
+ * the engine's loopback is the host's. There, unless the engine's bridge
+ * (docker0) is in our own network namespace, testcontainers' own host
+ * resolution (the bridge gateway) is used and the port is published as usual.
+ */
+export function engineIsLocal(
+  endpoint: DockerEndpoint,
+  inContainer = existsSync('/.dockerenv'),
+  bridgeIsOurs = existsSync('/sys/class/net/docker0'),
+): boolean {
+  if (endpoint.socketPath !== undefined) return !inContainer || bridgeIsOurs;
   return endpoint.host === '127.0.0.1' || endpoint.host === 'localhost' || endpoint.host === '[::1]';
 }
 
@@ -150,6 +162,13 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
         : `pulling ${this.image} and starting a container (Docker ${ping.version} at ${endpoint.uri}) …`,
     );
 
+    // testcontainers looks for the host the container's port is reached on;
+    // inside a container it asks the bridge network for its gateway and, when
+    // the engine does not record one, runs an alpine container to find it,
+    // which hangs without a registry. We know the answer when it is ours.
+    if (this.#gate.loopback && process.env.TESTCONTAINERS_HOST_OVERRIDE === undefined) {
+      process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
+    }
     // Loaded on demand: testcontainers is large and most runs do not need it.
     // In the bundle this CommonJS package arrives as the default export.
     const loaded = await import('@testcontainers/postgresql');

@@ -11,6 +11,7 @@
 import type { Finding, Review, Revision, Statement } from '../model.ts';
 import { docsUrl, isRuleId } from '../rules/catalog.ts';
 import { baseHeading, fixedItems, fixedSummary } from './base-section.ts';
+import { estimateFact, estimatesMarkdown, preflightMarkdown } from './data-checks.ts';
 import { code, codeBlock, htmlText, link, text, truncate } from './escape.ts';
 import { revisionGraph } from './mermaid.ts';
 import { sectionsOf } from './sections.ts';
@@ -188,6 +189,7 @@ function findingBlock(ctx: Context, finding: Finding, revision?: Revision): Bloc
   const lines = [
     `${SEVERITY_ICON[finding.severity]} **${finding.severity}** ${ruleLink(finding.ruleId)}${where === undefined ? '' : ` at ${where}`}: ${text(truncate(finding.message, MESSAGE_LIMIT))}`,
   ];
+  lines.push(...preflightMarkdown(finding, ctx.detail.code));
   const suggestion = finding.suggestion;
   if (suggestion !== undefined) {
     lines.push('', `💡 **Fix:** ${text(truncate(suggestion.text, MESSAGE_LIMIT))}`);
@@ -222,6 +224,8 @@ function sqlComment(statement: Statement): string {
   ];
   if (exclusive.length > 0) facts.push(`ACCESS EXCLUSIVE lock on ${exclusive.join(', ')}`);
   if (statement.rewrote.length > 0) facts.push(`rewrote ${statement.rewrote.join(', ')}`);
+  const estimate = estimateFact(statement);
+  if (estimate !== null) facts.push(estimate);
   if (statement.error !== undefined) {
     const state = statement.error.sqlstate === undefined ? '' : ` (SQLSTATE ${statement.error.sqlstate})`;
     facts.push(`FAILED: ${firstLine(statement.error.message)}${state}`);
@@ -256,6 +260,8 @@ function revisionBlocks(
   const blocks = [block(`${heading}\n\n${facts.join(' · ')}`)];
   if (findings.length === 0) blocks.push(block('No findings.'));
   blocks.push(...findingBlocks(ctx, findings, revision));
+  const estimates = estimatesMarkdown(revision);
+  if (estimates !== null) blocks.push(block(estimates));
   const sql = sqlBlock(ctx, revision);
   if (sql !== null) blocks.push(sql);
   return blocks;

@@ -4,6 +4,7 @@
 // revision. Colour only when asked for (the CLI asks on a TTY).
 import type { Finding, Review, Revision, Severity, Statement } from '../model.ts';
 import { baseHeading, fixedItems, fixedSummary } from './base-section.ts';
+import { estimateFact, preflightLines } from './data-checks.ts';
 import { sectionsOf } from './sections.ts';
 import { counts, duration, plural } from './words.ts';
 
@@ -112,6 +113,8 @@ function renderStatement(revision: Revision, statement: Statement, paint: Paint)
   const lines = [
     `  ${paint('2', `line${visible(where)}`)}  ${visible(oneLine(statement.sql, 100))}  ${paint('2', duration(statement.durationMs))}`,
   ];
+  const estimate = estimateFact(statement);
+  if (estimate !== null) facts.push(estimate);
   if (facts.length > 0) lines.push(`             ${paint('2', visible(facts.join('; ')))}`);
   if (statement.error !== undefined)
     lines.push(`             ${paint('31', `failed: ${visible(statement.error.message)}`)}`);
@@ -129,6 +132,7 @@ function renderFinding(f: Finding, paint: Paint, indent: string): string[] {
     `${indent}${paint(SEVERITY_COLOR[f.severity], f.severity.padEnd(7))} ${paint('1', f.ruleId)}${visible(where)}`,
   ];
   lines.push(`${indent}        ${visible(f.message)}`);
+  lines.push(...preflightLines(f, indent, paint, visible));
   if (f.suggestion !== undefined) {
     lines.push(`${indent}        fix: ${visible(f.suggestion.text)}`);
     if (f.suggestion.code !== undefined) {

@@ -85,6 +85,11 @@ export interface Replay {
    * an env.py that migrates each tenant schema it finds, say, on a database that has none.
    */
   noMigrationsRan: boolean;
+  /**
+   * The copy of the base without rows, untouched, when the replay with rows
+   * passed (the data checks work on it; whoever takes it drops it); else null.
+   */
+  baseWithoutRows: ThrowawayDatabase | null;
 }
 
 /** "schema.table" of Alembic's version table, as env.py configured it. */
@@ -107,6 +112,8 @@ export async function migrate(
   database: ThrowawayDatabase,
   targets: string[],
   capture: boolean,
+  /** Roll the upgrade back at the end (the data checks replay the same base again and again). */
+  rollback = false,
 ): Promise<UpgradeOutcome> {
   const outcome = emptyOutcome();
   if (targets.length === 0) return outcome;
@@ -120,6 +127,7 @@ export async function migrate(
         capture,
         urlEnv: context.urlEnv,
         ...(context.extensions.length === 0 ? {} : { extensions: context.extensions }),
+        ...(rollback ? { rollback } : {}),
       },
       (event) => {
         if (event.event === 'step-end') {
@@ -163,6 +171,7 @@ export async function replayChange(
     withoutRows: null,
     head: null,
     noMigrationsRan: false,
+    baseWithoutRows: null,
   };
   if (base.unavailable !== null || failed(frontier)) return replay;
 
@@ -195,7 +204,7 @@ export async function replayChange(
     }
   }
   if (!failed(replay.withRows)) {
-    if (emptyBase !== null) await provider.dropDatabase(emptyBase);
+    replay.baseWithoutRows = emptyBase;
     replay.head = { database: rows, schema: await introspect(rows.url), withoutRows: false };
     return replay;
   }
@@ -262,7 +271,14 @@ export function toStatement(statement: BridgeStatement, relative: (file: string)
     durationMs: statement.durationMs,
     locks: statement.locks,
     rewrote: statement.rewrote,
-    ...(statement.error === undefined ? {} : { error: statement.error }),
+    ...(statement.error === undefined
+      ? {}
+      : {
+          error: {
+            message: statement.error.message,
+            ...(statement.error.sqlstate === undefined ? {} : { sqlstate: statement.error.sqlstate }),
+          },
+        }),
   };
 }
 

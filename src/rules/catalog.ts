@@ -47,6 +47,12 @@ export const RULES: readonly RuleMeta[] = [
     'The revision fails on a table with rows but passes on an empty one.',
   ),
   rule(
+    'fails-on-existing-data',
+    'runtime',
+    'warning',
+    'Rows holding certain values break the revision: duplicates, orphans, NULLs, bad casts.',
+  ),
+  rule(
     'table-rewrite',
     'runtime',
     'warning',

@@ -445,7 +445,24 @@ def db_error(exception):
     result = {"message": message}
     if sqlstate:
         result["sqlstate"] = str(sqlstate)
+    result.update(_diagnostics(orig))
     return result
+
+
+def _diagnostics(orig):
+    """The constraint, table and column Postgres named in the error (what
+    tells whose failure it is), from psycopg/psycopg2's diag or asyncpg's
+    exception attributes."""
+    diag = getattr(orig, "diag", None)
+    inner = getattr(orig, "__cause__", None)
+    found = {}
+    for key, attr in (("constraint", "constraint_name"), ("table", "table_name"), ("column", "column_name")):
+        value = getattr(diag, attr, None) if diag is not None else None
+        if value is None and inner is not None:
+            value = getattr(inner, attr, None)
+        if value:
+            found[key] = str(value)
+    return found
 
 def describe_error(error):
     """Postgres' message and SQLSTATE for a database error, else the

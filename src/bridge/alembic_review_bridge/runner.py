@@ -18,6 +18,11 @@ from .protocol import BridgeError, UnsafeDatabase
 from .stack import with_driver
 from .url_env import prepare_url_env, set_url_env
 
+class RollbackRequested(Exception):
+    """Raised after the last step of an upgrade asked to roll back: the
+    migration's transaction ends without a commit."""
+
+
 class ConfigureSpy(object):
     """Wraps EnvironmentContext.configure to keep what env.py passed
     (target_metadata and its filters). The transaction layout stays env.py's
@@ -122,6 +127,7 @@ def run_env(args, emit, direction):
     prepare_url_env(args.get("urlEnv") or [], None)
     capture = Capture(args.get("expect"), args.get("capture", True))
     targets = args.get("targets") or []
+    rollback = bool(args.get("rollback"))
     start_from = tuple(args.get("startFrom") or ())
     applied = []
     steps_seen = []
@@ -143,6 +149,9 @@ def run_env(args, emit, direction):
             yield step
         if last[0] is not None:
             _finish(last)
+        if rollback and not offline:
+            # Leaves the database as it was (when env.py runs the upgrade in one transaction).
+            raise RollbackRequested()
 
     def _finish(last):
         applied.append(last[0])
@@ -187,6 +196,8 @@ def run_env(args, emit, direction):
                 event_loop.run(run_script)
     except UnsafeDatabase as error:
         raise BridgeError("unsafe-database", capture.unsafe or str(error))
+    except RollbackRequested:
+        pass
     except (Exception, SystemExit) as error:  # migration code may raise anything
         if capture.unsafe:
             raise BridgeError("unsafe-database", capture.unsafe)
