@@ -109,6 +109,11 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
         "auto: run the project's Python as an unprivileged user in a PID namespace where possible; off: as this user",
       ).choices(['auto', 'off']),
     )
+    .option(
+      '--preflight-url <url>',
+      `a read-only copy of production's data to count breaking rows on (default: $${PREFLIGHT_URL_ENV})`,
+    )
+    .option('--preflight-show-values', 'show up to ten offending values found there (default: counts only)')
     .option('--verbose', "show the project's Python output and stack traces");
   if (options.fix !== true) {
     command

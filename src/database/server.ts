@@ -168,11 +168,11 @@ export abstract class ServerProvider {
     return this.admin;
   }
 
-  createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
+  async createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
     return this.databases.create(this.requireAdmin(), purpose, template);
   }
 
-  dropDatabase(database: ThrowawayDatabase): Promise<void> {
+  async dropDatabase(database: ThrowawayDatabase): Promise<void> {
     return this.databases.drop(this.requireAdmin(), database);
   }
 

@@ -170,7 +170,7 @@ export class UrlProvider implements DatabaseProvider {
     }
   }
 
-  dropDatabase(database: ThrowawayDatabase): Promise<void> {
+  async dropDatabase(database: ThrowawayDatabase): Promise<void> {
     return this.#databases.drop(this.#requireAdmin(), database);
   }
 
