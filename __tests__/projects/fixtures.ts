@@ -254,8 +254,19 @@ class Post(db.Model):
 }
 
 /** A Flask app factory with Flask-SQLAlchemy (sqlite by default) and `flask db init`'s migrations directory. */
-export async function flaskMigrate(stack: Stack): Promise<AlembicProject> {
+export async function flaskMigrate(
+  stack: Stack,
+  { writesSecretKey = false }: { writesSecretKey?: boolean } = {},
+): Promise<AlembicProject> {
   const project = await start(stack.venv);
+  // Like CTFd: without SECRET_KEY the app writes one into its own package on creation.
+  const secretKey = writesSecretKey
+    ? `    key_file = os.path.join(os.path.dirname(__file__), ".secret_key")
+    if not os.path.exists(key_file):
+        with open(key_file, "w") as f:
+            f.write(os.urandom(16).hex())
+`
+    : '';
   const models = (extra: string): string => flaskModels('blog', extra);
   project.write(
     'blog/__init__.py',
@@ -270,7 +281,7 @@ migrate = Migrate()
 
 
 def create_app():
-    app = Flask(__name__)
+${secretKey}    app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL", "sqlite:///blog.db")
     db.init_app(app)
     migrate.init_app(app, db)

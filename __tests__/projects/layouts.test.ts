@@ -27,6 +27,16 @@ describe.each(STACKS)('on $name', (stack) => {
     );
   });
 
+  it('reviews a Flask app that writes into its own tree when created, in the next sandbox, and says so', async () => {
+    const project = keep(await flaskMigrate(stack, { writesSecretKey: true }));
+    const run = await reviewFixture(project);
+    expect(run.code, run.stderr).toBe(0);
+    const report = expectComplete(run, 'b2b2b2b2b2b2');
+    const notices = report.findings.filter((f) => f.ruleId === 'isolation-reduced').map((f) => f.message);
+    expect(notices.join('\n')).toMatch(/could not be opened as nobody .*Permission denied/);
+    expect(readFileSync(path.join(project.dir, 'blog/.secret_key'), 'utf8')).toMatch(/^[0-9a-f]{32}$/);
+  });
+
   it('reviews a Flask app that makes its database when created, found by its package factory, with nothing passed', async () => {
     const run = await reviewFixture(keep(await flaskAppMakesItsDatabase(stack)));
     expect(run.code, run.stderr).toBe(0);

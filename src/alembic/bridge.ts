@@ -101,8 +101,12 @@ interface Pending {
   onEvent: ((event: BridgeEvent) => void) | undefined;
 }
 
-/** Commands that open the project: when they fail in a sandbox, the next sandbox may do better. */
-const OPENING: readonly string[] = ['hello', 'load'];
+/**
+ * Commands that open the project: when they fail in a sandbox, the next
+ * sandbox may do better. Creating a Flask app is one: apps write into their
+ * own tree when created (CTFd its secret key file, others upload folders).
+ */
+const OPENING: readonly string[] = ['hello', 'load', 'flask-app'];
 const PERMISSION = /permission denied|PermissionError|EACCES|not permitted|cannot read/i;
 
 export class Bridge {
@@ -234,11 +238,11 @@ export class Bridge {
     if (sandboxes === undefined || sandboxes.length < 2 || !OPENING.includes(cmd)) return false;
     if (error instanceof RevisionTimeout || cancellation() !== undefined) return false;
     const message = error instanceof Error ? error.message : String(error);
-    // hello fails only on the interpreter or its libraries; load on the project's files.
-    if (cmd === 'load' && !PERMISSION.test(`${message}\n${this.stderr()}`)) return false;
+    // hello fails only on the interpreter or its libraries; load and flask-app on the project's files.
+    if (cmd !== 'hello' && !PERMISSION.test(`${message}\n${this.stderr()}`)) return false;
     const failed = sandboxes.shift() as Sandbox;
     this.fellBack.push(
-      `The project could not be opened ${failed.description} (${firstLine(message)}), so its code ran ${sandboxes[0]?.description ?? 'without isolation'}. Make the project and its Python readable by that user to get the stronger isolation.`,
+      `The project could not be opened ${failed.description} (${firstLine(message)}), so its code ran ${sandboxes[0]?.description ?? 'without isolation'}. Make the project and its Python readable (and the files it writes writable) by that user to get the stronger isolation.`,
     );
     await this.kill();
     await this.releaseTeardown?.();
