@@ -140,6 +140,20 @@ async function versionRows(client: pg.Client, configure: ConfigureSummary | null
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
+/**
+ * The dump as statements for our connection. pg_dump empties search_path and
+ * qualifies every name it writes, but not the names inside function bodies: a
+ * CHECK constraint or default that calls a function reading an unqualified
+ * table fails on the restored rows. The migrations ran with the default path,
+ * so the restore does too.
+ */
+export function restorableSql(dump: string): string {
+  return schemaDumpSql(dump).replace(
+    /^SELECT pg_catalog\.set_config\('search_path', '', false\);$/gm,
+    `SELECT pg_catalog.set_config('search_path', '"$user", public', false);`,
+  );
+}
+
 /** The cache directory for one run: one key, one entry. */
 export class BaseCache {
   readonly dir: string;
@@ -210,7 +224,7 @@ export class BaseCache {
     const client = new pg.Client({ connectionString: database.url });
     try {
       await client.connect();
-      await client.query(schemaDumpSql(entry.sql));
+      await client.query(restorableSql(entry.sql));
       await client.query("SELECT pg_catalog.set_config('search_path', '\"$user\", public', false)");
       const versions = await versionRows(client, entry.meta.configure);
       if (!sameList(versions, this.#frontier)) {
