@@ -3,10 +3,14 @@
 // outside this repository and never committed). Replays the whole history
 // through the bridge, treating the last 3 revisions as the PR: upgrade to the
 // frontier without capture, then to the heads with capture (BENCH_ROUNDS
-// rounds, against a plain `alembic upgrade heads` for reference). Then runs the
-// review CLI end to end with --since: once as is, once with every model module
-// imported (BENCH_IMPORT_ALL). Records revisions applied, statements captured,
-// wall times and findings in bench/results/real-history.{json,md}.
+// rounds, against a plain `alembic upgrade heads` for reference, and a plain
+// `alembic upgrade heads` of the PR's revisions alone on a database already at
+// the frontier: what a developer waits for when the database is warm). Then
+// runs the review CLI (dist/cli.js, built first) end to end with --since:
+// cold (an empty base cache: the history is replayed and cached), warm
+// (BENCH_ROUNDS runs restoring the base from that cache), and once with every
+// model module imported (BENCH_IMPORT_ALL, warm). Records revisions applied,
+// statements captured, wall times and findings in bench/results/real-history.{json,md}.
 // Run: node_modules/.bin/node bench/real-history.ts [project-dir] [python]
 import {
   existsSync,
@@ -51,7 +55,8 @@ const IMPORT_ALL =
 
 const SETUP = `The corpus is missing (project: ${PROJECT}, python: ${PYTHON}). Set it up outside this repository:
 
-  git clone --depth 1 https://github.com/ITISFoundation/osparc-simcore /work/corpus/osparc-simcore
+  git clone https://github.com/ITISFoundation/osparc-simcore /work/corpus/osparc-simcore
+  git -C /work/corpus/osparc-simcore checkout 19a5f9dd4272cc9adffe5f291483d3f0e10fc017   # the recorded results' commit (273 revisions)
   python3.13 -m venv /work/corpus/venv        # the project requires Python ~=3.13 (here: /root/.pyenv/versions/3.13.0/bin/python)
   cd /work/corpus/osparc-simcore/packages
   grep -v '^ *#' postgres-database/requirements/_base.txt | grep . > /tmp/pg-base.txt
@@ -137,6 +142,22 @@ command.upgrade(config, "heads")
     cwd: PROJECT,
     env: { PYTHONDONTWRITEBYTECODE: '1' },
   });
+  return ms(start);
+}
+
+/** A plain `alembic upgrade heads` of the PR alone: the database brought to the frontier first, untimed. */
+async function timePrOnly(configFile: string, url: string, frontier: string[]): Promise<number> {
+  const script = `import sys
+from alembic.config import Config
+from alembic import command
+config = Config(sys.argv[1])
+config.set_main_option("sqlalchemy.url", sys.argv[2])
+command.upgrade(config, sys.argv[3])
+`;
+  const options = { cwd: PROJECT, env: { PYTHONDONTWRITEBYTECODE: '1' } };
+  for (const head of frontier) await execa(PYTHON, ['-c', script, configFile, url, head], options);
+  const start = performance.now();
+  await execa(PYTHON, ['-c', script, configFile, url, 'heads'], options);
   return ms(start);
 }
 
@@ -317,6 +338,7 @@ async function runCli(
   since: string,
   label: string,
   pythonpath: string | null,
+  cacheArgs: string[],
 ): Promise<CliRun> {
   const out = mkdtempSync(path.join(tmpdir(), 'ar-bench-real-'));
   const output = path.join(out, 'report.json');
@@ -326,7 +348,7 @@ async function runCli(
     const result = await execa(
       process.execPath,
       [
-        path.join(ROOT, 'src/cli.ts'),
+        path.join(ROOT, 'dist/cli.js'),
         'review',
         '--project',
         PROJECT,
@@ -344,6 +366,7 @@ async function runCli(
         'json',
         '--output',
         output,
+        ...cacheArgs,
       ],
       { reject: false, cwd: ROOT, env: pythonpath === null ? {} : { PYTHONPATH: pythonpath } },
     );
@@ -389,6 +412,7 @@ if (configFile === undefined) {
 
 const bridgeRuns: BridgeRun[] = [];
 const plainMs: number[] = [];
+const prOnlyMs: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const made: string[] = [];
   try {
@@ -398,6 +422,9 @@ for (let round = 0; round < ROUNDS; round++) {
     const plain = await createThrowawayDatabase(SERVER, 'bench_real_plain');
     made.push(plain.name);
     plainMs.push(await timePlain(configFile, plain.url));
+    const prOnly = await createThrowawayDatabase(SERVER, 'bench_real_pr');
+    made.push(prOnly.name);
+    prOnlyMs.push(await timePrOnly(configFile, prOnly.url, bridgeRuns.at(-1)?.frontier ?? []));
   } finally {
     for (const name of made) await dropThrowawayDatabase(SERVER, name);
   }
@@ -410,19 +437,39 @@ const summary = (values: number[]): { median: number; all: number[] } => ({
 if (bridgeRun.failure !== null) console.error(bridgeRun.failure);
 
 const cliRuns: CliRun[] = [];
+const warmRuns: CliRun[] = [];
 if (bridgeRun.since !== null) {
-  cliRuns.push(await runCli(configFile, bridgeRun.since, 'as is', null));
-  if (IMPORT_ALL !== '') {
-    const folder = importAllFolder(IMPORT_ALL);
-    try {
-      cliRuns.push(
-        await runCli(configFile, bridgeRun.since, `every module of ${IMPORT_ALL} imported`, folder),
-      );
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
+  await execa(process.execPath, [path.join(ROOT, 'scripts/build.ts')], { cwd: ROOT });
+  const cacheDir = mkdtempSync(path.join(tmpdir(), 'ar-bench-real-cache-'));
+  const cache = ['--cache-dir', cacheDir];
+  try {
+    cliRuns.push(await runCli(configFile, bridgeRun.since, 'cold (empty base cache)', null, cache));
+    for (let round = 0; round < ROUNDS; round++)
+      warmRuns.push(await runCli(configFile, bridgeRun.since, `warm, round ${round + 1}`, null, cache));
+    const warmMedian = [...warmRuns].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(warmRuns.length / 2)];
+    if (warmMedian !== undefined) cliRuns.push({ ...warmMedian, label: `warm (the median of ${ROUNDS})` });
+    if (IMPORT_ALL !== '') {
+      const folder = importAllFolder(IMPORT_ALL);
+      try {
+        cliRuns.push(
+          await runCli(
+            configFile,
+            bridgeRun.since,
+            `warm, every module of ${IMPORT_ALL} imported`,
+            folder,
+            cache,
+          ),
+        );
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
     }
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
   }
 }
+const warmMs = median(warmRuns.map((r) => r.wallMs));
+const prOnlyMedian = median(prOnlyMs);
 const git = await gitInfo(PROJECT);
 const result = {
   date: new Date().toISOString(),
@@ -455,7 +502,14 @@ const result = {
     prUpgradeWithCapture: summary(bridgeRuns.map((r) => r.ms.prUpgradeWithCapture)),
     bridgeTotal: summary(bridgeRuns.map((r) => r.ms.total)),
     plainAlembicUpgradeHeads: summary(plainMs),
+    plainAlembicUpgradePrOnly: summary(prOnlyMs),
     cliReview: cliRuns.map((r) => ({ run: r.label, ms: r.wallMs })),
+    cliReviewWarm: summary(warmRuns.map((r) => r.wallMs)),
+  },
+  targets: {
+    warmUnder5s: warmMs < 5000,
+    warmVsPrOnly: prOnlyMedian === 0 ? null : Number((warmMs / prOnlyMedian).toFixed(2)),
+    warmAtMost2xPrOnly: prOnlyMedian !== 0 && warmMs <= 2 * prOnlyMedian,
   },
   cli: { since: bridgeRun.since, sinceMatchesPr: bridgeRun.sinceMatchesPr, runs: cliRuns },
 };
@@ -525,9 +579,22 @@ ${table('measure | value', [
   ['upgrade the PR with capture', timing(result.wallMs.prUpgradeWithCapture)],
   ['bridge total', timing(result.wallMs.bridgeTotal)],
   ['reference: plain `alembic upgrade heads` (process)', timing(result.wallMs.plainAlembicUpgradeHeads)],
+  [
+    'reference: plain `alembic upgrade heads` of the PR alone (process, database at the frontier)',
+    timing(result.wallMs.plainAlembicUpgradePrOnly),
+  ],
 ])}
 
-## Review CLI end to end (\`review --since ${result.cli.since ?? '?'} --database url --format json\`)
+## Warm review vs the targets
+
+${table('measure | value', [
+  ['warm review (median of the warm runs)', timing(result.wallMs.cliReviewWarm)],
+  ['cold review', `${cliRuns[0]?.wallMs ?? '-'} ms`],
+  ['warm < 5 s', result.targets.warmUnder5s],
+  ['warm / plain upgrade of the PR alone', `${result.targets.warmVsPrOnly ?? '-'}× (target ≤ 2×)`],
+])}
+
+## Review CLI end to end (\`node dist/cli.js review --since ${result.cli.since ?? '?'} --database url --format json --cache-dir DIR\`)
 
 ${
   result.cli.since === null

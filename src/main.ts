@@ -20,6 +20,12 @@ import { attachFixes, findingsRoot } from './fix/apply.ts';
 import { findEventBase } from './github/event-base.ts';
 import { readContext, type GitHubContext } from './github/context.ts';
 import { publishReview, type PublishOutcome } from './github/publish.ts';
+import {
+  actionsDirectoryCache,
+  restoreBaseCache,
+  saveBaseCache,
+  type BaseCacheRun,
+} from './github/base-cache.ts';
 import { actionsCache, setUpPython, workDirectory } from './github/python-env.ts';
 import { REPORT_FILE, readReport, writeReportFiles } from './github/report-file.ts';
 import type { FailOn, Review } from './model.ts';
@@ -81,6 +87,10 @@ export function actionOptions(): RawOptions {
     sandbox: input('sandbox'),
     preflightUrl: input('preflight-url') ?? process.env[PREFLIGHT_URL_ENV],
     preflightShowValues: input('preflight-show-values'),
+    // The base cache lives in the runner's temporary directory, carried between runs by the actions cache.
+    cacheDir: flag('cache', true)
+      ? path.join(process.env.RUNNER_TEMP ?? tmpdir(), 'alembic-review-base-cache')
+      : false,
     format: 'json',
   };
 }
@@ -104,12 +114,32 @@ async function projectPython(options: Options, context: GitHubContext): Promise<
   return setup === null ? options : { ...options, python: setup.python };
 }
 
+/** The base cache directory restored from the actions cache; save() after the review. */
+async function warmBase(
+  options: Options,
+  context: GitHubContext,
+): Promise<{ save: () => Promise<void> } | null> {
+  if (options.cacheDir === null) return null;
+  const cache = await actionsDirectoryCache();
+  const run: BaseCacheRun = {
+    dir: options.cacheDir,
+    project: path.relative(context.workspace, options.projectDir),
+    run: `${process.env.GITHUB_RUN_ID ?? Date.now()}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+    log: (line) => {
+      core.info(line);
+    },
+  };
+  const restored = await restoreBaseCache(cache, run);
+  return { save: () => saveBaseCache(cache, run, restored) };
+}
+
 async function analyze(context: GitHubContext): Promise<Review> {
   const resolved = resolveOptions(actionOptions(), context.workspace);
   const found = await findEventBase(resolved.projectDir, context, resolved.base);
   if (found.fetched !== undefined) core.info(`alembic-review: ${found.fetched}`);
   core.info(`alembic-review: comparing with ${found.how}`);
   const options = await projectPython({ ...resolved, base: found.base }, context);
+  const warm = await warmBase(options, context);
   const result = await review(options, {
     log: (line) => {
       core.info(line);
@@ -118,6 +148,7 @@ async function analyze(context: GitHubContext): Promise<Review> {
       core.debug(`python: ${line}`);
     },
   });
+  await warm?.save();
   const withFixes = await attachFixes(result, await findingsRoot(options.projectDir));
   return context.runUrl === undefined ? withFixes : { ...withFixes, runUrl: context.runUrl };
 }

@@ -2,6 +2,7 @@
 // project's [tool.alembic-review] table in pyproject.toml, over defaults.
 // Everything downstream reads Options only; every check on user input is here.
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { DatabaseRole } from './database/access.ts';
@@ -75,6 +76,8 @@ export interface Options {
   preflightUrl: string | undefined;
   /** Show offending values found on the preflight database (default: counts only). */
   preflightShowValues: boolean;
+  /** Where the base frontier is cached between runs (absolute); null: no cache. */
+  cacheDir: string | null;
 }
 
 export type SandboxSetting = 'auto' | 'off';
@@ -118,6 +121,7 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   extensions: 'extensions',
   sandbox: 'sandbox',
   'preflight-show-values': 'preflightShowValues',
+  cache: 'cacheDir',
   rules: 'rules',
 };
 
@@ -125,7 +129,7 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
 function asText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return asText(value);
+    return String(value);
   return value === undefined || value === null ? '' : JSON.stringify(value);
 }
 
@@ -326,6 +330,26 @@ function baseFrom(value: unknown, projectDir: string): BaseFrom {
   throw usage(`base must be replay, models or schema:path/to/schema.sql; got "${text}".`);
 }
 
+/** $XDG_CACHE_HOME/alembic-review, else ~/.cache/alembic-review. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME ?? '';
+  const home = env.HOME ?? '';
+  const root = path.isAbsolute(xdg) ? xdg : path.join(home === '' ? homedir() : home, '.cache');
+  return path.join(root, 'alembic-review');
+}
+
+/** cache = true (default: the default directory) | false | "DIR" (relative to the project). */
+function cacheDir(value: unknown, projectDir: string): string | null {
+  if (value === undefined || value === null || value === '' || value === true) return defaultCacheDir();
+  if (value === false) return null;
+  if (typeof value !== 'string')
+    throw usage(`cache must be true, false or a directory; got ${asText(value)}.`);
+  const text = value.trim();
+  if (text === 'true') return defaultCacheDir();
+  if (text === 'false') return null;
+  return path.resolve(projectDir, text);
+}
+
 /** dotenv: dotenv files, relative to the project directory; each must exist. */
 function dotenvFiles(value: unknown, projectDir: string): string[] {
   return list(value).map((name) => {
@@ -426,5 +450,6 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     sandbox: oneOf('sandbox', pick('sandbox'), SANDBOX_SETTINGS, 'auto'),
     preflightUrl,
     preflightShowValues: flag('preflight-show-values', pick('preflightShowValues')),
+    cacheDir: cacheDir(pick('cacheDir'), projectDir),
   };
 }

@@ -37,6 +37,7 @@ import {
 import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
 import { baseFindings } from './replay/base.ts';
+import { BaseCache } from './replay/base-cache.ts';
 import { isBaseTree, openBaseTree, type BaseTree, type BaseTreeUnavailable } from './replay/base-tree.ts';
 import { changedPythonFiles, findChanges, type Changes } from './replay/changes.ts';
 import { buildModels, modelDrift, ormSmokeTest } from './replay/models.ts';
@@ -169,6 +170,7 @@ async function reviewOnDatabase(
 
   // What main already has: the base commit's models on the base schema, alongside the replay.
   const baseline = new BaseReview(run.baseTree, shared);
+  const cache = await openCache(run, server);
   const replay = await progress.stage(
     'replay',
     () =>
@@ -177,6 +179,7 @@ async function reviewOnDatabase(
         seedSql: options.seedSql,
         base: { from: options.baseFrom, baseTree: run.baseTree },
         atBase: (database, schema, configure) => baseline.run(database, schema, configure),
+        cache,
       }),
     (r) =>
       `${r.withRows.steps.size} of ${changes.plan.replayed.length} revisions applied with rows (${changes.plan.newRevisions.length} new${changes.plan.reviewed.length > changes.plan.newRevisions.length ? `, ${changes.plan.reviewed.length - changes.plan.newRevisions.length} edited` : ''})`,
@@ -280,6 +283,29 @@ async function reviewOnDatabase(
     oneTransaction: replay.withRows.configure?.transactionPerMigration !== true,
     isolation: isolationInfo(server.access, bridge),
   });
+}
+
+/** The warm base's cache for this run (replayed bases only); null when off or it cannot be keyed. */
+async function openCache(run: Run, server: DatabaseProvider): Promise<BaseCache | null> {
+  const { options, project, changes } = run;
+  if (options.cacheDir === null || options.baseFrom.kind !== 'replay') return null;
+  try {
+    return await BaseCache.open(
+      {
+        options,
+        load: project.load,
+        hello: project.hello,
+        frontier: changes.plan.frontier,
+        serverVersion: await server.serverVersion(),
+      },
+      (line) => {
+        run.progress.note(line);
+      },
+    );
+  } catch (error) {
+    run.progress.note(`base cache: off for this run (${errorMessage(error)})`);
+    return null;
+  }
 }
 
 /** On the migrated head: drift against the models, the ORM smoke test, the round trip. */

@@ -1,7 +1,8 @@
 // Runs the CLI as a user would (a child process), and finds what a run may
 // have left behind on the local PostgreSQL server.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
@@ -17,13 +18,19 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The base cache of this test process's reviews: never the user's ~/.cache, gone when the process ends. */
+const CACHE_HOME = mkdtempSync(path.join(tmpdir(), 'ar-test-cache-'));
+process.on('exit', () => {
+  rmSync(CACHE_HOME, { recursive: true, force: true });
+});
+
 export function startCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; cli?: string } = {},
 ): ResultPromise {
   return execa(NODE, [options.cli ?? CLI_SOURCE, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { TESTCONTAINERS_RYUK_DISABLED: 'true', NO_COLOR: '1', ...options.env },
+    env: { TESTCONTAINERS_RYUK_DISABLED: 'true', NO_COLOR: '1', XDG_CACHE_HOME: CACHE_HOME, ...options.env },
     reject: false,
     timeout: 600_000,
   });

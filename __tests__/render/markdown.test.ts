@@ -292,4 +292,17 @@ describe('the size limit', () => {
     expect(codeBlocks(parse(summary)).filter((b) => b.lang === 'sql')).toHaveLength(3 + 60);
     expect(findingCount(summary)).toBe(review.findings.length);
   });
+
+  test('the job summary ends with what each stage took, in the order the stages ran', () => {
+    const review = {
+      ...hugeReview(1, 1),
+      timings: { 'open project': 812, replay: 2450, 'baseline (alongside)': 1300 },
+    };
+    const summary = renderJobSummary(review);
+    const table = summary.slice(summary.indexOf('<summary>Timings</summary>'));
+    expect(table).toContain('| stage | time |');
+    expect(table.indexOf('| open project | 812 ms |')).toBeLessThan(table.indexOf('| replay | 2.5 s |'));
+    expect(table).toContain('| baseline (alongside) | 1.3 s |');
+    expect(renderJobSummary({ ...review, timings: {} })).not.toContain('Timings');
+  });
 });

@@ -2,6 +2,7 @@
 // Exit codes: 0 passed, 1 gate failed, 2 usage or infrastructure error with
 // a one-paragraph message (stack trace only with --verbose).
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, isUsageError } from '../errors.ts';
 import { attachFixes, findingsRoot } from '../fix/apply.ts';
@@ -114,6 +115,11 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
       `a read-only copy of production's data to count breaking rows on (default: $${PREFLIGHT_URL_ENV})`,
     )
     .option('--preflight-show-values', 'show up to ten offending values found there (default: counts only)')
+    .option(
+      '--cache-dir <dir>',
+      'where the base frontier is cached between runs (default $XDG_CACHE_HOME/alembic-review)',
+    )
+    .option('--no-cache', 'replay the base every time (no cache read or written)')
     .option('--verbose', "show the project's Python output and stack traces");
   if (options.fix !== true) {
     command
@@ -238,6 +244,13 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
     sandbox: flags.sandbox,
     preflightUrl: flags.preflightUrl ?? process.env[PREFLIGHT_URL_ENV],
     preflightShowValues: flags.preflightShowValues,
+    // --no-cache wins; a --cache-dir is relative to where the command runs.
+    cacheDir:
+      flags.cache === false
+        ? false
+        : typeof flags.cacheDir === 'string'
+          ? path.resolve(flags.cacheDir)
+          : undefined,
     verbose: flags.verbose === true,
   };
 }

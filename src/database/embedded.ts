@@ -287,6 +287,10 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
     return this.#binaries;
   }
 
+  get clientBinDir(): string | undefined {
+    return this.#binaries === undefined ? undefined : path.dirname(this.#binaries.initdb);
+  }
+
   start(): Promise<void> {
     this.#starting ??= this.#start().catch(async (error: unknown) => {
       // Nothing half-started survives a failed start.

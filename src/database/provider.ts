@@ -36,4 +36,8 @@ export interface DatabaseProvider {
   serverVersion(): Promise<string>;
   /** Who the project's code connects as, once started. */
   readonly access: AccessSummary | undefined;
+  /** The server's own binaries (embedded), where a pg_dump of its version is. */
+  readonly clientBinDir?: string | undefined;
+  /** The container the server runs in (testcontainers): its pg_dump matches the server. */
+  readonly containerId?: string | undefined;
 }

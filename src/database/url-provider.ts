@@ -191,14 +191,17 @@ export class UrlProvider implements DatabaseProvider {
     if (admin === undefined) return;
     await Promise.allSettled([...this.#pending]);
     const failures: string[] = [];
-    for (const name of this.#databases.names) {
-      try {
-        await dropThrowawayDatabase(admin, name);
-        this.#databases.forget(name);
-      } catch (error) {
-        failures.push(`${name}: ${errorMessage(error)}`);
-      }
-    }
+    // All at once: each DROP DATABASE waits for a checkpoint, and concurrent ones share it.
+    await Promise.all(
+      this.#databases.names.map(async (name) => {
+        try {
+          await dropThrowawayDatabase(admin, name);
+          this.#databases.forget(name);
+        } catch (error) {
+          failures.push(`${name}: ${errorMessage(error)}`);
+        }
+      }),
+    );
     // After the databases it owns.
     try {
       await this.#databases.access.dropRole(admin);

@@ -35,6 +35,8 @@ const NO_MODELS: Omit<ModelsState, 'findings'> = {
 };
 
 export async function buildModels(context: ReplayContext, head: HeadState | null): Promise<ModelsState> {
+  // Not dropped here: DROP DATABASE waits for a checkpoint, and the
+  // provider's stop() drops every database at once.
   const database = await context.provider.createDatabase('models');
   try {
     const result = await context.bridge.call('models', {
@@ -99,8 +101,6 @@ export async function buildModels(context: ReplayContext, head: HeadState | null
         ),
       ],
     };
-  } finally {
-    await context.provider.dropDatabase(database);
   }
 }
 

@@ -98,6 +98,22 @@ export function descendantsOf(revisions: readonly BridgeRevision[], ancestor: st
   return result;
 }
 
+/** The given revisions and everything below them (down_revisions and depends_on). */
+export function ancestorsOf(revisions: readonly BridgeRevision[], heads: readonly string[]): Set<string> {
+  const byId = new Map(revisions.map((r) => [r.id, r]));
+  const result = new Set<string>();
+  const pending = [...heads];
+  for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+    // depends_on may name a revision by a prefix of its id or by a branch label.
+    const revision =
+      byId.get(id) ?? revisions.find((r) => r.id.startsWith(id) || r.branchLabels.includes(id));
+    if (revision === undefined || result.has(revision.id)) continue;
+    result.add(revision.id);
+    pending.push(...parentsOf(revision));
+  }
+  return result;
+}
+
 export function resolveRevision(revisions: readonly BridgeRevision[], ref: string): BridgeRevision {
   const exact = revisions.find((r) => r.id === ref);
   if (exact !== undefined) return exact;

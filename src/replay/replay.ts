@@ -14,6 +14,7 @@ import { introspect } from '../schema/introspect.ts';
 import type { Schema } from '../schema/types.ts';
 import type { ReplayPlan } from './plan.ts';
 import { buildBase, rebuildBase, type BaseBuild, type BaseSource } from './base.ts';
+import type { BaseCache } from './base-cache.ts';
 import { seedDatabase, type SeedFailure } from './seed.ts';
 
 export interface StepRecord {
@@ -54,6 +55,8 @@ export interface ReplaySettings {
    * settles. It must not reject.
    */
   atBase?: (base: ThrowawayDatabase, schema: Schema, configure: RunResult['configure']) => Promise<void>;
+  /** The warm base: restored from here on a hit, saved here after a replay. */
+  cache?: BaseCache | null;
 }
 
 /** A database at the head of the change, with its schema. */
@@ -158,7 +161,10 @@ export async function replayChange(
   settings: ReplaySettings,
 ): Promise<Replay> {
   const { provider, log } = context;
-  const base = await buildBase(context, plan, await provider.createDatabase('rows'), settings.base);
+  const cache = settings.base.from.kind === 'replay' ? (settings.cache ?? null) : null;
+  const restored = await restoreBase(context, plan, cache);
+  const base =
+    restored ?? (await buildBase(context, plan, await provider.createDatabase('rows'), settings.base));
   const rows = base.database;
   const frontier = base.outcome;
   const replay: Replay = {
@@ -176,6 +182,9 @@ export async function replayChange(
   if (base.unavailable !== null || failed(frontier)) return replay;
 
   replay.baseSchema = await introspect(rows.url);
+  // A replayed base goes to the cache before it gets rows (on a miss, a cold run's cost).
+  if (cache !== null && restored === null && base.method === 'replay' && base.replayFailure === null)
+    await cache.save(provider, rows, frontier.configure);
   const targets = plan.replayed.length === 0 ? [] : plan.heads;
   // A copy of the base before it gets rows, in case the replay with rows
   // fails and the same revisions must be tried without them.
@@ -224,6 +233,24 @@ export async function replayChange(
     replay.head = { database: empty, schema: await introspect(empty.url), withoutRows: true };
   }
   return replay;
+}
+
+/** On a cache hit, the base restored into a fresh database; null when the replay must run. */
+async function restoreBase(
+  context: ReplayContext,
+  plan: ReplayPlan,
+  cache: BaseCache | null,
+): Promise<BaseBuild | null> {
+  if (cache === null || plan.frontier.length === 0) return null;
+  const database = await context.provider.createDatabase('rows');
+  const restored = await cache.restore(database);
+  if (restored !== null) {
+    const outcome = { ...emptyOutcome(), configure: restored.configure };
+    return { method: 'replay', database, outcome, replayFailure: null, unavailable: null };
+  }
+  // A half-restored database is never the base: dropped, and the replay gets a fresh one.
+  await context.provider.dropDatabase(database);
+  return null;
 }
 
 /**

@@ -1,0 +1,104 @@
+// The base cache directory in the actions cache: restored by prefix (the
+// newest save of the project), saved under a key of the run only when the
+// review wrote an entry, without the entries that run did not use. A cache
+// kept in a directory stands in for the actions cache (same contract,
+// preserving modification times as tar does).
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import {
+  restoreBaseCache,
+  saveBaseCache,
+  type BaseCacheRun,
+  type DirectoryCache,
+} from '../../src/github/base-cache.ts';
+
+const work = mkdtempSync(path.join(tmpdir(), 'ar-gh-base-cache-'));
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+function directoryCache(dir: string): DirectoryCache & { saved: string[] } {
+  const saved: string[] = [];
+  return {
+    saved,
+    available: () => true,
+    restore: (paths, key, restoreKeys) => {
+      const keys = existsSync(dir) ? readdirSync(dir).sort() : [];
+      const hit = keys.includes(key)
+        ? key
+        : keys.filter((k) => restoreKeys.some((p) => k.startsWith(p))).at(-1);
+      if (hit === undefined) return Promise.resolve(undefined);
+      cpSync(path.join(dir, hit), paths[0] as string, { recursive: true, preserveTimestamps: true });
+      return Promise.resolve(hit);
+    },
+    save: (paths, key) => {
+      cpSync(paths[0] as string, path.join(dir, key), { recursive: true, preserveTimestamps: true });
+      saved.push(key);
+      return Promise.resolve();
+    },
+  };
+}
+
+function entry(dir: string, name: string, ageSeconds = 0): void {
+  mkdirSync(dir, { recursive: true });
+  for (const ext of ['.sql', '.json']) {
+    const file = path.join(dir, `base-${name}${ext}`);
+    writeFileSync(file, name);
+    const when = new Date(Date.now() - ageSeconds * 1000);
+    utimesSync(file, when, when);
+  }
+}
+
+const run = (dir: string, id: string): BaseCacheRun => ({
+  dir,
+  project: 'app',
+  run: id,
+  log: () => undefined,
+});
+
+describe('the base cache in the actions cache', () => {
+  const cache = directoryCache(path.join(work, 'actions-cache'));
+
+  test('a miss that wrote an entry saves the directory under the run', async () => {
+    const dir = path.join(work, 'run1');
+    const restored = await restoreBaseCache(cache, run(dir, '1-1'));
+    entry(dir, 'aaa');
+    await saveBaseCache(cache, run(dir, '1-1'), restored);
+    expect(cache.saved).toHaveLength(1);
+    expect(cache.saved[0]).toMatch(/^alembic-review-base-v1-.+-1-1$/);
+  });
+
+  test('a hit writes nothing and saves nothing', async () => {
+    const dir = path.join(work, 'run2');
+    const restored = await restoreBaseCache(cache, run(dir, '2-1'));
+    expect(readdirSync(dir).sort()).toEqual(['base-aaa.json', 'base-aaa.sql']);
+    await saveBaseCache(cache, run(dir, '2-1'), restored);
+    expect(cache.saved).toHaveLength(1);
+  });
+
+  test('a new entry is saved with the entries the run touched, without the others', async () => {
+    const dir = path.join(work, 'run3');
+    const restored = await restoreBaseCache(cache, run(dir, '3-1'));
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(path.join(dir, 'base-aaa.json'), old, old);
+    entry(dir, 'bbb');
+    await saveBaseCache(cache, run(dir, '3-1'), restored);
+    expect(cache.saved).toHaveLength(2);
+    expect(readdirSync(dir).sort()).toEqual(['base-bbb.json', 'base-bbb.sql']);
+    // The next run restores the newest save.
+    const next = path.join(work, 'run4');
+    await restoreBaseCache(cache, run(next, '4-1'));
+    expect(readdirSync(next).sort()).toEqual(['base-bbb.json', 'base-bbb.sql']);
+  });
+});

@@ -1,0 +1,297 @@
+// The warm base: the database at the base frontier (schema, rows the
+// migrations inserted, alembic_version), kept between runs as a plain pg_dump
+// under a key of everything that decides it. A hit restores the dump into the
+// fresh database instead of replaying the history; anything wrong with an
+// entry (another key, a checksum that does not match, a version table that
+// is not at the frontier) is a miss, and the replay runs as without a cache.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import type { ConfigureSummary, LoadResult } from '../alembic/protocol.ts';
+import { dumpDatabase, majorVersion } from '../database/dump.ts';
+import type { DatabaseProvider, ThrowawayDatabase } from '../database/provider.ts';
+import { errorMessage } from '../errors.ts';
+import type { Options } from '../options.ts';
+import { formatMs } from '../progress.ts';
+import { sqlName } from '../schema/literals.ts';
+import { schemaDumpSql } from './base.ts';
+import { ancestorsOf } from './plan.ts';
+
+/** Bumped whenever what an entry holds, or how it is restored, changes. */
+export const CACHE_FORMAT = 1;
+
+/** Everything the base frontier depends on, as named strings (file contents hashed). */
+export interface KeyInputs {
+  /** The revision files the frontier is made of: path relative to the project → content. */
+  revisions: Record<string, string>;
+  /** env.py, the other Python files beside it, the Alembic config file(s). */
+  files: Record<string, string>;
+  /** Settings and versions: frontier heads, ini section, -x, versions, server major, seed settings. */
+  settings: Record<string, string>;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** The key: a sha256 over the format version and every input, in a fixed order. */
+export function baseCacheKey(inputs: KeyInputs): string {
+  const sorted = (record: Record<string, string>): [string, string][] =>
+    Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+  return sha256(
+    JSON.stringify({
+      format: CACHE_FORMAT,
+      revisions: sorted(inputs.revisions).map(([name, text]) => [name, sha256(text)]),
+      files: sorted(inputs.files).map(([name, text]) => [name, sha256(text)]),
+      settings: sorted(inputs.settings),
+    }),
+  );
+}
+
+export interface KeyContext {
+  options: Options;
+  load: LoadResult;
+  hello: { python: string; alembic: string; sqlalchemy: string };
+  /** Where the replayed base stops (plan.frontier). */
+  frontier: string[];
+  serverVersion: string;
+}
+
+async function readOrEmpty(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Reads the inputs of the key: the frontier's revision files, env.py and its neighbours, the config. */
+export async function keyInputs(context: KeyContext): Promise<KeyInputs> {
+  const { options, load } = context;
+  const relative = (file: string): string => path.relative(options.projectDir, file);
+  const below = ancestorsOf(load.revisions, context.frontier);
+  const revisions: Record<string, string> = {};
+  for (const revision of load.revisions) {
+    if (below.has(revision.id)) revisions[relative(revision.path)] = await readOrEmpty(revision.path);
+  }
+  const files: Record<string, string> = {};
+  // env.py and the helpers beside it that revisions and env.py import.
+  const scriptDir = path.dirname(load.envPy);
+  for (const entry of await readdir(scriptDir, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isFile() && entry.name.endsWith('.py'))
+      files[relative(path.join(scriptDir, entry.name))] = await readOrEmpty(path.join(scriptDir, entry.name));
+  }
+  files['env.py'] = await readOrEmpty(load.envPy);
+  for (const config of [options.configFile, options.tomlFile]) {
+    if (config !== null) files[relative(config)] = await readOrEmpty(config);
+  }
+  const major = majorVersion(context.serverVersion);
+  return {
+    revisions,
+    files,
+    settings: {
+      frontier: [...context.frontier].sort().join(' '),
+      baseFrom: options.baseFrom.kind,
+      iniSection: options.iniSection,
+      configFactory: options.configFactory ?? '',
+      xArgs: options.xArgs.join('\n'),
+      urlEnv: options.urlEnv.join(' '),
+      driver: options.driver ?? load.driver,
+      databaseRole: options.databaseRole,
+      extensions: [...options.extensions].sort().join(' '),
+      seedRows: String(options.seedRows),
+      seedSql: options.seedSql ?? '',
+      python: context.hello.python,
+      alembic: context.hello.alembic,
+      sqlalchemy: context.hello.sqlalchemy,
+      postgresMajor: major === null ? context.serverVersion : String(major),
+    },
+  };
+}
+
+/** What is stored beside the dump. */
+interface EntryMeta {
+  format: number;
+  key: string;
+  /** sha256 of the dump file. */
+  sha256: string;
+  /** The version table's rows at the frontier. */
+  versions: string[];
+  configure: ConfigureSummary | null;
+  postgresMajor: number;
+  createdAt: string;
+  dumpedBy: string;
+}
+
+export interface Restored {
+  configure: ConfigureSummary | null;
+}
+
+function versionTable(configure: ConfigureSummary | null): string {
+  return sqlName(configure?.versionTableSchema ?? 'public', configure?.versionTable ?? 'alembic_version');
+}
+
+async function versionRows(client: pg.Client, configure: ConfigureSummary | null): Promise<string[]> {
+  const rows = await client.query<{ version_num: string }>(
+    `SELECT version_num FROM ${versionTable(configure)}`,
+  );
+  return rows.rows.map((r) => r.version_num).sort();
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The dump as statements for our connection. pg_dump empties search_path and
+ * qualifies every name it writes, but not the names inside function bodies: a
+ * CHECK constraint or default that calls a function reading an unqualified
+ * table fails on the restored rows. The migrations ran with the default path,
+ * so the restore does too.
+ */
+export function restorableSql(dump: string): string {
+  return schemaDumpSql(dump).replace(
+    /^SELECT pg_catalog\.set_config\('search_path', '', false\);$/gm,
+    `SELECT pg_catalog.set_config('search_path', '"$user", public', false);`,
+  );
+}
+
+/** The cache directory for one run: one key, one entry. */
+export class BaseCache {
+  readonly dir: string;
+  readonly key: string;
+  readonly #frontier: string[];
+  readonly #major: number;
+  readonly #log: (line: string) => void;
+
+  constructor(dir: string, key: string, frontier: string[], major: number, log: (line: string) => void) {
+    this.dir = dir;
+    this.key = key;
+    this.#frontier = [...frontier].sort();
+    this.#major = major;
+    this.#log = log;
+  }
+
+  static async open(context: KeyContext, log: (line: string) => void): Promise<BaseCache | null> {
+    const dir = context.options.cacheDir;
+    const major = majorVersion(context.serverVersion);
+    if (dir === null || major === null) return null;
+    const key = baseCacheKey(await keyInputs(context));
+    return new BaseCache(dir, key, context.frontier, major, log);
+  }
+
+  get shortKey(): string {
+    return this.key.slice(0, 12);
+  }
+
+  get #sqlFile(): string {
+    return path.join(this.dir, `base-${this.key}.sql`);
+  }
+
+  get #metaFile(): string {
+    return path.join(this.dir, `base-${this.key}.json`);
+  }
+
+  /** The entry, if there is one and it is sound; a reason otherwise. */
+  async #read(): Promise<{ meta: EntryMeta; sql: string } | { miss: string }> {
+    let meta: EntryMeta;
+    let sql: string;
+    try {
+      meta = JSON.parse(await readFile(this.#metaFile, 'utf8')) as EntryMeta;
+      sql = await readFile(this.#sqlFile, 'utf8');
+    } catch {
+      return { miss: 'no entry' };
+    }
+    if (meta.format !== CACHE_FORMAT || meta.key !== this.key) return { miss: 'the entry has another key' };
+    if (meta.postgresMajor !== this.#major) return { miss: 'the entry is for another PostgreSQL' };
+    if (sha256(sql) !== meta.sha256) return { miss: 'the dump does not match its checksum' };
+    if (!Array.isArray(meta.versions) || !sameList([...meta.versions].sort(), this.#frontier))
+      return { miss: 'the entry is not at the frontier' };
+    return { meta, sql };
+  }
+
+  /**
+   * Restores the entry into `database` (fresh, empty). Null on a miss or when
+   * the restore fails or ends anywhere but at the frontier: the caller then
+   * replays, on a fresh database (this one may be half restored).
+   */
+  async restore(database: ThrowawayDatabase): Promise<Restored | null> {
+    const start = performance.now();
+    const entry = await this.#read();
+    if ('miss' in entry) {
+      if (entry.miss !== 'no entry') this.#log(`base cache: ${entry.miss} (key ${this.shortKey}); replaying`);
+      return null;
+    }
+    // As the run's role, like the project's code: the entry gets no more rights than a migration.
+    const client = new pg.Client({ connectionString: database.url });
+    try {
+      await client.connect();
+      await client.query(restorableSql(entry.sql));
+      await client.query("SELECT pg_catalog.set_config('search_path', '\"$user\", public', false)");
+      const versions = await versionRows(client, entry.meta.configure);
+      if (!sameList(versions, this.#frontier)) {
+        this.#log(
+          `base cache: the restored version table holds ${versions.join(', ') || 'nothing'}, not the frontier; replaying`,
+        );
+        return null;
+      }
+    } catch (error) {
+      this.#log(`base cache: the entry did not restore (${errorMessage(error)}); replaying`);
+      return null;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    // Recently used: the action keeps the entries a run touched.
+    const now = new Date();
+    await utimes(this.#metaFile, now, now).catch(() => undefined);
+    this.#log(`base restored from cache (key ${this.shortKey}, ${formatMs(performance.now() - start)})`);
+    return { configure: entry.meta.configure };
+  }
+
+  /** Dumps `database` (at the frontier, no connection open) as the entry; never fails the review. */
+  async save(
+    provider: DatabaseProvider,
+    database: ThrowawayDatabase,
+    configure: ConfigureSummary | null,
+  ): Promise<void> {
+    const start = performance.now();
+    try {
+      const client = new pg.Client({ connectionString: database.url });
+      let versions: string[];
+      try {
+        await client.connect();
+        versions = await versionRows(client, configure);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      if (!sameList(versions, this.#frontier)) {
+        this.#log('base cache: the version table is not at the frontier; not cached');
+        return;
+      }
+      const dumped = await dumpDatabase(provider, database, this.#major);
+      if ('skipped' in dumped) {
+        this.#log(`base cache: not cached: ${dumped.skipped}`);
+        return;
+      }
+      const meta: EntryMeta = {
+        format: CACHE_FORMAT,
+        key: this.key,
+        sha256: sha256(dumped.sql),
+        versions,
+        configure,
+        postgresMajor: this.#major,
+        createdAt: new Date().toISOString(),
+        dumpedBy: dumped.by,
+      };
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      // Written aside and renamed: a run that dies half way leaves no entry, a concurrent one a whole one.
+      const suffix = `.tmp-${process.pid}`;
+      await writeFile(this.#sqlFile + suffix, dumped.sql, { mode: 0o600 });
+      await writeFile(this.#metaFile + suffix, JSON.stringify(meta, null, 2), { mode: 0o600 });
+      await rename(this.#sqlFile + suffix, this.#sqlFile);
+      await rename(this.#metaFile + suffix, this.#metaFile);
+      this.#log(`base saved to the cache (key ${this.shortKey}, ${formatMs(performance.now() - start)})`);
+    } catch (error) {
+      this.#log(`base cache: not cached (${errorMessage(error)})`);
+      await rm(this.#sqlFile, { force: true }).catch(() => undefined);
+    }
+  }
+}
