@@ -81,6 +81,7 @@ export function actionOptions(): RawOptions {
     sandbox: input('sandbox'),
     preflightUrl: input('preflight-url') ?? process.env[PREFLIGHT_URL_ENV],
     preflightShowValues: input('preflight-show-values'),
+    deployOrder: input('deploy-order'),
     format: 'json',
   };
 }

@@ -75,9 +75,18 @@ export interface Options {
   preflightUrl: string | undefined;
   /** Show offending values found on the preflight database (default: counts only). */
   preflightShowValues: boolean;
+  /** Which release meets which schema during a deploy (old-code-incompatible). */
+  deployOrder: DeployOrder;
 }
 
 export type SandboxSetting = 'auto' | 'off';
+/**
+ * How a deploy meets the schema change: migrate-first (the migration runs
+ * while the previous release still serves: its models are checked against
+ * the migrated head), code-first (the new release starts before the
+ * migration: also its models against the base schema), off.
+ */
+export type DeployOrder = 'migrate-first' | 'code-first' | 'off';
 
 /** Raw values as they come from flags, inputs or TOML (strings, mostly). */
 export type RawOptions = Partial<Record<keyof Options | 'config', unknown>>;
@@ -89,6 +98,7 @@ const SEVERITY_VALUES: readonly SeverityOverride[] = ['error', 'warning', 'notic
 const PRE_EXISTING: readonly PreExisting[] = ['notice', 'error', 'off'];
 const DATABASE_ROLES: readonly DatabaseRole[] = ['restricted', 'superuser'];
 const SANDBOX_SETTINGS: readonly SandboxSetting[] = ['auto', 'off'];
+export const DEPLOY_ORDERS: readonly DeployOrder[] = ['migrate-first', 'code-first', 'off'];
 
 /** Keys accepted in [tool.alembic-review] (kebab-case, as in the action's inputs). */
 const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
@@ -118,6 +128,7 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   extensions: 'extensions',
   sandbox: 'sandbox',
   'preflight-show-values': 'preflightShowValues',
+  'deploy-order': 'deployOrder',
   rules: 'rules',
 };
 
@@ -426,5 +437,6 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     sandbox: oneOf('sandbox', pick('sandbox'), SANDBOX_SETTINGS, 'auto'),
     preflightUrl,
     preflightShowValues: flag('preflight-show-values', pick('preflightShowValues')),
+    deployOrder: oneOf('deploy-order', pick('deployOrder'), DEPLOY_ORDERS, 'migrate-first'),
   };
 }

@@ -109,6 +109,12 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
         "auto: run the project's Python as an unprivileged user in a PID namespace where possible; off: as this user",
       ).choices(['auto', 'off']),
     )
+    .addOption(
+      new Option(
+        '--deploy-order <order>',
+        'migrate-first (default): check that the running release survives the migrated schema; code-first: also the new release on the old schema; off',
+      ).choices(['migrate-first', 'code-first', 'off']),
+    )
     .option('--verbose', "show the project's Python output and stack traces");
   if (options.fix !== true) {
     command
@@ -233,6 +239,7 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
     sandbox: flags.sandbox,
     preflightUrl: flags.preflightUrl ?? process.env[PREFLIGHT_URL_ENV],
     preflightShowValues: flags.preflightShowValues,
+    deployOrder: flags.deployOrder,
     verbose: flags.verbose === true,
   };
 }
