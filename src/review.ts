@@ -271,27 +271,6 @@ async function reviewReplay(
     const checked = await checkHead(run, context, replay, replay.head, runs);
     findings.push(...checked.findings);
     driftChecked = checked.driftChecked;
-    if (deployOrder.enabled) {
-      const head = replay.head;
-      const old = await baseModels(run, baseline);
-      const deploy = await optional(context, 'the deploy-order check', () =>
-        progress.stage(
-          `deploy order (${options.deployOrder}): the running release on the new schema`,
-          () =>
-            deployOrder.run({
-              oldBridge: typeof old === 'string' ? old : old.bridge,
-              newBridge: checked.driftChecked ? context.bridge : null,
-              head: head.database,
-              python: project.python,
-              ops: migrationOps(reviewed, (id) => runs.get(id)?.statements ?? [], changes.relative),
-              oldRelative: typeof old === 'string' ? changes.relative : old.relative,
-              newRelative: changes.relative,
-            }),
-          (d) => d.summary,
-        ),
-      );
-      findings.push(...(isSkipped(deploy) ? [deploy.skipped] : deploy.findings));
-    }
   }
 
   const statements = withEstimates(reportStatements(changes, runs), data.estimates);
@@ -301,6 +280,29 @@ async function reviewReplay(
       lint(lintInput(reviewed, changes, runs, statements, replay.baseSchema, replay.baseRows, environment)),
     )),
   );
+
+  // After lint, which needs no database: the baseline (the base commit's models) has had time to finish.
+  if (deployOrder.enabled && replay.head !== null && !replay.noMigrationsRan) {
+    const head = replay.head;
+    const old = await baseModels(run, baseline);
+    const deploy = await optional(context, 'the deploy-order check', () =>
+      progress.stage(
+        `deploy order (${options.deployOrder}): the running release on the new schema`,
+        () =>
+          deployOrder.run({
+            oldBridge: typeof old === 'string' ? old : old.bridge,
+            newBridge: driftChecked ? context.bridge : null,
+            head: head.database,
+            python: project.python,
+            ops: migrationOps(reviewed, (id) => runs.get(id)?.statements ?? [], changes.relative),
+            oldRelative: typeof old === 'string' ? changes.relative : old.relative,
+            newRelative: changes.relative,
+          }),
+        (d) => d.summary,
+      ),
+    );
+    findings.push(...(isSkipped(deploy) ? [deploy.skipped] : deploy.findings));
+  }
 
   const revisions = project.load.revisions.map((r) => {
     const ran = runs.get(r.id);

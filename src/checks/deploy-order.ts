@@ -243,9 +243,9 @@ def upgrade():
     case 'missing-column':
       return {
         text: `Remove ${column} from the model (or map it with deferred() so that no query selects it) one release before dropping the column, and drop it in the next release, once no instance runs the old code.`,
-        code: `# Release 1: the model no longer maps ${column} (or defers it)
+        code: `# Release 1: the model no longer maps ${column} (or defers it: from sqlalchemy.orm import deferred)
 class ${shortClass(failure.className)}(Base):
-    ${column} = deferred(Column(${saType(failure.modelType)}))  # or remove the attribute
+    ${column} = deferred(sa.Column(${saType(failure.modelType)}))  # or remove the attribute
 
 # Release 2, once no instance runs the old code:
 def upgrade():
