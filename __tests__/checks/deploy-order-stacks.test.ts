@@ -1,6 +1,6 @@
 // old-code-incompatible on the stacks whose models load differently: an
 // async project (asyncpg only, no synchronous driver), SQLModel models and a
-// Flask-Migrate app with Flask-SQLAlchemy models (the base commit's app is
+// Flask-Migrate app with Flask-SQLAlchemy models, and the oldest stack (the base commit's app is
 // created in the base tree's own bridge): the running release's models load
 // the way they load for the models database, and a correct rename or a drop
 // of a column they map is found.
@@ -8,7 +8,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding, Review } from '../../src/model.ts';
-import { makeProject, revisionSource, VENV, type AlembicProject } from '../helpers/alembic-project.ts';
+import {
+  makeProject,
+  revisionSource,
+  VENV,
+  VENV_OLDEST,
+  type AlembicProject,
+} from '../helpers/alembic-project.ts';
 import { reviewProject } from '../helpers/review.ts';
 import { flaskMigrate } from '../projects/fixtures.ts';
 import { VENV_ASYNC } from '../projects/review.ts';
@@ -31,7 +37,10 @@ async function incompatible(project: AlembicProject): Promise<{ found: Finding[]
 const RENAME = "op.alter_column('users', 'name', new_column_name='full_name')";
 
 describe('old-code-incompatible on other stacks', () => {
-  it('an async project (asyncpg only)', async () => {
+  it.each([
+    ['an async project (asyncpg only)', 'async', VENV_ASYNC],
+    ['Alembic 1.8 / SQLAlchemy 1.4', 'sync', VENV_OLDEST],
+  ] as const)('%s', async (_stack, env, venv) => {
     const models = (column: string): string => `from sqlalchemy import Column, Integer, String
 from sqlalchemy.orm import declarative_base
 
@@ -44,8 +53,8 @@ class User(Base):
     ${column} = Column(String(100))
 `;
     const project = await makeProject({
-      env: 'async',
-      venv: VENV_ASYNC,
+      env,
+      venv,
       models: models('name'),
       revisions: [
         {

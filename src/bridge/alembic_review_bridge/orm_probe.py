@@ -159,49 +159,17 @@ def cmd_orm_probe(args, _emit):
                 cls = mapper.class_
                 name = "%s.%s" % (cls.__module__, cls.__name__)
                 checked.append(name)
-                found = []
-                written = {}
-                query = session.query(cls)
-                try:
-                    with session.begin_nested():
-                        query.first()
-                except UnsafeDatabase:
-                    raise
-                except Exception as error:
-                    found.append(_failure(error, "select", _compiled(query, connection)))
-                session.expunge_all()
-                try:
-                    parents = {}
-                    with session.begin_nested():
-                        instance, written = _filled_instance(mapper, maker, _Rows(session, maker, created, parents))
-                        session.add(instance)
-                        session.flush()
-                        row = dict(written)
-                        for prop in mapper.column_attrs:
-                            column = prop.columns[0]
-                            if getattr(column, "table", None) is mapper.local_table and prop.key in instance.__dict__:
-                                row[column.name] = instance.__dict__[prop.key]
-                    created.setdefault(table_key(mapper.local_table), row)
-                    for key, parent in parents.items():
-                        created.setdefault(key, parent)
-                except UnsafeDatabase:
-                    raise
-                except _NoValue as missing:
-                    skipped.append({"className": name, "reason": str(missing)})
-                except Exception as error:
-                    if type(error).__name__ in ("NoReferencedTableError", "NoReferencedColumnError"):
-                        skipped.append({"className": name, "reason": str(error)})
-                    else:
-                        found.append(_failure(error, "insert", None))
-                session.expunge_all()
+                found, attempt, why = _probe(session, mapper, maker, created, connection)
+                if why is not None:
+                    skipped.append({"className": name, "reason": why})
                 for failure in found:
-                    failure = _diagnose(failure, mapper, written, inspector, connection.dialect)
+                    failure = _diagnose(failure, mapper, attempt, inspector, connection.dialect)
                     failure.update(
                         {
                             "className": name,
                             "table": table_key(mapper.local_table),
                             "file": _class_file(cls),
-                            "line": _class_line(cls),
+                            "line": _class_line_cached(cls),
                         }
                     )
                     failures.append(failure)
@@ -209,6 +177,102 @@ def cmd_orm_probe(args, _emit):
             session.close()
             transaction.rollback()
     return {"hasMetadata": True, "checked": checked, "failures": failures, "skipped": skipped}
+
+
+class _SelectFailed(Exception):
+    """The SELECT failed: its SAVEPOINT is rolled back, the INSERT gets one of its own."""
+
+
+def _probe(session, mapper, maker, created, connection):
+    """The class's SELECT and INSERT: one SAVEPOINT for both while the SELECT
+    passes (the usual case: fewer round trips), a second one for the INSERT
+    when it fails. Returns the failures, the values written, and why the
+    INSERT could not be tried (None when it was)."""
+    found = []
+    written = {}
+    query = session.query(mapper.class_)
+    try:
+        try:
+            with session.begin_nested():
+                try:
+                    query.first()
+                except UnsafeDatabase:
+                    raise
+                except Exception as error:
+                    found.append(_failure(error, "select", _compiled(query, connection)))
+                    raise _SelectFailed()
+                _store(session, mapper, maker, created, written)
+        except _SelectFailed:
+            session.expunge_all()
+            with session.begin_nested():
+                _store(session, mapper, maker, created, written)
+    except UnsafeDatabase:
+        raise
+    except _NoValue as missing:
+        return found, written, str(missing)
+    except Exception as error:
+        if type(error).__name__ in ("NoReferencedTableError", "NoReferencedColumnError"):
+            return found, written, str(error)
+        found.append(_failure(error, "insert", None))
+    finally:
+        session.expunge_all()
+    return found, written, None
+
+
+def _store(session, mapper, maker, created, written):
+    """Flushes one new object; its row (and the parents made for it) become
+    what the foreign keys of the classes after it point at."""
+    parents = {}
+    instance, values = _filled_instance(mapper, maker, _Rows(session, maker, created, parents))
+    written.update(values)
+    session.add(instance)
+    session.flush()
+    row = dict(values)
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if getattr(column, "table", None) is mapper.local_table and prop.key in instance.__dict__:
+            row[column.name] = instance.__dict__[prop.key]
+    created.setdefault(table_key(mapper.local_table), row)
+    for key, parent in parents.items():
+        created.setdefault(key, parent)
+
+
+_CLASS_LINES = {}  # module file -> {qualified class name: line}
+
+
+def _class_line_cached(cls):
+    """The line of the class statement, from one parse of its module (inspect
+    parses the whole module again for every class)."""
+    import ast
+
+    path = _class_file(cls)
+    if path is None:
+        return _class_line(cls)
+    if path not in _CLASS_LINES:
+        lines = {}
+        try:
+            with open(path, encoding="utf-8") as source:
+                tree = ast.parse(source.read())
+        except (OSError, SyntaxError, ValueError):
+            tree = None
+
+        def visit(node, prefix):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.ClassDef):
+                    name = prefix + child.name
+                    # A decorated class: its line is the decorator's, as inspect says.
+                    lines.setdefault(name, min([child.lineno] + [d.lineno for d in child.decorator_list]))
+                    visit(child, name + ".")
+                elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    visit(child, prefix + child.name + ".<locals>.")
+                else:
+                    visit(child, prefix)
+
+        if tree is not None:
+            visit(tree, "")
+        _CLASS_LINES[path] = lines
+    line = _CLASS_LINES[path].get(cls.__qualname__)
+    return line if line is not None else _class_line(cls)
 
 
 def _compiled(query, connection):
