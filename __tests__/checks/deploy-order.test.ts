@@ -2,7 +2,8 @@
 // (the release still running while the migration runs) select and insert on
 // the migrated head. A correct rename, a drop of a mapped column, a NOT NULL
 // column after a backfill without a server default and a narrowed type each
-// get old-code-incompatible, pointed at the op; a nullable column, a new
+// get old-code-incompatible, pointed at the op, and so does SET NOT NULL on a
+// column the old model maps as nullable (its code leaves it unset); a nullable column, a new
 // table, a new index, a NOT NULL column with a server default and a column
 // the old code does not know get nothing. code-first also runs the new models
 // on the base schema; off runs nothing.
@@ -66,6 +67,12 @@ class Reader(Base):
     __tablename__ = "readers"
     id = Column(Integer, primary_key=True)
     name = Column(String(100))
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+    id = Column(Integer, primary_key=True)
+    nickname = Column(String(50))
 `;
 
 const NEW_MODELS = `from sqlalchemy import Column, ForeignKey, Integer, String, Text, text
@@ -126,6 +133,12 @@ class Reader(Base):
     visits = Column(Integer, default=0)
 
 
+class Profile(Base):
+    __tablename__ = "profiles"
+    id = Column(Integer, primary_key=True)
+    nickname = Column(String(50), nullable=False)
+
+
 class Label(Base):
     __tablename__ = "labels"
     id = Column(Integer, primary_key=True)
@@ -146,6 +159,7 @@ const BASE_REVISION = {
     table('notes', "sa.Column('body', sa.Text())"),
     table('editors', "sa.Column('name', sa.String(100))"),
     table('readers', "sa.Column('name', sa.String(100))"),
+    table('profiles', "sa.Column('nickname', sa.String(50))"),
   ].join('\n'),
 };
 
@@ -162,10 +176,13 @@ const OPS = {
     "op.add_column('notes', sa.Column('status', sa.String(20), nullable=False, server_default=sa.text(\"'draft'\")))",
   index: "op.create_index('ix_editors_name', 'editors', ['name'])",
   unknown: "op.add_column('readers', sa.Column('visits', sa.Integer(), nullable=True))",
+  fillNulls: `op.execute("UPDATE profiles SET nickname = 'anonymous' WHERE nickname IS NULL")`,
+  setNotNull: "op.alter_column('profiles', 'nickname', existing_type=sa.String(50), nullable=False)",
   newTable:
     "op.create_table('labels', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('tag_id', sa.Integer(), sa.ForeignKey('tags.id')))",
 };
 const DOWNGRADE = `op.drop_table('labels')
+op.alter_column('profiles', 'nickname', existing_type=sa.String(50), nullable=True)
 op.drop_column('readers', 'visits')
 op.drop_index('ix_editors_name', 'editors')
 op.drop_column('notes', 'status')
@@ -220,12 +237,13 @@ describe('old-code-incompatible (migrate-first)', () => {
     ({ report, stderr } = await review(project));
   });
 
-  it('finds the rename, the drop, the NOT NULL without default and the narrowed type, nothing else', () => {
+  it('finds the rename, the drop, the NOT NULL columns without default and the narrowed type, nothing else', () => {
     const found = incompatible(report);
     expect(Object.keys(byTable(found)).sort()).toEqual([
       'comments.text',
       'members.slug',
       'posts.legacy',
+      'profiles.nickname',
       'tags.label',
     ]);
     for (const f of found) {
@@ -240,7 +258,7 @@ describe('old-code-incompatible (migrate-first)', () => {
     }
     expect(new Ajv2020({ strict: false }).validate(schema, report)).toBe(true);
     expect(stderr).toMatch(
-      /deploy order \(migrate-first\): the running release on the new schema done in .*: old code on the new schema: 8 classes, 4 incompatible/,
+      /deploy order \(migrate-first\): the running release on the new schema done in .*: old code on the new schema: 9 classes, 5 incompatible/,
     );
   });
 
@@ -287,6 +305,12 @@ describe('old-code-incompatible (migrate-first)', () => {
     expect(notNull?.sql).toMatch(/^INSERT INTO members/);
     expect(notNull?.suggestion?.text).toMatch(/server_default/);
 
+    // The old model maps nickname as nullable: its code inserts profiles without one.
+    expect(found['profiles.nickname']).toMatchObject({
+      line: project.lineOf(REVISION_PATH, OPS.setNotNull),
+      details: { cause: 'not-null', statements: ['insert'], className: 'app.models.Profile' },
+    });
+
     const narrow = found['tags.label'];
     expect(narrow).toMatchObject({
       line: project.lineOf(REVISION_PATH, OPS.narrow),
@@ -328,8 +352,8 @@ describe('deploy-order setting', () => {
     });
     expect(byTable(fresh)['labels.']?.line).toBe(project.lineOf(REVISION_PATH, OPS.newTable));
     // The old direction is checked as well.
-    expect(found.filter((f) => f.details?.direction === 'old-code-on-new-schema')).toHaveLength(4);
-    expect(stderr).toMatch(/new code on the old schema: 9 classes, 6 incompatible/);
+    expect(found.filter((f) => f.details?.direction === 'old-code-on-new-schema')).toHaveLength(5);
+    expect(stderr).toMatch(/new code on the old schema: 10 classes, 6 incompatible/);
   });
 
   it('off runs nothing, and so does the rule set to off', async () => {

@@ -294,7 +294,7 @@ export function deployOrderFindings(
     const earlier = seen.get(key);
     if (earlier !== undefined) {
       const statements = earlier.details?.statements as string[] | undefined;
-      statements?.push(failure.statement);
+      if (statements?.includes(failure.statement) === false) statements.push(failure.statement);
       continue;
     }
     const op = causingOp(ops, failure.table, failure.column, direction);
@@ -403,40 +403,50 @@ export class DeployOrderCheck {
     await this.#base;
   }
 
+  /** Both directions at once when both run: two bridge processes, two databases. */
   async run(input: DeployOrderInput): Promise<DeployOrderResult> {
-    const findings: Finding[] = [];
-    const parts: string[] = [];
-    if (typeof input.oldBridge === 'string') {
-      parts.push(`old code not checked (${input.oldBridge})`);
-    } else {
-      const old = await probeModels(input.oldBridge, input.head, input.python);
-      if ('ruleId' in old) findings.push(old);
-      else if (!old.hasMetadata) parts.push('old code not checked (the base commit has no target_metadata)');
-      else {
-        const found = deployOrderFindings(old, 'old-code-on-new-schema', input.ops, input.oldRelative);
-        findings.push(...found);
-        parts.push(`old code on the new schema: ${tally(old, found)}`);
-      }
-    }
-    if (this.#order === 'code-first') {
-      const base = await this.#base;
-      if (base === null || base === undefined || input.newBridge === null) {
-        findings.push(
+    const [old, fresh] = await Promise.all([
+      this.#oldOnNew(input),
+      this.#order === 'code-first' ? this.#newOnOld(input) : Promise.resolve(null),
+    ]);
+    const parts = [old, ...(fresh === null ? [] : [fresh])];
+    return {
+      findings: parts.flatMap((p) => p.findings),
+      summary: parts
+        .map((p) => p.summary)
+        .filter((s) => s !== '')
+        .join('; '),
+    };
+  }
+
+  async #oldOnNew(input: DeployOrderInput): Promise<DeployOrderResult> {
+    if (typeof input.oldBridge === 'string')
+      return { findings: [], summary: `old code not checked (${input.oldBridge})` };
+    const old = await probeModels(input.oldBridge, input.head, input.python);
+    if ('ruleId' in old) return { findings: [old], summary: '' };
+    if (!old.hasMetadata)
+      return { findings: [], summary: 'old code not checked (the base commit has no target_metadata)' };
+    const found = deployOrderFindings(old, 'old-code-on-new-schema', input.ops, input.oldRelative);
+    return { findings: found, summary: `old code on the new schema: ${tally(old, found)}` };
+  }
+
+  async #newOnOld(input: DeployOrderInput): Promise<DeployOrderResult> {
+    const base = await this.#base;
+    if (base === null || base === undefined || input.newBridge === null) {
+      return {
+        findings: [
           reviewIncomplete(
             `deploy-order = "code-first", but the new models could not be run on the base schema (${input.newBridge === null ? 'the models database could not be built' : 'no copy of the base schema'}).`,
           ),
-        );
-      } else {
-        const fresh = await probeModels(input.newBridge, base, input.python);
-        if ('ruleId' in fresh) findings.push(fresh);
-        else if (fresh.hasMetadata) {
-          const found = deployOrderFindings(fresh, 'new-code-on-old-schema', input.ops, input.newRelative);
-          findings.push(...found);
-          parts.push(`new code on the old schema: ${tally(fresh, found)}`);
-        }
-      }
+        ],
+        summary: '',
+      };
     }
-    return { findings, summary: parts.join('; ') };
+    const fresh = await probeModels(input.newBridge, base, input.python);
+    if ('ruleId' in fresh) return { findings: [fresh], summary: '' };
+    if (!fresh.hasMetadata) return { findings: [], summary: '' };
+    const found = deployOrderFindings(fresh, 'new-code-on-old-schema', input.ops, input.newRelative);
+    return { findings: found, summary: `new code on the old schema: ${tally(fresh, found)}` };
   }
 
   /** Drops the copy of the base (idempotent). */

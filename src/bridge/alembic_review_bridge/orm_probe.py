@@ -2,8 +2,9 @@
 release's schema. For every mapped class, the SELECT that
 session.query(Model).first() emits and the INSERT of one new object filled
 the way that code fills it (every attribute its model maps, strings as long
-as its model allows), on a database of the other schema; everything is rolled
-back. The bridge of the base commit's tree runs it on the migrated head (the
+as its model allows; and one with only what the model requires, as code that
+leaves nullable attributes unset), on a database of the other schema;
+everything is rolled back. The bridge of the base commit's tree runs it on the migrated head (the
 running release during a migrate-first deploy), the pull request's on the
 base (a code-first deploy)."""
 
@@ -155,11 +156,12 @@ def cmd_orm_probe(args, _emit):
         session = Session(bind=connection)
         inspector = inspect(connection)
         try:
-            for mapper in _mapped_classes(project.metadatas):
+            for mapper, (found, attempt, why) in _probe_all(
+                session, _mapped_classes(project.metadatas), maker, created, connection
+            ):
                 cls = mapper.class_
                 name = "%s.%s" % (cls.__module__, cls.__name__)
                 checked.append(name)
-                found, attempt, why = _probe(session, mapper, maker, created, connection)
                 if why is not None:
                     skipped.append({"className": name, "reason": why})
                 for failure in found:
@@ -179,44 +181,126 @@ def cmd_orm_probe(args, _emit):
     return {"hasMetadata": True, "checked": checked, "failures": failures, "skipped": skipped}
 
 
-class _SelectFailed(Exception):
-    """The SELECT failed: its SAVEPOINT is rolled back, the INSERT gets one of its own."""
+# Classes tried in one SAVEPOINT while they pass: most do, and each round trip counts.
+_GROUP = 16
+
+
+def _probe_all(session, mappers, maker, created, connection):
+    """(mapper, (failures, values written, why not tried)) for every class.
+    A group of classes runs in one SAVEPOINT; when one of them fails, the
+    group is rolled back, the classes before it have passed, the failing one
+    runs again on its own (see _probe) and the next group starts after it."""
+    passed = ([], {}, None)
+    index = 0
+    while index < len(mappers):
+        group = mappers[index : index + _GROUP]
+        done = _try_group(session, group, maker, created)
+        if done == len(group):
+            for mapper in group:
+                yield mapper, passed
+            index += len(group)
+            continue
+        # The classes before it passed (what they met is unchanged); only their rows are
+        # gone, and a foreign key of a later class gets a row of its own made then (_Rows).
+        for mapper in group[:done]:
+            yield mapper, passed
+        failing = group[done]
+        yield failing, _probe(session, failing, maker, created, connection)
+        index += done + 1
+
+
+def _try_group(session, group, maker, created):
+    """Runs the classes' statements in one SAVEPOINT; how many passed before
+    one failed (all: kept; fewer: everything rolled back, the rows they
+    stored forgotten)."""
+    before = dict(created)
+    done = 0
+    try:
+        with session.begin_nested():
+            for mapper in group:
+                _attempt(session, mapper, maker, created)
+                done += 1
+        return done
+    except UnsafeDatabase:
+        raise
+    except Exception:
+        created.clear()
+        created.update(before)
+        return done
+    finally:
+        session.expunge_all()
+
+
+def _attempt(session, mapper, maker, created):
+    """The class's SELECT and INSERTs, raising at the first that fails."""
+    session.query(mapper.class_).first()
+    _store(session, mapper, maker, created, {})
+    if _leaves_unset(mapper):
+        _store_minimal(session, mapper, maker, created)
 
 
 def _probe(session, mapper, maker, created, connection):
-    """The class's SELECT and INSERT: one SAVEPOINT for both while the SELECT
-    passes (the usual case: fewer round trips), a second one for the INSERT
-    when it fails. Returns the failures, the values written, and why the
-    INSERT could not be tried (None when it was)."""
+    """The statements of a class that failed in its group, each in a
+    SAVEPOINT of its own, to tell which fail and why: its SELECT, the INSERT
+    of a filled object and, when its model has attributes code may leave
+    unset, of an object with only what the model requires. Returns the
+    failures, the values written, and why the INSERT could not be tried
+    (None when it was)."""
+    minimal = _leaves_unset(mapper)
     found = []
     written = {}
     query = session.query(mapper.class_)
     try:
-        try:
-            with session.begin_nested():
-                try:
-                    query.first()
-                except UnsafeDatabase:
-                    raise
-                except Exception as error:
-                    found.append(_failure(error, "select", _compiled(query, connection)))
-                    raise _SelectFailed()
-                _store(session, mapper, maker, created, written)
-        except _SelectFailed:
-            session.expunge_all()
-            with session.begin_nested():
-                _store(session, mapper, maker, created, written)
+        with session.begin_nested():
+            query.first()
     except UnsafeDatabase:
         raise
-    except _NoValue as missing:
-        return found, written, str(missing)
     except Exception as error:
-        if type(error).__name__ in ("NoReferencedTableError", "NoReferencedColumnError"):
-            return found, written, str(error)
-        found.append(_failure(error, "insert", None))
+        found.append(_failure(error, "select", _compiled(query, connection)))
     finally:
         session.expunge_all()
+    stores = [lambda: _store(session, mapper, maker, created, written)]
+    if minimal:
+        stores.append(lambda: _store_minimal(session, mapper, maker, created))
+    for store in stores:
+        try:
+            with session.begin_nested():
+                store()
+        except UnsafeDatabase:
+            raise
+        except _NoValue as missing:
+            return found, written, str(missing)
+        except Exception as error:
+            if type(error).__name__ in ("NoReferencedTableError", "NoReferencedColumnError"):
+                return found, written, str(error)
+            # The first INSERT that fails says it; a second would fail the same way.
+            found.append(_failure(error, "insert", None))
+            return found, written, None
+        finally:
+            session.expunge_all()
     return found, written, None
+
+
+def _leaves_unset(mapper):
+    """The model has attributes its code may leave unset (nullable, no default)."""
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if getattr(column, "table", None) is None or column.primary_key or column.foreign_keys:
+            continue
+        if column.nullable and column.default is None and column.server_default is None:
+            return True
+    return False
+
+
+def _store_minimal(session, mapper, maker, created):
+    """An object with only what its model requires (what the ORM smoke test
+    stores): the running code leaves nullable attributes unset and
+    SQLAlchemy inserts NULL, so a column made NOT NULL under it fails."""
+    from .orm import _build_instance
+
+    instance = _build_instance(mapper, maker, _Rows(session, maker, created, {}))
+    session.add(instance)
+    session.flush()
 
 
 def _store(session, mapper, maker, created, written):
