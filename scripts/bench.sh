@@ -9,7 +9,7 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 export TESTCONTAINERS_RYUK_DISABLED=true
 names=("$@")
 if [[ ${#names[@]} -eq 0 ]]; then
-  names=(providers replay introspect lint real-history review-vs-hand cancel data-checks)
+  names=(providers replay introspect lint real-history review-vs-hand cancel data-checks old-code)
 fi
 status=0
 for name in "${names[@]}"; do

@@ -91,6 +91,7 @@ export function actionOptions(): RawOptions {
     cacheDir: flag('cache', true)
       ? path.join(process.env.RUNNER_TEMP ?? tmpdir(), 'alembic-review-base-cache')
       : false,
+    deployOrder: input('deploy-order'),
     format: 'json',
   };
 }

@@ -78,9 +78,18 @@ export interface Options {
   preflightShowValues: boolean;
   /** Where the base frontier is cached between runs (absolute); null: no cache. */
   cacheDir: string | null;
+  /** Which release meets which schema during a deploy (old-code-incompatible). */
+  deployOrder: DeployOrder;
 }
 
 export type SandboxSetting = 'auto' | 'off';
+/**
+ * How a deploy meets the schema change: migrate-first (the migration runs
+ * while the previous release still serves: its models are checked against
+ * the migrated head), code-first (the new release starts before the
+ * migration: also its models against the base schema), off.
+ */
+export type DeployOrder = 'migrate-first' | 'code-first' | 'off';
 
 /** Raw values as they come from flags, inputs or TOML (strings, mostly). */
 export type RawOptions = Partial<Record<keyof Options | 'config', unknown>>;
@@ -92,6 +101,7 @@ const SEVERITY_VALUES: readonly SeverityOverride[] = ['error', 'warning', 'notic
 const PRE_EXISTING: readonly PreExisting[] = ['notice', 'error', 'off'];
 const DATABASE_ROLES: readonly DatabaseRole[] = ['restricted', 'superuser'];
 const SANDBOX_SETTINGS: readonly SandboxSetting[] = ['auto', 'off'];
+export const DEPLOY_ORDERS: readonly DeployOrder[] = ['migrate-first', 'code-first', 'off'];
 
 /** Keys accepted in [tool.alembic-review] (kebab-case, as in the action's inputs). */
 const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
@@ -122,6 +132,7 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   sandbox: 'sandbox',
   'preflight-show-values': 'preflightShowValues',
   cache: 'cacheDir',
+  'deploy-order': 'deployOrder',
   rules: 'rules',
 };
 
@@ -451,5 +462,6 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     preflightUrl,
     preflightShowValues: flag('preflight-show-values', pick('preflightShowValues')),
     cacheDir: cacheDir(pick('cacheDir'), projectDir),
+    deployOrder: oneOf('deploy-order', pick('deployOrder'), DEPLOY_ORDERS, 'migrate-first'),
   };
 }

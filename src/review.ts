@@ -10,6 +10,7 @@ import { createFlaskApp, inspectProject, openBridge, type ProjectInfo } from './
 import { attributeOrigins, BaseReview, type BaseFindings } from './checks/baseline.ts';
 import { combineFindings } from './checks/combine.ts';
 import { dataChecks, withEstimates } from './checks/data/index.ts';
+import { DeployOrderCheck, migrationOps } from './checks/deploy-order.ts';
 import { checkGraph } from './checks/graph.ts';
 import { insertedBeforeApplied } from './checks/inserted-before.ts';
 import {
@@ -153,7 +154,7 @@ async function reviewOnDatabase(
   server: DatabaseProvider,
   graph: Finding[],
 ): Promise<Review> {
-  const { options, progress, project, changes } = run;
+  const { options, progress, project } = run;
   const shared = {
     python: project.python,
     provider: server,
@@ -164,12 +165,32 @@ async function reviewOnDatabase(
     },
   };
   const context: ReplayContext = { ...shared, bridge };
-  const findings = [...graph];
   if (context.extensions.length > 0)
     progress.note(`created as superuser in every database: ${context.extensions.join(', ')}`);
 
   // What main already has: the base commit's models on the base schema, alongside the replay.
   const baseline = new BaseReview(run.baseTree, shared);
+  const deployOrder = new DeployOrderCheck(
+    options.severity['old-code-incompatible'] === 'off' ? 'off' : options.deployOrder,
+    server,
+  );
+  try {
+    return await reviewReplay(run, context, server, graph, baseline, deployOrder);
+  } finally {
+    await deployOrder.dispose();
+  }
+}
+
+async function reviewReplay(
+  run: Run,
+  context: ReplayContext,
+  server: DatabaseProvider,
+  graph: Finding[],
+  baseline: BaseReview,
+  deployOrder: DeployOrderCheck,
+): Promise<Review> {
+  const { options, progress, project, changes } = run;
+  const findings = [...graph];
   const cache = await openCache(run, server);
   const replay = await progress.stage(
     'replay',
@@ -178,7 +199,11 @@ async function reviewOnDatabase(
         seedRows: options.seedRows,
         seedSql: options.seedSql,
         base: { from: options.baseFrom, baseTree: run.baseTree },
-        atBase: (database, schema, configure) => baseline.run(database, schema, configure),
+        atBase: async (database, schema, configure) => {
+          // One copy at a time: CREATE DATABASE … TEMPLATE refuses a template in use.
+          await deployOrder.atBase(database);
+          await baseline.run(database, schema, configure);
+        },
         cache,
       }),
     (r) =>
@@ -259,6 +284,29 @@ async function reviewOnDatabase(
     )),
   );
 
+  // After lint, which needs no database: the baseline (the base commit's models) has had time to finish.
+  if (deployOrder.enabled && replay.head !== null && !replay.noMigrationsRan) {
+    const head = replay.head;
+    const old = await baseModels(run, baseline);
+    const deploy = await optional(context, 'the deploy-order check', () =>
+      progress.stage(
+        `deploy order (${options.deployOrder}): the running release on the new schema`,
+        () =>
+          deployOrder.run({
+            oldBridge: typeof old === 'string' ? old : old.bridge,
+            newBridge: driftChecked ? context.bridge : null,
+            head: head.database,
+            python: project.python,
+            ops: migrationOps(reviewed, (id) => runs.get(id)?.statements ?? [], changes.relative),
+            oldRelative: typeof old === 'string' ? changes.relative : old.relative,
+            newRelative: changes.relative,
+          }),
+        (d) => d.summary,
+      ),
+    );
+    findings.push(...(isSkipped(deploy) ? [deploy.skipped] : deploy.findings));
+  }
+
   const revisions = project.load.revisions.map((r) => {
     const ran = runs.get(r.id);
     return {
@@ -273,7 +321,7 @@ async function reviewOnDatabase(
     progress.timings['baseline (alongside)'] = base.durationMs;
     progress.note(`baseline: ${base.findings.length} drift and ORM findings already on the base commit`);
   }
-  findings.push(...isolationFindings(server.access, bridge));
+  findings.push(...isolationFindings(server.access, context.bridge));
   return assemble(run, findings, revisions, {
     database: server.description,
     postgres: await server.serverVersion(),
@@ -281,7 +329,7 @@ async function reviewOnDatabase(
     base,
     driftChecked,
     oneTransaction: replay.withRows.configure?.transactionPerMigration !== true,
-    isolation: isolationInfo(server.access, bridge),
+    isolation: isolationInfo(server.access, context.bridge),
   });
 }
 
@@ -306,6 +354,20 @@ async function openCache(run: Run, server: DatabaseProvider): Promise<BaseCache 
     run.progress.note(`base cache: off for this run (${errorMessage(error)})`);
     return null;
   }
+}
+
+/**
+ * The base commit's bridge once the baseline has built its models there (the
+ * running release's models), or why there is none.
+ */
+async function baseModels(
+  run: Run,
+  baseline: BaseReview,
+): Promise<{ bridge: Bridge; relative: (file: string) => string } | string> {
+  const base = await baseline.result();
+  if (base.unavailable !== null) return base.unavailable;
+  const tree = await run.baseTree.catch((error: unknown) => ({ unavailable: errorMessage(error) }));
+  return isBaseTree(tree) ? { bridge: tree.bridge, relative: tree.relative } : tree.unavailable;
 }
 
 /** On the migrated head: drift against the models, the ORM smoke test, the round trip. */

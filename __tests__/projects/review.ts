@@ -107,5 +107,10 @@ export function expectComplete(
   expect(byRule(report, 'downgrade-failed')).toEqual([]);
   expect(byRule(report, 'downgrade-leaves-residue')).toEqual([]);
   expect(byRule(report, 'orm-insert-failed')).toEqual([]);
+  // The release still running (the base commit's models) was tried on the migrated head. Some fixtures'
+  // changes really break it (a NOT NULL column without a default): that is old-code-incompatible, not incomplete.
+  expect(run.stderr).toMatch(
+    /deploy order \(migrate-first\): the running release on the new schema done in .*: old code on the new schema: 2 classes/,
+  );
   return report;
 }

@@ -183,6 +183,41 @@ export interface OrmResult {
   skipped?: { className: string; reason: string }[];
 }
 
+/** One statement of a release's models that failed on the other release's schema (orm-probe). */
+export interface ProbeFailure {
+  className: string;
+  /** "schema.table" of the class. */
+  table: string;
+  /** The model's file (absolute) and the line of its class statement. */
+  file: string | null;
+  line: number | null;
+  /** select: what session.query(Model).first() emits; insert: the flush of one new object. */
+  statement: 'select' | 'insert';
+  sql: string | null;
+  message: string;
+  sqlstate: string | null;
+  /** The column the failure is about, when Postgres or the comparison of both sides names it. */
+  column?: string;
+  /** The class's table does not exist there (42P01). */
+  tableMissing?: boolean;
+  /** The column's type as the model declares it, and as the database has it (null: no such column). */
+  modelType?: string;
+  modelNullable?: boolean;
+  databaseType?: string | null;
+  databaseNullable?: boolean;
+  databaseDefault?: boolean;
+  /** 22001: the length of the value the model's code wrote. */
+  written?: number;
+}
+
+export interface ProbeResult {
+  /** False when this process has no target_metadata (its models command found none, or never ran). */
+  hasMetadata: boolean;
+  checked: string[];
+  failures: ProbeFailure[];
+  skipped: { className: string; reason: string }[];
+}
+
 export interface MigrationFailure {
   revision: string | null;
   message: string;
@@ -237,6 +272,8 @@ export interface BridgeRequestMap {
   stamp: { args: RunArgs; result: RunResult };
   models: { args: ModelsArgs; result: ModelsResult };
   orm: { args: { url: string; expect: ExpectedDatabase }; result: OrmResult };
+  /** Deploy order: this process's models' SELECT and INSERT per class on another schema, rolled back. */
+  'orm-probe': { args: { url: string; expect: ExpectedDatabase }; result: ProbeResult };
 }
 
 export type BridgeReply =

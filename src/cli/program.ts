@@ -120,6 +120,12 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
       'where the base frontier is cached between runs (default $XDG_CACHE_HOME/alembic-review)',
     )
     .option('--no-cache', 'replay the base every time (no cache read or written)')
+    .addOption(
+      new Option(
+        '--deploy-order <order>',
+        'migrate-first (default): check that the running release survives the migrated schema; code-first: also the new release on the old schema; off',
+      ).choices(['migrate-first', 'code-first', 'off']),
+    )
     .option('--verbose', "show the project's Python output and stack traces");
   if (options.fix !== true) {
     command
@@ -251,6 +257,7 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
         : typeof flags.cacheDir === 'string'
           ? path.resolve(flags.cacheDir)
           : undefined,
+    deployOrder: flags.deployOrder,
     verbose: flags.verbose === true,
   };
 }

@@ -71,6 +71,12 @@ export const RULES: readonly RuleMeta[] = [
     'A mapped class cannot be inserted into the migrated schema.',
   ),
   rule(
+    'old-code-incompatible',
+    'runtime',
+    'warning',
+    'The release still running during the deploy fails on the new schema (or, code-first, the new release on the old one).',
+  ),
+  rule(
     'review-incomplete',
     'runtime',
     'notice',

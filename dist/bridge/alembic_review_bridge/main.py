@@ -12,6 +12,7 @@ import traceback
 from . import extensions
 from .models_database import cmd_models
 from .orm import cmd_orm
+from .orm_probe import cmd_orm_probe
 from .project import cmd_load
 from .protocol import BridgeError, flush, send
 from .runner import cmd_downgrade, cmd_flask_app, cmd_stamp, cmd_upgrade
@@ -34,6 +35,7 @@ COMMANDS = {
     "stamp": cmd_stamp,
     "models": cmd_models,
     "orm": cmd_orm,
+    "orm-probe": cmd_orm_probe,
 }
 
 
