@@ -805,7 +805,8 @@ function judge(run: RunRecord): void {
         judgedBy: 'baseline',
         reason: 'also found reviewing the base commit',
       });
-    } else if (file !== null) {
+    } else if (file !== null && f.category !== 'drift') {
+      // A drift finding's file:line is the model's, not a revision's: only the baseline judges it.
       Object.assign(f, {
         judged: 'base',
         judgedBy: 'old-file',

@@ -116,7 +116,9 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
       return await reviewOffline(offline, bridge, graph);
     }
 
-    baseTree = openBaseTree(options, changes, project.python, io.pythonOutput);
+    baseTree = openBaseTree(options, changes, project.python, io.pythonOutput, (line) => {
+      progress.note(line);
+    });
     const run: Run = { options, progress, project, changes, baseTree };
     const access: AccessOptions = {
       databaseRole: options.databaseRole,

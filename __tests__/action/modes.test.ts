@@ -147,7 +147,7 @@ describe('action modes', () => {
         inputs: reviewInputs({ 'fail-on': 'error' }),
       });
       expect(run.exitCode, run.stdout + run.stderr).toBe(1);
-      const warnings = run.stdout.split('\n').filter((l) => l.startsWith('::warning'));
+      const warnings = run.stdout.split('\n').filter((l) => l.startsWith('::warning::'));
       expect(warnings).toEqual([`::warning::${READ_ONLY_WARNING}`]);
       expect(run.stdout).toContain('::error title=alembic-review%3A not-null-column-without-default');
       expect(run.summary).toContain('4a8d2126b4e4');

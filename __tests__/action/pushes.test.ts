@@ -157,10 +157,13 @@ describe('the action across pushes', () => {
       expect(third.findings.filter((f) => f.ruleId === rule)).toEqual([]);
     // The drift finding is still there: its comment stays open.
     expect(third.findings.some((f) => f.ruleId === 'drift-column-missing')).toBe(true);
-    const fixedComments = afterFirst.filter((c) => c.path !== MODEL).map((c) => c.id);
-    expect(fixedComments.length).toBeGreaterThanOrEqual(3);
+    // The running release still breaks on the fixed rename and backfill (old-code-incompatible, in the
+    // same comments as the fixed findings of those lines): those threads stay open too.
+    const stillTrue = (c: { path: string; body: string }) =>
+      c.path === MODEL || c.body.includes('old-code-incompatible');
+    const fixedComments = afterFirst.filter((c) => !stillTrue(c)).map((c) => c.id);
+    expect(fixedComments.length).toBeGreaterThanOrEqual(1);
     expect([...github.resolvedThreads].sort()).toEqual(fixedComments.sort());
-    for (const open of afterFirst.filter((c) => c.path === MODEL))
-      expect(github.resolvedThreads.has(open.id)).toBe(false);
+    for (const open of afterFirst.filter(stillTrue)) expect(github.resolvedThreads.has(open.id)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
 // into a temporary directory (no work tree, nothing changed in the
 // repository), and a bridge process of its own opens it, so that no module of
 // the pull request's tree is imported there.
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -47,16 +47,59 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** `git archive` of the commit, unpacked into a fresh temporary directory. */
-async function extractCommit(repositoryRoot: string, commit: string): Promise<string> {
+/**
+ * `git archive` of the commit, unpacked into a fresh temporary directory.
+ * A clone may lack the contents of some files (a partial clone, a mirror
+ * without its largest blobs): then the tree is unpacked without them, and
+ * `missing` names them.
+ */
+export async function extractCommit(
+  repositoryRoot: string,
+  commit: string,
+): Promise<{ root: string; missing: string[] }> {
   const root = await mkdtemp(path.join(tmpdir(), 'alembic-review-base-'));
   // The bridge may run as an unprivileged user: it must be able to read the tree.
   await chmod(root, 0o755);
-  await execa('git', ['archive', '--format=tar', commit], { cwd: repositoryRoot, buffer: false }).pipe(
-    'tar',
-    ['-x', '-C', root],
-  );
-  return root;
+  const unpack = (pathspecs: string[]) =>
+    execa('git', ['archive', '--format=tar', commit, ...pathspecs], {
+      cwd: repositoryRoot,
+      buffer: false,
+    }).pipe('tar', ['-x', '-C', root]);
+  try {
+    await unpack([]);
+    return { root, missing: [] };
+  } catch (error) {
+    const missing = await absentBlobs(repositoryRoot, commit).catch(() => []);
+    if (missing.length === 0) {
+      await rm(root, { recursive: true, force: true });
+      throw error;
+    }
+    await rm(root, { recursive: true, force: true });
+    await mkdir(root, { mode: 0o755 });
+    await chmod(root, 0o755);
+    await unpack(['--', '.', ...missing.map((file) => `:(exclude,literal)${file}`)]);
+    return { root, missing };
+  }
+}
+
+/** Files of the commit whose contents this clone does not have. */
+async function absentBlobs(repositoryRoot: string, commit: string): Promise<string[]> {
+  const git = { cwd: repositoryRoot, env: { GIT_NO_LAZY_FETCH: '1' } };
+  const tree = await execa('git', ['ls-tree', '-r', '-z', '--full-tree', commit], git);
+  const blobs = new Map<string, string[]>();
+  for (const entry of tree.stdout.split('\0')) {
+    const match = /^\d+ blob ([0-9a-f]+)\t(.+)$/s.exec(entry);
+    if (match?.[1] === undefined || match[2] === undefined) continue;
+    blobs.set(match[1], [...(blobs.get(match[1]) ?? []), match[2]]);
+  }
+  const checked = await execa('git', ['cat-file', '--batch-check=%(objectname)'], {
+    ...git,
+    input: [...blobs.keys()].join('\n') + '\n',
+  });
+  return checked.stdout
+    .split('\n')
+    .filter((line) => line.endsWith(' missing'))
+    .flatMap((line) => blobs.get(line.slice(0, -' missing'.length)) ?? []);
 }
 
 /** The base-tree equivalent of a file of the pull request's tree. */
@@ -69,12 +112,18 @@ export async function openBaseTree(
   changes: Changes,
   python: string,
   onStderr: (line: string) => void,
+  log: (line: string) => void = () => undefined,
 ): Promise<BaseTree | BaseTreeUnavailable> {
   const commit = changes.baseCommit;
   if (commit === null) return { unavailable: 'there is no base commit (--since names a revision)' };
   let root: string;
   try {
-    root = await extractCommit(changes.root, commit);
+    const extracted = await extractCommit(changes.root, commit);
+    root = extracted.root;
+    if (extracted.missing.length > 0)
+      log(
+        `the base commit's tree lacks ${extracted.missing.length} ${extracted.missing.length === 1 ? 'file' : 'files'} whose contents this clone does not have (${extracted.missing.slice(0, 3).join(', ')}${extracted.missing.length > 3 ? ', …' : ''}): opened without them`,
+      );
   } catch (error) {
     return { unavailable: `git archive ${commit.slice(0, 7)} failed: ${errorMessage(error)}` };
   }
