@@ -2,13 +2,13 @@
 // project's [tool.alembic-review] table in pyproject.toml, over defaults.
 // Everything downstream reads Options only; every check on user input is here.
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { DatabaseRole } from './database/access.ts';
 import type { DatabaseKind } from './database/provider.ts';
 import { DEFAULT_POSTGRES_IMAGE } from './database/testcontainers.ts';
 import { parsePostgresUrl } from './database/url.ts';
+import { defaultCacheDir } from './cache-dir.ts';
 import { UsageError } from './errors.ts';
 import type { FailOn, Severity } from './model.ts';
 import { RULES, isRuleId } from './rules/catalog.ts';
@@ -339,14 +339,6 @@ function baseFrom(value: unknown, projectDir: string): BaseFrom {
     return { kind: 'schema', file };
   }
   throw usage(`base must be replay, models or schema:path/to/schema.sql; got "${text}".`);
-}
-
-/** $XDG_CACHE_HOME/alembic-review, else ~/.cache/alembic-review. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CACHE_HOME ?? '';
-  const home = env.HOME ?? '';
-  const root = path.isAbsolute(xdg) ? xdg : path.join(home === '' ? homedir() : home, '.cache');
-  return path.join(root, 'alembic-review');
 }
 
 /** cache = true (default: the default directory) | false | "DIR" (relative to the project). */

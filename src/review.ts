@@ -24,6 +24,7 @@ import { isolationFindings, isolationInfo } from './checks/isolation.ts';
 import { revisionExtensions, type AccessOptions } from './database/access.ts';
 import { resolveProvider } from './database/auto.ts';
 import type { DatabaseProvider } from './database/provider.ts';
+import { ReservingProvider } from './database/reserved.ts';
 import { errorMessage, UsageError } from './errors.ts';
 import { lint } from './lint/engine.ts';
 import type { Schema } from './schema/types.ts';
@@ -90,7 +91,7 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
   try {
     const project = await progress.stage(
       'open project',
-      async () => inspectProject(bridge, options, await changedPythonFiles(options)),
+      () => inspectProject(bridge, options, changedPythonFiles(options)),
       (p) =>
         `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );
@@ -125,12 +126,15 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
       revisionExtensions: revisionExtensions(project.load.revisions.map((r) => r.path)),
       extraExtensions: options.extensions,
     };
-    provider = await progress.stage(
+    const started = await progress.stage(
       'provision database',
       () => startProvider(options, progress, access),
       (p) => p.description,
     );
-    const server = provider;
+    const server = new ReservingProvider(started);
+    provider = server;
+    // The base's database and the two models databases (the PR's, the base commit's), made while the project's code runs.
+    server.reserve(['rows', 'models', 'models']);
     if (project.load.flask === true) {
       await progress.stage(
         'create the Flask app',
@@ -302,6 +306,13 @@ async function reviewReplay(
             ops: migrationOps(reviewed, (id) => runs.get(id)?.statements ?? [], changes.relative),
             oldRelative: typeof old === 'string' ? changes.relative : old.relative,
             newRelative: changes.relative,
+            controlSeed: {
+              schema: replay.baseSchema ?? head.schema,
+              // The head without rows (the replay with them failed): the control gets none either.
+              rows: head.withoutRows ? 0 : options.seedRows,
+              seedSql: options.seedSql,
+              versionTable: versionTableKey(replay.frontier.configure),
+            },
           }),
         (d) => d.summary,
       ),

@@ -162,29 +162,50 @@ export function loadArgs(
 export async function inspectProject(
   bridge: Bridge,
   options: Options,
-  changedFiles: string[] = [],
+  /** Found by git while the Python process starts. */
+  changedFiles: Promise<string[]> = Promise.resolve([]),
 ): Promise<ProjectInfo> {
   const python = resolvePython(options.projectDir, options.python);
-  try {
-    const hello = await bridge.call('hello', {
+  // Awaited after hello; a git failure meanwhile must not count as unhandled.
+  changedFiles.catch(() => undefined);
+  const opening = async <T>(step: () => Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (error) {
+      if (error instanceof RevisionTimeout) {
+        throw new UsageError(
+          'project',
+          `Opening the project did not finish within ${Math.round(error.timeoutMs / 1000)} s (revision-timeout): importing its Alembic configuration, env.py or a revision file hangs. The bridge was stopped.`,
+        );
+      }
+      throw explainBridgeError(error, python);
+    }
+  };
+  const hello = await opening(() =>
+    bridge.call('hello', {
       readable: [options.projectDir, options.configFile, options.tomlFile].filter((p) => p !== null),
-    });
-    const load = await bridge.call('load', {
+    }),
+  );
+  const files = await changedFiles;
+  const load = await opening(() =>
+    bridge.call('load', {
       configFile: options.configFile,
       tomlFile: options.tomlFile,
       ...loadArgs(options),
-      changedFiles,
-    });
-    return { python, hello, load };
-  } catch (error) {
-    if (error instanceof RevisionTimeout) {
-      throw new UsageError(
-        'project',
-        `Opening the project did not finish within ${Math.round(error.timeoutMs / 1000)} s (revision-timeout): importing its Alembic configuration, env.py or a revision file hangs. The bridge was stopped.`,
-      );
-    }
-    throw explainBridgeError(error, python);
-  }
+      changedFiles: files,
+    }),
+  );
+  prewarm(bridge, load);
+  return { python, hello, load };
+}
+
+/**
+ * Queues the import of the ORM and the project's driver: the bridge does it
+ * while the database is being prepared, instead of in the first env.py run.
+ * Nothing waits for it; a failure shows where the project imports them.
+ */
+export function prewarm(bridge: Bridge, load: LoadResult): void {
+  void bridge.call('prewarm', { driver: load.driver }).catch(() => undefined);
 }
 
 const APPS = new WeakMap<Bridge, string | null>();

@@ -274,6 +274,8 @@ export interface BridgeRequestMap {
   orm: { args: { url: string; expect: ExpectedDatabase }; result: OrmResult };
   /** Deploy order: this process's models' SELECT and INSERT per class on another schema, rolled back. */
   'orm-probe': { args: { url: string; expect: ExpectedDatabase }; result: ProbeResult };
+  /** Imports the ORM and the project's driver ahead of the first env.py run (libraries only). */
+  prewarm: { args: { driver: string | null }; result: { imported: string[]; durationMs: number } };
 }
 
 export type BridgeReply =

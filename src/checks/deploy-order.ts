@@ -13,6 +13,8 @@ import type { DatabaseProvider, ThrowawayDatabase } from '../database/provider.t
 import { classify, leadingTable } from '../lint/classify.ts';
 import type { Finding, Suggestion } from '../model.ts';
 import type { DeployOrder } from '../options.ts';
+import { seedDatabase } from '../replay/seed.ts';
+import type { Schema } from '../schema/types.ts';
 import { finding } from './finding.ts';
 import { reviewIncomplete } from './runtime.ts';
 
@@ -375,17 +377,31 @@ export interface DeployOrderInput {
   /** Model files: a path of the base tree or of the pull request's → repository-relative. */
   oldRelative: (file: string) => string;
   newRelative: (file: string) => string;
+  controlSeed: ControlSeed;
+}
+
+const failureKey = (f: ProbeFailure): string => `${f.className}|${f.statement}|${f.sqlstate ?? ''}`;
+
+/** How the base got its rows: a control copy gets the same ones (the seeding is deterministic). */
+export interface ControlSeed {
+  schema: Schema;
+  rows: number;
+  seedSql: string | undefined;
+  versionTable: string;
 }
 
 /**
- * The deploy-order stage. For code-first it keeps a copy of the base
- * (CREATE DATABASE … TEMPLATE, taken before the base gets rows) until the new
- * models have run on it.
+ * The deploy-order stage. It keeps a copy of the base (CREATE DATABASE …
+ * TEMPLATE, taken before the base gets rows): the control on which the old
+ * models run too when they fail on the migrated head, so that what fails on
+ * the old schema just the same (the synthetic rows, not the migration) is no
+ * finding; and for code-first, the schema the new models run on.
  */
 export class DeployOrderCheck {
   readonly #order: DeployOrder;
   readonly #provider: DatabaseProvider;
   #base: Promise<ThrowawayDatabase | null> | undefined;
+  #control: Promise<ThrowawayDatabase | null> | undefined;
 
   constructor(order: DeployOrder, provider: DatabaseProvider) {
     this.#order = order;
@@ -396,8 +412,12 @@ export class DeployOrderCheck {
     return this.#order !== 'off';
   }
 
-  /** At the base frontier, before it gets rows: code-first keeps a copy. Never rejects. */
+  /** At the base frontier, before it gets rows: the control copy, and code-first's. Never rejects. */
   async atBase(database: ThrowawayDatabase): Promise<void> {
+    if (this.#order === 'off') return;
+    // One after the other: CREATE DATABASE … TEMPLATE refuses a template in use.
+    this.#control = this.#provider.createDatabase('deploy_control', database).catch(() => null);
+    await this.#control;
     if (this.#order !== 'code-first') return;
     this.#base = this.#provider.createDatabase('code-first', database).catch(() => null);
     await this.#base;
@@ -422,10 +442,11 @@ export class DeployOrderCheck {
   async #oldOnNew(input: DeployOrderInput): Promise<DeployOrderResult> {
     if (typeof input.oldBridge === 'string')
       return { findings: [], summary: `old code not checked (${input.oldBridge})` };
-    const old = await probeModels(input.oldBridge, input.head, input.python);
-    if ('ruleId' in old) return { findings: [old], summary: '' };
-    if (!old.hasMetadata)
+    const probed = await probeModels(input.oldBridge, input.head, input.python);
+    if ('ruleId' in probed) return { findings: [probed], summary: '' };
+    if (!probed.hasMetadata)
       return { findings: [], summary: 'old code not checked (the base commit has no target_metadata)' };
+    const old = await this.#withoutControlFailures(probed, input);
     const found = deployOrderFindings(old, 'old-code-on-new-schema', input.ops, input.oldRelative);
     return { findings: found, summary: `old code on the new schema: ${tally(old, found)}` };
   }
@@ -449,11 +470,49 @@ export class DeployOrderCheck {
     return { findings: found, summary: `new code on the old schema: ${tally(fresh, found)}` };
   }
 
-  /** Drops the copy of the base (idempotent). */
+  /**
+   * The failures on the migrated head that the old models do not also meet
+   * on the base with the same rows (same class, statement and SQLSTATE).
+   * Only run when something failed: most reviews find nothing.
+   */
+  async #withoutControlFailures(probed: ProbeResult, input: DeployOrderInput): Promise<ProbeResult> {
+    const control = await this.#control;
+    if (probed.failures.length === 0 || control === null || control === undefined) return probed;
+    if (typeof input.oldBridge === 'string') return probed;
+    try {
+      const seed = input.controlSeed;
+      await seedDatabase(control.url, seed.schema, seed.rows, {
+        seedSql: seed.seedSql,
+        versionTable: seed.versionTable,
+      });
+      const onBase = await probeModels(input.oldBridge, control, input.python);
+      if ('ruleId' in onBase) return probed;
+      const same = new Set(onBase.failures.map(failureKey));
+      const kept = probed.failures.filter((f) => !same.has(failureKey(f)));
+      const dropped = probed.failures.filter((f) => same.has(failureKey(f)));
+      return {
+        ...probed,
+        failures: kept,
+        skipped: [
+          ...probed.skipped,
+          ...dropped.map((f) => ({
+            className: f.className,
+            reason: `its ${f.statement.toUpperCase()} fails on the base schema with the same rows too (${f.message})`,
+          })),
+        ],
+      };
+    } catch {
+      return probed;
+    }
+  }
+
+  /** Drops the copies of the base (idempotent). */
   async dispose(): Promise<void> {
-    const base = await this.#base;
+    const copies = await Promise.all([this.#base, this.#control]);
     this.#base = undefined;
-    if (base !== null && base !== undefined) await this.#provider.dropDatabase(base).catch(() => undefined);
+    this.#control = undefined;
+    for (const copy of copies)
+      if (copy !== null && copy !== undefined) await this.#provider.dropDatabase(copy).catch(() => undefined);
   }
 }
 

@@ -109,6 +109,12 @@ export async function keyInputs(context: KeyContext): Promise<KeyInputs> {
 }
 
 /** What is stored beside the dump. */
+/** A cache entry as read: its metadata and the dump. */
+interface Entry {
+  meta: EntryMeta;
+  sql: string;
+}
+
 interface EntryMeta {
   format: number;
   key: string;
@@ -191,7 +197,7 @@ export class BaseCache {
   }
 
   /** The entry, if there is one and it is sound; a reason otherwise. */
-  async #read(): Promise<{ meta: EntryMeta; sql: string } | { miss: string }> {
+  async #read(): Promise<Entry | { miss: string }> {
     let meta: EntryMeta;
     let sql: string;
     try {
@@ -213,13 +219,36 @@ export class BaseCache {
    * the restore fails or ends anywhere but at the frontier: the caller then
    * replays, on a fresh database (this one may be half restored).
    */
-  async restore(database: ThrowawayDatabase): Promise<Restored | null> {
+  /**
+   * Restores the entry into `database`, and into each of `copies` at the same
+   * time (a second database at the base costs no CREATE DATABASE … TEMPLATE
+   * after the first); null on a miss or when any of them did not restore.
+   */
+  async restore(
+    database: ThrowawayDatabase,
+    copies: readonly ThrowawayDatabase[] = [],
+  ): Promise<Restored | null> {
     const start = performance.now();
     const entry = await this.#read();
     if ('miss' in entry) {
       if (entry.miss !== 'no entry') this.#log(`base cache: ${entry.miss} (key ${this.shortKey}); replaying`);
       return null;
     }
+    const failures = await Promise.all([database, ...copies].map((into) => this.#restoreInto(into, entry)));
+    const failure = failures.find((f) => f !== null);
+    if (failure !== undefined) {
+      this.#log(`base cache: ${failure}; replaying`);
+      return null;
+    }
+    // Recently used: the action keeps the entries a run touched.
+    const now = new Date();
+    await utimes(this.#metaFile, now, now).catch(() => undefined);
+    this.#log(`base restored from cache (key ${this.shortKey}, ${formatMs(performance.now() - start)})`);
+    return { configure: entry.meta.configure };
+  }
+
+  /** Why the entry did not restore into one database; null when it did. */
+  async #restoreInto(database: ThrowawayDatabase, entry: Entry): Promise<string | null> {
     // As the run's role, like the project's code: the entry gets no more rights than a migration.
     const client = new pg.Client({ connectionString: database.url });
     try {
@@ -227,23 +256,14 @@ export class BaseCache {
       await client.query(restorableSql(entry.sql));
       await client.query("SELECT pg_catalog.set_config('search_path', '\"$user\", public', false)");
       const versions = await versionRows(client, entry.meta.configure);
-      if (!sameList(versions, this.#frontier)) {
-        this.#log(
-          `base cache: the restored version table holds ${versions.join(', ') || 'nothing'}, not the frontier; replaying`,
-        );
-        return null;
-      }
-    } catch (error) {
-      this.#log(`base cache: the entry did not restore (${errorMessage(error)}); replaying`);
+      if (!sameList(versions, this.#frontier))
+        return `the restored version table holds ${versions.join(', ') || 'nothing'}, not the frontier`;
       return null;
+    } catch (error) {
+      return `the entry did not restore (${errorMessage(error)})`;
     } finally {
       await client.end().catch(() => undefined);
     }
-    // Recently used: the action keeps the entries a run touched.
-    const now = new Date();
-    await utimes(this.#metaFile, now, now).catch(() => undefined);
-    this.#log(`base restored from cache (key ${this.shortKey}, ${formatMs(performance.now() - start)})`);
-    return { configure: entry.meta.configure };
   }
 
   /** Dumps `database` (at the frontier, no connection open) as the entry; never fails the review. */

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { Bridge } from '../alembic/bridge.ts';
-import { openBridge } from '../alembic/project.ts';
-import { loadArgs } from '../alembic/project.ts';
+import { loadArgs, openBridge, prewarm } from '../alembic/project.ts';
 import type { LoadResult } from '../alembic/protocol.ts';
 import { errorMessage } from '../errors.ts';
 import type { Options } from '../options.ts';
@@ -154,6 +153,7 @@ export async function openBaseTree(
       ...loadArgs(options, (file) => inBase(changes, root, file)),
       rebase: { from: changes.root, to: root },
     });
+    prewarm(bridge, load);
     return {
       commit,
       root,

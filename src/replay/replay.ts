@@ -188,7 +188,8 @@ export async function replayChange(
   const targets = plan.replayed.length === 0 ? [] : plan.heads;
   // A copy of the base before it gets rows, in case the replay with rows
   // fails and the same revisions must be tried without them.
-  const emptyBase = targets.length === 0 ? null : await copyDatabase(context, rows, 'empty');
+  const emptyBase =
+    targets.length === 0 ? null : (restored?.withoutRows ?? (await copyDatabase(context, rows, 'empty')));
   // On the unseeded copy it runs alongside; without one, on the base itself before the rows.
   const atBase = settings.atBase?.(emptyBase ?? rows, replay.baseSchema, frontier.configure) ?? null;
   if (emptyBase === null) await atBase;
@@ -235,21 +236,29 @@ export async function replayChange(
   return replay;
 }
 
-/** On a cache hit, the base restored into a fresh database; null when the replay must run. */
+/**
+ * On a cache hit, the base restored into a fresh database (and, when the
+ * revisions may need it, into a second one: the base without rows); null when
+ * the replay must run.
+ */
 async function restoreBase(
   context: ReplayContext,
   plan: ReplayPlan,
   cache: BaseCache | null,
-): Promise<BaseBuild | null> {
+): Promise<(BaseBuild & { withoutRows: ThrowawayDatabase | null }) | null> {
   if (cache === null || plan.frontier.length === 0) return null;
-  const database = await context.provider.createDatabase('rows');
-  const restored = await cache.restore(database);
+  const [database, withoutRows] = await Promise.all([
+    context.provider.createDatabase('rows'),
+    plan.replayed.length === 0 ? null : context.provider.createDatabase('empty'),
+  ]);
+  const restored = await cache.restore(database, withoutRows === null ? [] : [withoutRows]);
   if (restored !== null) {
     const outcome = { ...emptyOutcome(), configure: restored.configure };
-    return { method: 'replay', database, outcome, replayFailure: null, unavailable: null };
+    return { method: 'replay', database, outcome, replayFailure: null, unavailable: null, withoutRows };
   }
   // A half-restored database is never the base: dropped, and the replay gets a fresh one.
-  await context.provider.dropDatabase(database);
+  const created = withoutRows === null ? [database] : [database, withoutRows];
+  await Promise.all(created.map((d) => context.provider.dropDatabase(d)));
   return null;
 }
 

@@ -17,7 +17,7 @@ from .project import cmd_load
 from .protocol import BridgeError, flush, send
 from .runner import cmd_downgrade, cmd_flask_app, cmd_stamp, cmd_upgrade
 from .sandbox import check_readable, install, kill_descendants
-from .stack import cmd_hello
+from .stack import cmd_hello, cmd_prewarm
 
 
 def _hello(args, emit):
@@ -36,6 +36,7 @@ COMMANDS = {
     "models": cmd_models,
     "orm": cmd_orm,
     "orm-probe": cmd_orm_probe,
+    "prewarm": cmd_prewarm,
 }
 
 

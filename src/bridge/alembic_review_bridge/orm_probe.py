@@ -249,6 +249,7 @@ def _probe(session, mapper, maker, created, connection):
     minimal = _leaves_unset(mapper)
     found = []
     written = {}
+    why = None
     query = session.query(mapper.class_)
     try:
         with session.begin_nested():
@@ -256,7 +257,10 @@ def _probe(session, mapper, maker, created, connection):
     except UnsafeDatabase:
         raise
     except Exception as error:
-        found.append(_failure(error, "select", _compiled(query, connection)))
+        if _from_database(error):
+            found.append(_failure(error, "select", _compiled(query, connection)))
+        else:
+            why = _not_the_schema("load a row", error)
     finally:
         session.expunge_all()
     stores = [lambda: _store(session, mapper, maker, created, written)]
@@ -273,12 +277,32 @@ def _probe(session, mapper, maker, created, connection):
         except Exception as error:
             if type(error).__name__ in ("NoReferencedTableError", "NoReferencedColumnError"):
                 return found, written, str(error)
+            if not _from_database(error):
+                return found, written, why or _not_the_schema("store an object", error)
             # The first INSERT that fails says it; a second would fail the same way.
             found.append(_failure(error, "insert", None))
-            return found, written, None
+            return found, written, why
         finally:
             session.expunge_all()
-    return found, written, None
+    return found, written, why
+
+
+def _from_database(error):
+    """PostgreSQL refused the statement. Anything else (the model's own Python
+    while it loads the synthetic rows: a polymorphic identity, JSON kept in a
+    text column) fails on the old schema just the same: not the migration's doing."""
+    from sqlalchemy import exc
+
+    return isinstance(error, exc.DBAPIError)
+
+
+def _not_the_schema(what, error):
+    first = (str(error).splitlines() or [""])[0][:200]
+    return "its code could not %s with the synthetic values, before PostgreSQL had a say (%s: %s)" % (
+        what,
+        type(error).__name__,
+        first,
+    )
 
 
 def _leaves_unset(mapper):

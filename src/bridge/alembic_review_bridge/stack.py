@@ -177,3 +177,35 @@ def choose_driver(configured_url, env_py_text, requested):
 def with_driver(url, driver):
     rest = url.split("://", 1)[1]
     return "postgresql+%s://%s" % (driver, rest)
+
+
+# The DBAPI package behind each SQLAlchemy PostgreSQL driver name.
+_DBAPI_PACKAGES = {
+    "psycopg2": "psycopg2",
+    "psycopg": "psycopg",
+    "psycopg_async": "psycopg",
+    "asyncpg": "asyncpg",
+    "pg8000": "pg8000",
+}
+
+
+def cmd_prewarm(args, _emit):
+    """Imports the libraries the first env.py run imports anyway (the ORM and
+    the project's driver: half a second on a small project), while the tool
+    is still preparing the database and this process would sit idle. Libraries
+    only, never the project's code; a library that fails to import here fails
+    again, with its message, where the project imports it."""
+    import importlib
+    import time
+
+    started = time.time()
+    imported = []
+    for name in ("sqlalchemy.orm", "sqlalchemy.dialects.postgresql", _DBAPI_PACKAGES.get(args.get("driver") or "")):
+        if not name:
+            continue
+        try:
+            importlib.import_module(name)
+            imported.append(name)
+        except Exception:  # noqa: BLE001 - reported where the project imports it
+            pass
+    return {"imported": imported, "durationMs": round((time.time() - started) * 1000.0)}

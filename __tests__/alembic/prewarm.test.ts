@@ -1,0 +1,52 @@
+// The ORM and the project's driver imported while the database is prepared
+// (issue 16): libraries only, and a driver that is missing costs nothing.
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Bridge } from '../../src/alembic/bridge.ts';
+import { resolveOptions } from '../../src/options.ts';
+import { teardownAll } from '../../src/teardown.ts';
+import { makeProject, VENV, type AlembicProject } from '../helpers/alembic-project.ts';
+
+const PYTHON = path.join(VENV, 'bin/python');
+
+describe('prewarm', () => {
+  const bridges: Bridge[] = [];
+  afterAll(async () => {
+    for (const bridge of bridges) await bridge.close();
+    await teardownAll();
+  });
+
+  async function opened(project: AlembicProject): Promise<{ bridge: Bridge; driver: string }> {
+    const options = resolveOptions({ projectDir: project.dir, python: PYTHON });
+    const bridge = new Bridge({
+      python: PYTHON,
+      projectDir: project.dir,
+      passEnv: [],
+      revisionTimeoutMs: 60_000,
+    });
+    bridges.push(bridge);
+    const load = await bridge.call('load', { configFile: options.configFile, tomlFile: options.tomlFile });
+    return { bridge, driver: load.driver };
+  }
+
+  it("imports the ORM and the project's driver, and nothing of the project", async () => {
+    const project = await makeProject({
+      // A model module that says when it is imported: prewarm must not.
+      models:
+        'import sys\nsys.stderr.write("MODELS IMPORTED\\n")\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n',
+      revisions: [],
+    });
+    const { bridge, driver } = await opened(project);
+    expect(driver).toBe('psycopg');
+    const result = await bridge.call('prewarm', { driver });
+    expect(result.imported).toEqual(['sqlalchemy.orm', 'sqlalchemy.dialects.postgresql', 'psycopg']);
+    expect(bridge.stderr()).not.toContain('MODELS IMPORTED');
+  });
+
+  it('skips a driver that is not installed', async () => {
+    const project = await makeProject({ revisions: [] });
+    const { bridge } = await opened(project);
+    const result = await bridge.call('prewarm', { driver: 'pg8000' });
+    expect(result.imported).toEqual(['sqlalchemy.orm', 'sqlalchemy.dialects.postgresql']);
+  });
+});
