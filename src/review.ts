@@ -133,8 +133,8 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
     );
     const server = new ReservingProvider(started);
     provider = server;
-    // The base's database and the two models databases (the PR's, the base commit's), made while the project's code runs.
-    server.reserve(['rows', 'models', 'models']);
+    // The database the base is built in, made while the cache is looked up (the models databases later: at the base).
+    server.reserve(['rows']);
     if (project.load.flask === true) {
       await progress.stage(
         'create the Flask app',
@@ -142,7 +142,7 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
         (found) => `found as ${found ?? '?'}, in a throwaway database of its own`,
       );
     }
-    return await reviewOnDatabase(run, bridge, provider, graph);
+    return await reviewOnDatabase(run, bridge, server, graph);
   } finally {
     await bridge.close();
     const opened = await baseTree?.catch(() => NO_BASE_TREE);
@@ -157,7 +157,7 @@ const NO_BASE_TREE: BaseTreeUnavailable = { unavailable: 'offline review' };
 async function reviewOnDatabase(
   run: Run,
   bridge: Bridge,
-  server: DatabaseProvider,
+  server: ReservingProvider,
   graph: Finding[],
 ): Promise<Review> {
   const { options, progress, project } = run;
@@ -190,7 +190,7 @@ async function reviewOnDatabase(
 async function reviewReplay(
   run: Run,
   context: ReplayContext,
-  server: DatabaseProvider,
+  server: ReservingProvider,
   graph: Finding[],
   baseline: BaseReview,
   deployOrder: DeployOrderCheck,
@@ -206,6 +206,8 @@ async function reviewReplay(
         seedSql: options.seedSql,
         base: { from: options.baseFrom, baseTree: run.baseTree },
         atBase: async (database, schema, configure) => {
+          // The models databases (the base commit's, the pull request's), made while the revisions run.
+          server.reserve(['models', 'models']);
           // One copy at a time: CREATE DATABASE … TEMPLATE refuses a template in use.
           await deployOrder.atBase(database);
           await baseline.run(database, schema, configure);
@@ -306,6 +308,7 @@ async function reviewReplay(
             ops: migrationOps(reviewed, (id) => runs.get(id)?.statements ?? [], changes.relative),
             oldRelative: typeof old === 'string' ? changes.relative : old.relative,
             newRelative: changes.relative,
+            control: baseline.baseCopy(),
             controlSeed: {
               schema: replay.baseSchema ?? head.schema,
               // The head without rows (the replay with them failed): the control gets none either.

@@ -33,6 +33,7 @@ export class BaseReview {
   readonly #tree: Promise<BaseTree | BaseTreeUnavailable>;
   readonly #context: Omit<ReplayContext, 'bridge'>;
   #result: Promise<BaseFindings> | undefined;
+  #copy: ThrowawayDatabase | null = null;
 
   constructor(tree: Promise<BaseTree | BaseTreeUnavailable>, context: Omit<ReplayContext, 'bridge'>) {
     this.#tree = tree;
@@ -54,9 +55,16 @@ export class BaseReview {
       await this.#result;
       return;
     }
-    this.#result = this.#review(copy, schema, configure).finally(() =>
-      provider.dropDatabase(copy).catch(() => undefined),
-    );
+    // Kept afterwards (the provider drops it at the end): its schema is the base's and it has
+    // no rows (the ORM smoke test rolls back), what the deploy-order check's control needs.
+    this.#copy = copy;
+    this.#result = this.#review(copy, schema, configure);
+  }
+
+  /** Once the base review is done: its copy of the base, untouched, or null when it had none. */
+  async baseCopy(): Promise<ThrowawayDatabase | null> {
+    await this.#result;
+    return this.#copy;
   }
 
   /** What the base review found (waits for it); unavailable when it never ran (no base schema). */

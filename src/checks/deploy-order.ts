@@ -377,6 +377,8 @@ export interface DeployOrderInput {
   /** Model files: a path of the base tree or of the pull request's → repository-relative. */
   oldRelative: (file: string) => string;
   newRelative: (file: string) => string;
+  /** A database at the base without rows, the control's (the base review's copy), or null. */
+  control: Promise<ThrowawayDatabase | null>;
   controlSeed: ControlSeed;
 }
 
@@ -391,17 +393,17 @@ export interface ControlSeed {
 }
 
 /**
- * The deploy-order stage. It keeps a copy of the base (CREATE DATABASE …
- * TEMPLATE, taken before the base gets rows): the control on which the old
- * models run too when they fail on the migrated head, so that what fails on
- * the old schema just the same (the synthetic rows, not the migration) is no
- * finding; and for code-first, the schema the new models run on.
+ * The deploy-order stage. When the old models fail on the migrated head,
+ * they run again on a control (the base with the same rows), so that what
+ * fails on the old schema just the same (the synthetic rows, not the
+ * migration) is no finding. For code-first it keeps a copy of the base
+ * (CREATE DATABASE … TEMPLATE, taken before the base gets rows) until the new
+ * models have run on it.
  */
 export class DeployOrderCheck {
   readonly #order: DeployOrder;
   readonly #provider: DatabaseProvider;
   #base: Promise<ThrowawayDatabase | null> | undefined;
-  #control: Promise<ThrowawayDatabase | null> | undefined;
 
   constructor(order: DeployOrder, provider: DatabaseProvider) {
     this.#order = order;
@@ -412,12 +414,8 @@ export class DeployOrderCheck {
     return this.#order !== 'off';
   }
 
-  /** At the base frontier, before it gets rows: the control copy, and code-first's. Never rejects. */
+  /** At the base frontier, before it gets rows: code-first keeps a copy. Never rejects. */
   async atBase(database: ThrowawayDatabase): Promise<void> {
-    if (this.#order === 'off') return;
-    // One after the other: CREATE DATABASE … TEMPLATE refuses a template in use.
-    this.#control = this.#provider.createDatabase('deploy_control', database).catch(() => null);
-    await this.#control;
     if (this.#order !== 'code-first') return;
     this.#base = this.#provider.createDatabase('code-first', database).catch(() => null);
     await this.#base;
@@ -476,9 +474,9 @@ export class DeployOrderCheck {
    * Only run when something failed: most reviews find nothing.
    */
   async #withoutControlFailures(probed: ProbeResult, input: DeployOrderInput): Promise<ProbeResult> {
-    const control = await this.#control;
-    if (probed.failures.length === 0 || control === null || control === undefined) return probed;
-    if (typeof input.oldBridge === 'string') return probed;
+    if (probed.failures.length === 0 || typeof input.oldBridge === 'string') return probed;
+    const control = await input.control.catch(() => null);
+    if (control === null) return probed;
     try {
       const seed = input.controlSeed;
       await seedDatabase(control.url, seed.schema, seed.rows, {
@@ -506,13 +504,11 @@ export class DeployOrderCheck {
     }
   }
 
-  /** Drops the copies of the base (idempotent). */
+  /** Drops the copy of the base (idempotent). */
   async dispose(): Promise<void> {
-    const copies = await Promise.all([this.#base, this.#control]);
+    const base = await this.#base;
     this.#base = undefined;
-    this.#control = undefined;
-    for (const copy of copies)
-      if (copy !== null && copy !== undefined) await this.#provider.dropDatabase(copy).catch(() => undefined);
+    if (base !== null && base !== undefined) await this.#provider.dropDatabase(base).catch(() => undefined);
   }
 }
 
