@@ -5,7 +5,7 @@
 // into a temporary directory (no work tree, nothing changed in the
 // repository), and a bridge process of its own opens it, so that no module of
 // the pull request's tree is imported there.
-import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -101,6 +101,54 @@ async function absentBlobs(repositoryRoot: string, commit: string): Promise<stri
     .flatMap((line) => blobs.get(line.slice(0, -' missing'.length)) ?? []);
 }
 
+/** A generated module worth copying is small; more than this many is not a version file. */
+const GENERATED_MAX_BYTES = 256 * 1024;
+const GENERATED_MAX_FILES = 20;
+
+/**
+ * Python modules that git ignores but that sit next to tracked code in the
+ * work tree: files a build or an install writes into the package (a version
+ * or build-info module). `git archive` cannot have them, and the package may
+ * not import without them. Ignored directories (.venv, node_modules) are not
+ * entered.
+ */
+export async function generatedModules(repositoryRoot: string): Promise<string[]> {
+  const git = (args: string[]) => execa('git', args, { cwd: repositoryRoot });
+  const [ignored, tracked] = await Promise.all([
+    git(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory', '--', '*.py']),
+    git(['ls-files', '-z', '--', '*.py']),
+  ]);
+  const packages = new Set(
+    tracked.stdout
+      .split('\0')
+      .filter((f) => f !== '')
+      .map((f) => path.posix.dirname(f)),
+  );
+  const found: string[] = [];
+  for (const file of ignored.stdout.split('\0')) {
+    if (!file.endsWith('.py') || !packages.has(path.posix.dirname(file))) continue;
+    const size = await stat(path.join(repositoryRoot, file)).then(
+      (s) => (s.isFile() ? s.size : Infinity),
+      () => Infinity,
+    );
+    if (size <= GENERATED_MAX_BYTES) found.push(file);
+  }
+  return found.length > GENERATED_MAX_FILES ? [] : found;
+}
+
+/** Copies the work tree's generated modules the base tree lacks; returns those copied. */
+async function addGeneratedModules(repositoryRoot: string, root: string): Promise<string[]> {
+  const copied: string[] = [];
+  for (const file of await generatedModules(repositoryRoot).catch(() => [])) {
+    const target = path.join(root, file);
+    if (await exists(target)) continue;
+    await mkdir(path.dirname(target), { recursive: true });
+    await copyFile(path.join(repositoryRoot, file), target);
+    copied.push(file);
+  }
+  return copied;
+}
+
 /** The base-tree equivalent of a file of the pull request's tree. */
 function inBase(changes: Changes, root: string, file: string): string {
   return path.join(root, path.relative(changes.root, file));
@@ -126,6 +174,11 @@ export async function openBaseTree(
   } catch (error) {
     return { unavailable: `git archive ${commit.slice(0, 7)} failed: ${errorMessage(error)}` };
   }
+  const generated = await addGeneratedModules(changes.root, root).catch(() => []);
+  if (generated.length > 0)
+    log(
+      `the base commit's tree got ${generated.length === 1 ? 'a module' : `${generated.length} modules`} git ignores from the work tree, written there by a build or an install (${generated.slice(0, 3).join(', ')}${generated.length > 3 ? ', …' : ''})`,
+    );
   const removeTree = onTeardown('base commit tree', () => rm(root, { recursive: true, force: true }));
   const projectDir = inBase(changes, root, options.projectDir);
   const configFile = options.configFile === null ? null : inBase(changes, root, options.configFile);
