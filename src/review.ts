@@ -175,7 +175,7 @@ async function reviewOnDatabase(
     progress.note(`created as superuser in every database: ${context.extensions.join(', ')}`);
 
   // What main already has: the base commit's models on the base schema, alongside the replay.
-  const baseline = new BaseReview(run.baseTree, shared);
+  const baseline = new BaseReview(run.baseTree, shared, run.changes.plan.frontier);
   const deployOrder = new DeployOrderCheck(
     options.severity['old-code-incompatible'] === 'off' ? 'off' : options.deployOrder,
     server,

@@ -3,6 +3,8 @@
 // a server default the model has only on the Python side), reviewed with
 // pull requests that add a nullable column, fix base drift, add new drift,
 // silence base drift per object, or ask for pre-existing findings as errors.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding, Review } from '../../src/model.ts';
 import { renderMarkdown } from '../../src/render/markdown.ts';
@@ -164,6 +166,36 @@ describe('the baseline', () => {
     expect(drift(report, 'base')).toEqual(BASE_DRIFT);
     expect(drift(report, 'pr')).toEqual([['drift-column-missing', 'recipes']]);
     expect(error?.message).toMatch(/storing app\.models\.Recipe through a Session fails/);
+  });
+
+  it("counts as main's the drift a later, untouched revision makes when the change edits an applied one", async () => {
+    // main: a0 makes the tables, a1 (untouched by the change) the GIN index the models lack.
+    const project = await makeProject({
+      models: MODELS,
+      revisions: [
+        {
+          ...BASE_REVISION,
+          upgrade: BASE_REVISION.upgrade.replace(/\nop\.execute\("CREATE INDEX[^\n]*/, ''),
+        },
+        {
+          id: 'a1a1a1a1a1a1',
+          down: 'a0a0a0a0a0a0',
+          upgrade: `op.execute("CREATE INDEX ix_recipes_name_fts ON recipes USING gin (to_tsvector('english', name))")`,
+          downgrade: "op.execute('DROP INDEX ix_recipes_name_fts')",
+        },
+      ],
+    });
+    projects.push(project);
+    // The change edits a0 (a comment in its upgrade): the replay starts below it.
+    await project.pullRequest((p) => {
+      const file = p.revisionPath({ id: 'a0a0a0a0a0a0', upgrade: '' });
+      const source = readFileSync(path.join(p.dir, file), 'utf8');
+      p.write(file, source.replace('def upgrade():\n', 'def upgrade():\n    # tables of the app\n'));
+    });
+    const { report, stderr } = await reviewJson(project);
+    expect(stderr).not.toMatch(/did not apply/);
+    expect(drift(report, 'pr')).toEqual([]);
+    expect(drift(report, 'base')).toEqual(BASE_DRIFT);
   });
 
   it('silences base drift per object, and reports an ignore entry that matches nothing', async () => {

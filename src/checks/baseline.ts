@@ -14,8 +14,9 @@ import type { Finding } from '../model.ts';
 import { isBaseTree, type BaseTree, type BaseTreeUnavailable } from '../replay/base-tree.ts';
 import { buildModels, modelDrift, ormSmokeTest } from '../replay/models.ts';
 import type { ReplayPlan } from '../replay/plan.ts';
-import type { ReplayContext } from '../replay/replay.ts';
+import { migrate, type ReplayContext } from '../replay/replay.ts';
 import { findingChange, findingObjects } from '../rules/objects.ts';
+import { introspect } from '../schema/introspect.ts';
 import type { Schema } from '../schema/types.ts';
 import { finding } from './finding.ts';
 import { reviewIncomplete } from './runtime.ts';
@@ -35,9 +36,17 @@ export class BaseReview {
   #result: Promise<BaseFindings> | undefined;
   #copy: ThrowawayDatabase | null = null;
 
-  constructor(tree: Promise<BaseTree | BaseTreeUnavailable>, context: Omit<ReplayContext, 'bridge'>) {
+  readonly #frontier: readonly string[];
+
+  constructor(
+    tree: Promise<BaseTree | BaseTreeUnavailable>,
+    context: Omit<ReplayContext, 'bridge'>,
+    /** Where the base schema given to run() is: the base heads, or below the revisions the change edits. */
+    frontier: readonly string[] = [],
+  ) {
     this.#tree = tree;
     this.#context = context;
+    this.#frontier = frontier;
   }
 
   /**
@@ -78,6 +87,30 @@ export class BaseReview {
     );
   }
 
+  /**
+   * The schema of the base commit's heads. When the change edits applied
+   * revisions, the replay's base is below them; what main has is the base
+   * commit's own revisions applied on top (by its own bridge), so that the
+   * drift of an object a later, untouched revision creates counts as main's.
+   * Where that fails, the schema given.
+   */
+  async #atBaseHeads(
+    context: ReplayContext,
+    tree: BaseTree,
+    database: ThrowawayDatabase,
+    schema: Schema,
+  ): Promise<Schema> {
+    if (sameRevisions(tree.load.heads, this.#frontier)) return schema;
+    const outcome = await migrate(context, 'upgrade', database, tree.load.heads, false);
+    if (outcome.failure !== null || outcome.timedOut !== null) {
+      context.log(
+        `baseline: the base commit's revisions above ${this.#frontier.join(', ') || 'the empty database'} did not apply (${outcome.failure?.message ?? 'revision-timeout'}): main's drift is taken there`,
+      );
+      return schema;
+    }
+    return introspect(database.url);
+  }
+
   async #review(
     database: ThrowawayDatabase,
     schema: Schema,
@@ -92,10 +125,14 @@ export class BaseReview {
     const tree = await this.#tree.catch((error: unknown) => ({ unavailable: errorMessage(error) }));
     if (!isBaseTree(tree)) return done([], tree.unavailable);
     const context: ReplayContext = { ...this.#context, bridge: tree.bridge };
-    const head = { database, schema, withoutRows: false };
     try {
       // Flask-Migrate: the base commit's app, created in a database of its own before its env.py runs.
       await createFlaskApp(tree.bridge, tree.load, context.provider, context.urlEnv, context.python);
+      const head = {
+        database,
+        schema: await this.#atBaseHeads(context, tree, database, schema),
+        withoutRows: false,
+      };
       const models = await buildModels(context, head);
       const modelsSchema = models.schema;
       if (modelsSchema === null) {
@@ -104,7 +141,7 @@ export class BaseReview {
           `the base commit's models could not be built (${models.findings[0]?.message ?? 'no target_metadata'})`,
         );
       }
-      const drift = modelDrift(schema, { ...models, schema: modelsSchema }, configure, tree.relative);
+      const drift = modelDrift(head.schema, { ...models, schema: modelsSchema }, configure, tree.relative);
       const orm = await ormSmokeTest(context, head, tree.relative);
       return done([...drift, ...orm.findings.filter((f) => f.ruleId === 'orm-insert-failed')], null);
     } catch (error) {
@@ -112,6 +149,10 @@ export class BaseReview {
     }
   }
 }
+
+/** True when both name the same revisions. */
+const sameRevisions = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 export interface Attributed {
   findings: Finding[];
