@@ -13,7 +13,7 @@ import { errorMessage } from '../errors.ts';
 import type { Finding } from '../model.ts';
 import { isBaseTree, type BaseTree, type BaseTreeUnavailable } from '../replay/base-tree.ts';
 import { buildModels, modelDrift, ormSmokeTest } from '../replay/models.ts';
-import type { ReplayPlan } from '../replay/plan.ts';
+import { sameRevisions, type ReplayPlan } from '../replay/plan.ts';
 import { migrate, type ReplayContext } from '../replay/replay.ts';
 import { findingChange, findingObjects } from '../rules/objects.ts';
 import { introspect } from '../schema/introspect.ts';
@@ -149,10 +149,6 @@ export class BaseReview {
     }
   }
 }
-
-/** True when both name the same revisions. */
-const sameRevisions = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 export interface Attributed {
   findings: Finding[];

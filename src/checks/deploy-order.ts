@@ -444,7 +444,7 @@ export class DeployOrderCheck {
     if ('ruleId' in probed) return { findings: [probed], summary: '' };
     if (!probed.hasMetadata)
       return { findings: [], summary: 'old code not checked (the base commit has no target_metadata)' };
-    const old = await this.#withoutControlFailures(probed, input);
+    const old = await this.#withoutControlFailures(probed, input.oldBridge, input);
     const found = deployOrderFindings(old, 'old-code-on-new-schema', input.ops, input.oldRelative);
     return { findings: found, summary: `old code on the new schema: ${tally(old, found)}` };
   }
@@ -473,8 +473,12 @@ export class DeployOrderCheck {
    * on the base with the same rows (same class, statement and SQLSTATE).
    * Only run when something failed: most reviews find nothing.
    */
-  async #withoutControlFailures(probed: ProbeResult, input: DeployOrderInput): Promise<ProbeResult> {
-    if (probed.failures.length === 0 || typeof input.oldBridge === 'string') return probed;
+  async #withoutControlFailures(
+    probed: ProbeResult,
+    oldBridge: Bridge,
+    input: DeployOrderInput,
+  ): Promise<ProbeResult> {
+    if (probed.failures.length === 0) return probed;
     const control = await input.control.catch(() => null);
     if (control === null) return probed;
     try {
@@ -483,7 +487,7 @@ export class DeployOrderCheck {
         seedSql: seed.seedSql,
         versionTable: seed.versionTable,
       });
-      const onBase = await probeModels(input.oldBridge, control, input.python);
+      const onBase = await probeModels(oldBridge, control, input.python);
       if ('ruleId' in onBase) return probed;
       const same = new Set(onBase.failures.map(failureKey));
       const kept = probed.failures.filter((f) => !same.has(failureKey(f)));

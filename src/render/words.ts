@@ -5,6 +5,11 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** The first `shown` items, then "…" when there are more: "a, b, c, …". */
+export function firstFew(items: readonly string[], shown: number): string {
+  return `${items.slice(0, shown).join(', ')}${items.length > shown ? ', …' : ''}`;
+}
+
 /** "850 ms", "1.2 s", "2 min 5 s". */
 export function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

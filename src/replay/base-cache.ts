@@ -16,7 +16,7 @@ import type { Options } from '../options.ts';
 import { formatMs } from '../progress.ts';
 import { sqlName } from '../schema/literals.ts';
 import { schemaDumpSql } from './base.ts';
-import { ancestorsOf } from './plan.ts';
+import { ancestorsOf, sameRevisions } from './plan.ts';
 
 /** Bumped whenever what an entry holds, or how it is restored, changes. */
 export const CACHE_FORMAT = 1;
@@ -108,13 +108,13 @@ export async function keyInputs(context: KeyContext): Promise<KeyInputs> {
   };
 }
 
-/** What is stored beside the dump. */
 /** A cache entry as read: its metadata and the dump. */
 interface Entry {
   meta: EntryMeta;
   sql: string;
 }
 
+/** What is stored beside the dump. */
 interface EntryMeta {
   format: number;
   key: string;
@@ -143,9 +143,6 @@ async function versionRows(client: pg.Client, configure: ConfigureSummary | null
   return rows.rows.map((r) => r.version_num).sort();
 }
 
-const sameList = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
-
 /**
  * The dump as statements for our connection. pg_dump empties search_path and
  * qualifies every name it writes, but not the names inside function bodies: a
@@ -167,6 +164,8 @@ export class BaseCache {
   readonly #frontier: string[];
   readonly #major: number;
   readonly #log: (line: string) => void;
+  /** The entry as read once (available() then restore()); null until read. */
+  #entry: Promise<Entry | { miss: string }> | null = null;
 
   constructor(dir: string, key: string, frontier: string[], major: number, log: (line: string) => void) {
     this.dir = dir;
@@ -209,31 +208,41 @@ export class BaseCache {
     if (meta.format !== CACHE_FORMAT || meta.key !== this.key) return { miss: 'the entry has another key' };
     if (meta.postgresMajor !== this.#major) return { miss: 'the entry is for another PostgreSQL' };
     if (sha256(sql) !== meta.sha256) return { miss: 'the dump does not match its checksum' };
-    if (!Array.isArray(meta.versions) || !sameList([...meta.versions].sort(), this.#frontier))
+    if (!Array.isArray(meta.versions) || !sameRevisions(meta.versions, this.#frontier))
       return { miss: 'the entry is not at the frontier' };
     return { meta, sql };
   }
 
   /**
-   * Restores the entry into `database` (fresh, empty). Null on a miss or when
-   * the restore fails or ends anywhere but at the frontier: the caller then
-   * replays, on a fresh database (this one may be half restored).
+   * Whether a sound entry is there, before any database is made for it; a
+   * miss other than "no entry" is said.
    */
+  async available(): Promise<boolean> {
+    const entry = await this.#readOnce();
+    if (!('miss' in entry)) return true;
+    if (entry.miss !== 'no entry') this.#log(`base cache: ${entry.miss} (key ${this.shortKey}); replaying`);
+    return false;
+  }
+
+  #readOnce(): Promise<Entry | { miss: string }> {
+    this.#entry ??= this.#read();
+    return this.#entry;
+  }
+
   /**
-   * Restores the entry into `database`, and into each of `copies` at the same
-   * time (a second database at the base costs no CREATE DATABASE … TEMPLATE
-   * after the first); null on a miss or when any of them did not restore.
+   * Restores the entry into `database` (fresh, empty), and into each of
+   * `copies` at the same time (a second database at the base costs no
+   * CREATE DATABASE … TEMPLATE after the first). Null on a miss or when a
+   * restore fails or ends anywhere but at the frontier: the caller then
+   * replays, on a fresh database (these may be half restored).
    */
   async restore(
     database: ThrowawayDatabase,
     copies: readonly ThrowawayDatabase[] = [],
   ): Promise<Restored | null> {
     const start = performance.now();
-    const entry = await this.#read();
-    if ('miss' in entry) {
-      if (entry.miss !== 'no entry') this.#log(`base cache: ${entry.miss} (key ${this.shortKey}); replaying`);
-      return null;
-    }
+    const entry = await this.#readOnce();
+    if ('miss' in entry) return null; // said by available()
     const failures = await Promise.all([database, ...copies].map((into) => this.#restoreInto(into, entry)));
     const failure = failures.find((f) => f !== null);
     if (failure !== undefined) {
@@ -256,7 +265,7 @@ export class BaseCache {
       await client.query(restorableSql(entry.sql));
       await client.query("SELECT pg_catalog.set_config('search_path', '\"$user\", public', false)");
       const versions = await versionRows(client, entry.meta.configure);
-      if (!sameList(versions, this.#frontier))
+      if (!sameRevisions(versions, this.#frontier))
         return `the restored version table holds ${versions.join(', ') || 'nothing'}, not the frontier`;
       return null;
     } catch (error) {
@@ -282,7 +291,7 @@ export class BaseCache {
       } finally {
         await client.end().catch(() => undefined);
       }
-      if (!sameList(versions, this.#frontier)) {
+      if (!sameRevisions(versions, this.#frontier)) {
         this.#log('base cache: the version table is not at the frontier; not cached');
         return;
       }
@@ -308,6 +317,7 @@ export class BaseCache {
       await writeFile(this.#metaFile + suffix, JSON.stringify(meta, null, 2), { mode: 0o600 });
       await rename(this.#sqlFile + suffix, this.#sqlFile);
       await rename(this.#metaFile + suffix, this.#metaFile);
+      this.#entry = null;
       this.#log(`base saved to the cache (key ${this.shortKey}, ${formatMs(performance.now() - start)})`);
     } catch (error) {
       this.#log(`base cache: not cached (${errorMessage(error)})`);

@@ -13,6 +13,7 @@ import type { Bridge } from '../alembic/bridge.ts';
 import { loadArgs, openBridge, prewarm } from '../alembic/project.ts';
 import type { LoadResult } from '../alembic/protocol.ts';
 import { errorMessage } from '../errors.ts';
+import { firstFew, plural } from '../render/words.ts';
 import type { Options } from '../options.ts';
 import { onTeardown } from '../teardown.ts';
 import type { Changes } from './changes.ts';
@@ -69,11 +70,8 @@ export async function extractCommit(
     return { root, missing: [] };
   } catch (error) {
     const missing = await absentBlobs(repositoryRoot, commit).catch(() => []);
-    if (missing.length === 0) {
-      await rm(root, { recursive: true, force: true });
-      throw error;
-    }
     await rm(root, { recursive: true, force: true });
+    if (missing.length === 0) throw error;
     await mkdir(root, { mode: 0o755 });
     await chmod(root, 0o755);
     await unpack(['--', '.', ...missing.map((file) => `:(exclude,literal)${file}`)]);
@@ -169,7 +167,7 @@ export async function openBaseTree(
     root = extracted.root;
     if (extracted.missing.length > 0)
       log(
-        `the base commit's tree lacks ${extracted.missing.length} ${extracted.missing.length === 1 ? 'file' : 'files'} whose contents this clone does not have (${extracted.missing.slice(0, 3).join(', ')}${extracted.missing.length > 3 ? ', …' : ''}): opened without them`,
+        `the base commit's tree lacks ${plural(extracted.missing.length, 'file')} whose contents this clone does not have (${firstFew(extracted.missing, 3)}): opened without them`,
       );
   } catch (error) {
     return { unavailable: `git archive ${commit.slice(0, 7)} failed: ${errorMessage(error)}` };
@@ -177,7 +175,7 @@ export async function openBaseTree(
   const generated = await addGeneratedModules(changes.root, root).catch(() => []);
   if (generated.length > 0)
     log(
-      `the base commit's tree got ${generated.length === 1 ? 'a module' : `${generated.length} modules`} git ignores from the work tree, written there by a build or an install (${generated.slice(0, 3).join(', ')}${generated.length > 3 ? ', …' : ''})`,
+      `the base commit's tree got ${generated.length === 1 ? 'a module' : `${generated.length} modules`} git ignores from the work tree, written there by a build or an install (${firstFew(generated, 3)})`,
     );
   const removeTree = onTeardown('base commit tree', () => rm(root, { recursive: true, force: true }));
   const projectDir = inBase(changes, root, options.projectDir);

@@ -7,6 +7,7 @@ import { changedFiles, defaultBase, repositoryRoot, resolveCommit } from '../ale
 import type { BridgeRevision, LoadResult } from '../alembic/protocol.ts';
 import { UsageError } from '../errors.ts';
 import type { Options } from '../options.ts';
+import { firstFew } from '../render/words.ts';
 import { descendantsOf, makePlan, resolveRevision, type ReplayPlan } from './plan.ts';
 
 export interface Changes {
@@ -61,7 +62,7 @@ async function refuseMissedRevisions(
       : load.versionLocations.map((d) => relative(d) || '.').join(', ');
   throw new UsageError(
     'project',
-    `The change adds ${missed.length === 1 ? 'a Python file' : `${missed.length} Python files`} under a migrations folder (${missed.slice(0, 5).join(', ')}${missed.length > 5 ? ', …' : ''}) but no new revision was found: the review searched the version locations ${searched} (${load.revisions.length} revisions) and compared with ${baseRef}. Point the tool at the project's real Alembic configuration: --config FILE (alembic-config), --name SECTION (ini-section) for a named section of alembic.ini, or --config-factory package.module:function (config-factory) when the project builds its Config in code with several version_locations.`,
+    `The change adds ${missed.length === 1 ? 'a Python file' : `${missed.length} Python files`} under a migrations folder (${firstFew(missed, 5)}) but no new revision was found: the review searched the version locations ${searched} (${load.revisions.length} revisions) and compared with ${baseRef}. Point the tool at the project's real Alembic configuration: --config FILE (alembic-config), --name SECTION (ini-section) for a named section of alembic.ini, or --config-factory package.module:function (config-factory) when the project builds its Config in code with several version_locations.`,
   );
 }
 

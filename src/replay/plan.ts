@@ -172,3 +172,9 @@ export function makePlan(
     insertedBefore,
   };
 }
+
+/** True when both name the same revisions, in any order. */
+export function sameRevisions(a: readonly string[], b: readonly string[]): boolean {
+  const sorted = [...b].sort();
+  return a.length === b.length && [...a].sort().every((x, i) => x === sorted[i]);
+}

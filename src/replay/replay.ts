@@ -246,7 +246,7 @@ async function restoreBase(
   plan: ReplayPlan,
   cache: BaseCache | null,
 ): Promise<(BaseBuild & { withoutRows: ThrowawayDatabase | null }) | null> {
-  if (cache === null || plan.frontier.length === 0) return null;
+  if (cache === null || plan.frontier.length === 0 || !(await cache.available())) return null;
   const [database, withoutRows] = await Promise.all([
     context.provider.createDatabase('rows'),
     plan.replayed.length === 0 ? null : context.provider.createDatabase('empty'),
