@@ -205,13 +205,15 @@ async function reviewReplay(
         seedRows: options.seedRows,
         seedSql: options.seedSql,
         base: { from: options.baseFrom, baseTree: run.baseTree },
-        atBase: async (database, schema, configure) => {
+        atBase: async (database, schema, configure, copies) => {
           // The models databases (the base commit's, the pull request's), made while the revisions run.
           server.reserve(['models', 'models']);
           // One copy at a time: CREATE DATABASE … TEMPLATE refuses a template in use.
-          await deployOrder.atBase(database);
-          await baseline.run(database, schema, configure);
+          await deployOrder.atBase(database, copies.get('code-first'));
+          await baseline.run(database, schema, configure, copies.get('base'));
         },
+        // The base review needs a base commit; restored with the base on a hit.
+        baseCopies: [...deployOrder.baseCopies, ...(changes.baseCommit === null ? [] : ['base'])],
         cache,
       }),
     (r) =>

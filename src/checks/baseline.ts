@@ -54,11 +54,18 @@ export class BaseReview {
    * so that the replay goes on at once and the base review runs alongside the
    * rest of the pipeline; resolves as soon as the database given is no longer
    * needed. When no copy can be made (a connection to it is still open), on
-   * the database itself, resolving when done. Never rejects.
+   * the database itself, resolving when done. `ready` is a copy made already
+   * (restored from the base cache), taken instead when there is one. Never rejects.
    */
-  async run(database: ThrowawayDatabase, schema: Schema, configure: ConfigureSummary | null): Promise<void> {
+  async run(
+    database: ThrowawayDatabase,
+    schema: Schema,
+    configure: ConfigureSummary | null,
+    ready?: Promise<ThrowawayDatabase | null>,
+  ): Promise<void> {
     const provider = this.#context.provider;
-    const copy = await provider.createDatabase('base', database).catch(() => null);
+    const copy =
+      (await ready?.catch(() => null)) ?? (await provider.createDatabase('base', database).catch(() => null));
     if (copy === null) {
       this.#result = this.#review(database, schema, configure);
       await this.#result;

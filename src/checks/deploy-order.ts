@@ -414,11 +414,21 @@ export class DeployOrderCheck {
     return this.#order !== 'off';
   }
 
-  /** At the base frontier, before it gets rows: code-first keeps a copy. Never rejects. */
-  async atBase(database: ThrowawayDatabase): Promise<void> {
+  /**
+   * At the base frontier, before it gets rows: code-first keeps a copy (`ready`
+   * when one was made already, restored from the base cache). Never rejects.
+   */
+  async atBase(database: ThrowawayDatabase, ready?: Promise<ThrowawayDatabase | null>): Promise<void> {
     if (this.#order !== 'code-first') return;
-    this.#base = this.#provider.createDatabase('code-first', database).catch(() => null);
+    this.#base = (async () =>
+      (await ready?.catch(() => null)) ??
+      (await this.#provider.createDatabase('code-first', database).catch(() => null)))();
     await this.#base;
+  }
+
+  /** The copies of the base atBase takes (none unless code-first). */
+  get baseCopies(): string[] {
+    return this.#order === 'code-first' ? ['code-first'] : [];
   }
 
   /** Both directions at once when both run: two bridge processes, two databases. */

@@ -7,7 +7,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, isUsageError } from '../errors.ts';
 import { attachFixes, findingsRoot } from '../fix/apply.ts';
 import { checkRules, fixReview } from '../fix/command.ts';
-import { publishReport } from '../github/publish.ts';
 import type { Review } from '../model.ts';
 import { PREFLIGHT_URL_ENV, resolveOptions, type Options, type RawOptions } from '../options.ts';
 import { renderReport } from '../render/index.ts';
@@ -185,6 +184,8 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .requiredOption('--report <file>', 'the report written by `review --format json`')
     .action((flags: { report: string }) => {
       run(async () => {
+        // Loaded only here: the GitHub client and its HTTP stack would slow every other command's start.
+        const { publishReport } = await import('../github/publish.ts');
         const outcome = await publishReport(flags.report, process.env);
         if (outcome.skipped !== null)
           io.stderr(`alembic-review: nothing posted to the pull request: ${outcome.skipped}\n`);

@@ -256,6 +256,12 @@ export class BaseCache {
     return { configure: entry.meta.configure };
   }
 
+  /** Restores the entry into one more database (fresh, empty), quietly: whether it did. */
+  async restoreCopy(database: ThrowawayDatabase): Promise<boolean> {
+    const entry = await this.#readOnce();
+    return !('miss' in entry) && (await this.#restoreInto(database, entry)) === null;
+  }
+
   /** Why the entry did not restore into one database; null when it did. */
   async #restoreInto(database: ThrowawayDatabase, entry: Entry): Promise<string | null> {
     // As the run's role, like the project's code: the entry gets no more rights than a migration.

@@ -54,7 +54,19 @@ export interface ReplaySettings {
    * replay; the database it is given is not changed until the promise
    * settles. It must not reject.
    */
-  atBase?: (base: ThrowawayDatabase, schema: Schema, configure: RunResult['configure']) => Promise<void>;
+  atBase?: (
+    base: ThrowawayDatabase,
+    schema: Schema,
+    configure: RunResult['configure'],
+    copies: BaseCopies,
+  ) => Promise<void>;
+  /**
+   * The purposes of the further copies of the base atBase takes. On a cache
+   * hit they are restored from the entry with the base and handed to atBase,
+   * so that no CREATE DATABASE … TEMPLATE holds up the database the replay
+   * goes on with; otherwise atBase gets none and copies the base itself.
+   */
+  baseCopies?: readonly string[];
   /** The warm base: restored from here on a hit, saved here after a replay. */
   cache?: BaseCache | null;
 }
@@ -162,7 +174,7 @@ export async function replayChange(
 ): Promise<Replay> {
   const { provider, log } = context;
   const cache = settings.base.from.kind === 'replay' ? (settings.cache ?? null) : null;
-  const restored = await restoreBase(context, plan, cache);
+  const restored = await restoreBase(context, plan, cache, settings.baseCopies ?? []);
   const base =
     restored ?? (await buildBase(context, plan, await provider.createDatabase('rows'), settings.base));
   const rows = base.database;
@@ -191,7 +203,13 @@ export async function replayChange(
   const emptyBase =
     targets.length === 0 ? null : (restored?.withoutRows ?? (await copyDatabase(context, rows, 'empty')));
   // On the unseeded copy it runs alongside; without one, on the base itself before the rows.
-  const atBase = settings.atBase?.(emptyBase ?? rows, replay.baseSchema, frontier.configure) ?? null;
+  const atBase =
+    settings.atBase?.(
+      emptyBase ?? rows,
+      replay.baseSchema,
+      frontier.configure,
+      restored?.copies ?? new Map(),
+    ) ?? null;
   if (emptyBase === null) await atBase;
   const versionTable = versionTableKey(frontier.configure);
   log(`filling the ${Object.keys(replay.baseSchema.tables).length} base tables with rows …`);
@@ -236,29 +254,56 @@ export async function replayChange(
   return replay;
 }
 
+/** Databases at the base made for atBase, by purpose; null where none could be made. */
+export type BaseCopies = ReadonlyMap<string, Promise<ThrowawayDatabase | null>>;
+
 /**
  * On a cache hit, the base restored into a fresh database (and, when the
  * revisions may need it, into a second one: the base without rows); null when
- * the replay must run.
+ * the replay must run. The copies asked for are restored alongside, without
+ * holding up the replay.
  */
-async function restoreBase(
+export async function restoreBase(
   context: ReplayContext,
   plan: ReplayPlan,
   cache: BaseCache | null,
-): Promise<(BaseBuild & { withoutRows: ThrowawayDatabase | null }) | null> {
+  copyPurposes: readonly string[],
+): Promise<(BaseBuild & { withoutRows: ThrowawayDatabase | null; copies: BaseCopies }) | null> {
   if (cache === null || plan.frontier.length === 0 || !(await cache.available())) return null;
+  const { provider } = context;
+  const copies = new Map(copyPurposes.map((purpose) => [purpose, restoredCopy(provider, cache, purpose)]));
   const [database, withoutRows] = await Promise.all([
-    context.provider.createDatabase('rows'),
-    plan.replayed.length === 0 ? null : context.provider.createDatabase('empty'),
+    provider.createDatabase('rows'),
+    plan.replayed.length === 0 ? null : provider.createDatabase('empty'),
   ]);
   const restored = await cache.restore(database, withoutRows === null ? [] : [withoutRows]);
   if (restored !== null) {
     const outcome = { ...emptyOutcome(), configure: restored.configure };
-    return { method: 'replay', database, outcome, replayFailure: null, unavailable: null, withoutRows };
+    return {
+      method: 'replay',
+      database,
+      outcome,
+      replayFailure: null,
+      unavailable: null,
+      withoutRows,
+      copies,
+    };
   }
   // A half-restored database is never the base: dropped, and the replay gets a fresh one.
-  const created = withoutRows === null ? [database] : [database, withoutRows];
-  await Promise.all(created.map((d) => context.provider.dropDatabase(d)));
+  const created = [database, withoutRows, ...(await Promise.all(copies.values()))];
+  await Promise.all(created.flatMap((d) => (d === null ? [] : [provider.dropDatabase(d)])));
+  return null;
+}
+
+/** One more database restored from the cache entry; null (none left behind) when it did not restore. */
+async function restoredCopy(
+  provider: ReplayContext['provider'],
+  cache: BaseCache,
+  purpose: string,
+): Promise<ThrowawayDatabase | null> {
+  const database = await provider.createDatabase(purpose).catch(() => null);
+  if (database === null || (await cache.restoreCopy(database))) return database;
+  await provider.dropDatabase(database).catch(() => undefined);
   return null;
 }
 

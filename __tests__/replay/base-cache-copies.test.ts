@@ -1,0 +1,108 @@
+// The further copies of a warm base (issue 16): on a hit, the base review's
+// database is restored from the cache entry like the base itself, not copied
+// with CREATE DATABASE … TEMPLATE from the database the replay goes on with;
+// a copy that does not restore leaves no database behind.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseProvider, ThrowawayDatabase } from '../../src/database/provider.ts';
+import { UrlProvider } from '../../src/database/url-provider.ts';
+import { BaseCache } from '../../src/replay/base-cache.ts';
+import type { ReplayPlan } from '../../src/replay/plan.ts';
+import { restoreBase, type ReplayContext } from '../../src/replay/replay.ts';
+import { teardownAll } from '../../src/teardown.ts';
+import { LOCAL_SERVER_URL, leftoverDatabasesOnLocalServer, query } from '../database/helpers.ts';
+
+const work = mkdtempSync(path.join(tmpdir(), 'ar-base-copies-'));
+const KEY = 'c'.repeat(64);
+const PLAN = { frontier: ['a1a1a1a1a1a1'], replayed: [{ id: 'b1b1b1b1b1b1' }] } as unknown as ReplayPlan;
+
+/** The provider, recording the databases it made and which were copies of another. */
+function recording(inner: UrlProvider): { provider: DatabaseProvider; made: string[]; templated: string[] } {
+  const made: string[] = [];
+  const templated: string[] = [];
+  const provider = Object.create(inner) as DatabaseProvider;
+  provider.createDatabase = async (purpose: string, template?: ThrowawayDatabase) => {
+    if (template !== undefined) templated.push(purpose);
+    const database = await inner.createDatabase(purpose, template);
+    made.push(database.name);
+    return database;
+  };
+  provider.dropDatabase = (database: ThrowawayDatabase) => inner.dropDatabase(database);
+  return { provider, made, templated };
+}
+
+describe('copies of a base restored from the cache', () => {
+  let inner: UrlProvider;
+  let major: number;
+
+  beforeAll(async () => {
+    inner = new UrlProvider(LOCAL_SERVER_URL);
+    await inner.start();
+    major = Number(/^(\d+)/.exec(await inner.serverVersion())?.[1]);
+    const source = await inner.createDatabase('rows');
+    await query(
+      source.url,
+      `CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);
+       CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
+       INSERT INTO alembic_version VALUES ('a1a1a1a1a1a1')`,
+    );
+    await new BaseCache(work, KEY, PLAN.frontier, major, () => undefined).save(inner, source, null);
+    await inner.dropDatabase(source);
+  });
+  afterAll(async () => {
+    await inner.stop();
+    await teardownAll();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('restores each copy asked for from the entry, none made from a template', async () => {
+    const { provider, templated } = recording(inner);
+    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
+    const restored = await restoreBase(
+      { provider, log: () => undefined } as unknown as ReplayContext,
+      PLAN,
+      cache,
+      ['base'],
+    );
+    expect(restored).not.toBeNull();
+    const copy = await restored?.copies.get('base');
+    expect(copy?.name).toMatch(/^alembic_review_base_/);
+    expect(copy?.name).not.toBe(restored?.database.name);
+    expect(copy?.name).not.toBe(restored?.withoutRows?.name);
+    expect(await query(copy?.url ?? '', 'SELECT version_num FROM alembic_version')).toEqual([
+      { version_num: 'a1a1a1a1a1a1' },
+    ]);
+    expect(await query(copy?.url ?? '', "SELECT to_regclass('users') IS NOT NULL AS users")).toEqual([
+      { users: true },
+    ]);
+    expect(templated).toEqual([]);
+  });
+
+  it('drops the base and every copy when the entry does not restore', async () => {
+    // A consistent entry (checksum recomputed) whose SQL fails.
+    const sqlFile = path.join(work, `base-${KEY}.sql`);
+    const metaFile = path.join(work, `base-${KEY}.json`);
+    const broken = `${readFileSync(sqlFile, 'utf8')}\nSELECT 1/0;\n`;
+    writeFileSync(sqlFile, broken);
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      metaFile,
+      JSON.stringify({ ...meta, sha256: createHash('sha256').update(broken).digest('hex') }),
+    );
+    expect(readdirSync(work)).toHaveLength(2);
+    const { provider, made } = recording(inner);
+    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
+    const restored = await restoreBase(
+      { provider, log: () => undefined } as unknown as ReplayContext,
+      PLAN,
+      cache,
+      ['base', 'code-first'],
+    );
+    expect(restored).toBeNull();
+    expect(made).toHaveLength(4); // rows, empty and the two copies
+    expect(await leftoverDatabasesOnLocalServer(made)).toEqual([]);
+  });
+});
