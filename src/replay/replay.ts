@@ -271,13 +271,20 @@ export async function restoreBase(
 ): Promise<(BaseBuild & { withoutRows: ThrowawayDatabase | null; copies: BaseCopies }) | null> {
   if (cache === null || plan.frontier.length === 0 || !(await cache.available())) return null;
   const { provider } = context;
-  const copies = new Map(copyPurposes.map((purpose) => [purpose, restoredCopy(provider, cache, purpose)]));
+  const copyDatabases = copyPurposes.map((purpose) => provider.createDatabase(purpose).catch(() => null));
   const [database, withoutRows] = await Promise.all([
     provider.createDatabase('rows'),
     plan.replayed.length === 0 ? null : provider.createDatabase('empty'),
   ]);
   const restored = await cache.restore(database, withoutRows === null ? [] : [withoutRows]);
   if (restored !== null) {
+    // Restored after the base, not competing with it: the replay goes on meanwhile.
+    const copies = new Map(
+      copyPurposes.map((purpose, i) => [
+        purpose,
+        restoredCopy(provider, cache, copyDatabases[i] ?? Promise.resolve(null)),
+      ]),
+    );
     const outcome = { ...emptyOutcome(), configure: restored.configure };
     return {
       method: 'replay',
@@ -290,18 +297,18 @@ export async function restoreBase(
     };
   }
   // A half-restored database is never the base: dropped, and the replay gets a fresh one.
-  const created = [database, withoutRows, ...(await Promise.all(copies.values()))];
+  const created = [database, withoutRows, ...(await Promise.all(copyDatabases))];
   await Promise.all(created.flatMap((d) => (d === null ? [] : [provider.dropDatabase(d)])));
   return null;
 }
 
-/** One more database restored from the cache entry; null (none left behind) when it did not restore. */
+/** The entry restored into one more database; null (the database dropped) when it did not restore. */
 async function restoredCopy(
   provider: ReplayContext['provider'],
   cache: BaseCache,
-  purpose: string,
+  creating: Promise<ThrowawayDatabase | null>,
 ): Promise<ThrowawayDatabase | null> {
-  const database = await provider.createDatabase(purpose).catch(() => null);
+  const database = await creating;
   if (database === null || (await cache.restoreCopy(database))) return database;
   await provider.dropDatabase(database).catch(() => undefined);
   return null;
