@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProject, VENV, VENV_OLDEST, type AlembicProject } from '../helpers/alembic-project.ts';
 import { reviewJson } from '../helpers/review-json.ts';
+import { VENV_SA13 } from '../projects/review.ts';
 
 const projects: AlembicProject[] = [];
 afterAll(() => {
@@ -86,3 +87,172 @@ for (const [pair, venv] of [
     });
   });
 }
+
+// Real projects' own types: a TypeDecorator whose Python code wants an object
+// of the application (redash's encrypted settings call value.to_json()), and
+// a UUID type that is CHAR(36) in general but a uuid on PostgreSQL (prefect's
+// impl = TypeEngine + load_dialect_impl). Neither says anything about the
+// schema: the class and the class whose foreign key needs its row are stored.
+const APP_TYPES = `import uuid
+
+from sqlalchemy import CHAR, Column, ForeignKey, Integer, LargeBinary
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+Base = declarative_base()
+
+
+class Settings(TypeDecorator):
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else value.to_json().encode()
+
+
+class UUIDType(TypeDecorator):
+    impl = TypeEngine
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.UUID())
+        return dialect.type_descriptor(CHAR(36))
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(uuid.UUID(str(value)))
+
+
+class Source(Base):
+    __tablename__ = "sources"
+    id = Column(Integer, primary_key=True)
+    options = Column(Settings, nullable=False)
+
+
+class SourceGroup(Base):
+    __tablename__ = "source_groups"
+    id = Column(Integer, primary_key=True)
+    source_id = Column(Integer, ForeignKey("sources.id"), nullable=False)
+    token = Column(UUIDType, nullable=False)
+`;
+
+const APP_TYPES_BASE = {
+  id: 'c0c0c0c0c0c0',
+  upgrade: `from sqlalchemy.dialects import postgresql
+op.create_table('sources',
+    sa.Column('id', sa.Integer(), primary_key=True),
+    sa.Column('options', sa.LargeBinary(), nullable=False))
+op.create_table('source_groups',
+    sa.Column('id', sa.Integer(), primary_key=True),
+    sa.Column('source_id', sa.Integer(), sa.ForeignKey('sources.id'), nullable=False),
+    sa.Column('token', postgresql.UUID(), nullable=False))`,
+};
+
+const ormFindings = (report: Awaited<ReturnType<typeof reviewJson>>['report']) =>
+  report.findings.filter(
+    (f) => f.ruleId === 'orm-insert-failed' || (f.ruleId === 'review-incomplete' && /ORM/.test(f.message)),
+  );
+
+for (const [pair, venv, models] of [
+  ['current', VENV, APP_TYPES],
+  ['oldest', VENV_OLDEST, APP_TYPES],
+  // redash runs SQLAlchemy 1.3 (its declarative_base is in sqlalchemy.ext).
+  [
+    'SQLAlchemy 1.3',
+    VENV_SA13,
+    APP_TYPES.replace(
+      'from sqlalchemy.orm import declarative_base',
+      'from sqlalchemy.ext.declarative import declarative_base',
+    ),
+  ],
+] as const) {
+  describe(`ORM smoke test on the application's own types (${pair} Alembic/SQLAlchemy)`, () => {
+    it('stores a class whose TypeDecorator refuses synthetic values, and the class whose foreign key needs it', async () => {
+      const project = await makeProject({ models, revisions: [APP_TYPES_BASE], venv });
+      projects.push(project);
+      await project.pullRequest((p) => {
+        p.addRevision({
+          id: 'c1c1c1c1c1c1',
+          down: 'c0c0c0c0c0c0',
+          upgrade: "op.create_index('ix_source_groups_source_id', 'source_groups', ['source_id'])",
+          downgrade: "op.drop_index('ix_source_groups_source_id', 'source_groups')",
+        });
+        p.write(
+          'app/models.py',
+          models.replace(
+            'source_id = Column(Integer, ForeignKey("sources.id"), nullable=False)',
+            'source_id = Column(Integer, ForeignKey("sources.id"), nullable=False, index=True)',
+          ),
+        );
+      });
+      const { report, stderr } = await reviewJson(project);
+      expect(stderr).toMatch(/ORM smoke test done in .*: 2 mapped classes/);
+      expect(ormFindings(report)).toEqual([]);
+      expect(report.findings.filter((f) => f.category === 'drift')).toEqual([]);
+    });
+  });
+}
+
+// A parent whose model has a column the migrations never add (drift, and the
+// parent's own ORM failure): its child is still tried, on a parent row stored
+// as the database has the table, so the child's own problem is found too.
+describe('ORM smoke test under a parent with drift', () => {
+  it('tries the child on a parent row stored as the table is, and reports each class for itself', async () => {
+    const models = `from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(40), nullable=False)
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False)
+`;
+    const project = await makeProject({
+      models,
+      revisions: [
+        {
+          id: 'd0d0d0d0d0d0',
+          upgrade: `op.create_table('accounts', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.String(40), nullable=False))
+op.create_table('tokens', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('account_id', sa.Integer(), sa.ForeignKey('accounts.id'), nullable=False))`,
+        },
+      ],
+    });
+    projects.push(project);
+    await project.pullRequest((p) => {
+      // The model change of an autogenerate run that found nothing: an empty revision.
+      p.addRevision({ id: 'd1d1d1d1d1d1', down: 'd0d0d0d0d0d0', upgrade: 'pass' });
+      p.write(
+        'app/models.py',
+        models
+          .replace(
+            '    name = Column(String(40), nullable=False)\n',
+            '    name = Column(String(40), nullable=False)\n    created_at = Column(DateTime(timezone=True), nullable=False)\n',
+          )
+          .replace(
+            '    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False)\n',
+            '    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False)\n    created_at = Column(DateTime(timezone=True), nullable=False)\n',
+          ),
+      );
+    });
+    const { report } = await reviewJson(project);
+    expect(report.findings.filter((f) => f.ruleId === 'drift-column-missing').map((f) => f.table)).toEqual(
+      expect.arrayContaining(['accounts', 'tokens']),
+    );
+    // Each class's own failure is folded into its drift finding (the application fails on it).
+    expect(ormFindings(report)).toEqual([]);
+    for (const table of ['accounts', 'tokens']) {
+      expect(
+        report.findings.find((f) => f.ruleId === 'drift-column-missing' && f.table === table)?.message,
+      ).toMatch(/ORM smoke test/);
+    }
+  });
+});

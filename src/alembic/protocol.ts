@@ -179,8 +179,8 @@ export interface OrmFailure {
 export interface OrmResult {
   checked: string[];
   failures: OrmFailure[];
-  /** Classes that could not be tried because the metadata lacks a table they reference. */
-  skipped?: { className: string; reason: string }[];
+  /** Classes that could not be tried: no synthetic value, no parent row, or (modelsIncomplete) the metadata lacks a table they reference. */
+  skipped?: { className: string; reason: string; modelsIncomplete?: boolean }[];
 }
 
 /** One statement of a release's models that failed on the other release's schema (orm-probe). */

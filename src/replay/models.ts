@@ -147,7 +147,7 @@ export async function ormSmokeTest(
     for (const skipped of result.skipped ?? []) {
       findings.push(
         reviewIncomplete(
-          `The ORM smoke test skipped ${skipped.className}: ${skipped.reason} (is that model's module imported where the metadata is built?)`,
+          `The ORM smoke test skipped ${skipped.className}: ${skipped.reason}${skipped.modelsIncomplete === true ? " (is that model's module imported where the metadata is built?)" : ''}.`,
         ),
       );
     }

@@ -9,8 +9,10 @@ from . import redirect
 from .capture import describe_error, gated_engine
 from .flask_app import app_context
 from .models_database import table_key
+from .orm_values import NoValue, ValueMaker, bindable, needs_value, refused
 from .project import require_project
 from .protocol import UnsafeDatabase
+
 
 def _all_mappers():
     try:
@@ -43,127 +45,6 @@ def _mapped_classes(metadatas):
     return mappers
 
 
-class _ColumnOfType(object):
-    """A column seen as another type (a TypeDecorator's implementation, an
-    array's element), for ValueMaker."""
-
-    def __init__(self, column, type_, element=False):
-        self.name = column.name
-        self.type = type_
-        # Elements of an array need not be unique on their own.
-        self.unique = False if element else column.unique
-        self.primary_key = False if element else column.primary_key
-
-
-class ValueMaker(object):
-    """Synthetic Python values for SQLAlchemy column types, unique per call."""
-
-    def __init__(self, token):
-        self.token = token
-        self.counter = 0
-
-    def next(self):
-        self.counter += 1
-        return self.counter
-
-    def value(self, column):
-        import datetime
-        import decimal
-        import uuid
-
-        from sqlalchemy import types as sqltypes
-
-        n = self.next()
-        type_ = column.type
-        impl = getattr(type_, "impl", None)
-        if impl is not None and not isinstance(type_, sqltypes.Enum):
-            # TypeDecorator: build a value for its underlying type.
-            impl_type = impl if isinstance(impl, sqltypes.TypeEngine) else impl()
-            return self.value(_ColumnOfType(column, impl_type))
-        if isinstance(type_, sqltypes.Enum):
-            if type_.enum_class is not None:
-                return list(type_.enum_class)[0]
-            return type_.enums[0] if type_.enums else None
-        if isinstance(type_, sqltypes.Boolean):
-            return True
-        if isinstance(type_, (sqltypes.Integer,)):
-            return 900000 + (int(self.token[:4], 16) * 10 + n) % 900000 if column.unique or column.primary_key else n
-        # Float is a Numeric in SQLAlchemy 1.4, a type of its own in 2.x (Double, REAL, DOUBLE PRECISION).
-        if isinstance(type_, sqltypes.Float):
-            return float(n) + 0.5
-        if isinstance(type_, sqltypes.Numeric):
-            return _fitting_decimal(n, type_.precision, type_.scale)
-        if isinstance(type_, sqltypes.DateTime):
-            if getattr(type_, "timezone", False):
-                return datetime.datetime.now(datetime.timezone.utc)
-            return datetime.datetime.now()
-        if isinstance(type_, sqltypes.Date):
-            return datetime.date.today()
-        if isinstance(type_, sqltypes.Time):
-            return datetime.time(12, 0)
-        if isinstance(type_, sqltypes.Interval):
-            return datetime.timedelta(minutes=n)
-        if isinstance(type_, sqltypes.LargeBinary):
-            return b"\x00\x01"
-        if isinstance(type_, sqltypes.ARRAY):
-            return [self.value(_ColumnOfType(column, type_.item_type, element=True))]
-        if isinstance(type_, sqltypes.JSON):
-            return {"alembic_review": n}
-        type_name = type(type_).__name__.upper()
-        if "UUID" in type_name:
-            value = uuid.uuid4()
-            return value if getattr(type_, "as_uuid", True) else str(value)
-        if isinstance(type_, sqltypes.String):
-            length = getattr(type_, "length", None)
-            text = "ar%s%d" % (self.token[:6], n)
-            if "email" in column.name.lower():
-                text = "ar%s%d@example.com" % (self.token[:6], n)
-            return text[:length] if length else text
-        try:
-            python_type = type_.python_type
-        except (NotImplementedError, AttributeError):
-            return None
-        if python_type is int:
-            return n
-        if python_type is str:
-            return "ar%d" % n
-        return None
-
-
-def _fitting_decimal(n, precision, scale):
-    """n as a decimal that NUMERIC(precision, scale) can hold (NUMERIC(2, 2)
-    holds 0.99 at most): distinct values while the digits last."""
-    import decimal
-
-    if not precision:
-        return decimal.Decimal(n)
-    scale = scale or 0
-    whole = precision - scale
-    if whole > 0:
-        return decimal.Decimal(n % (10 ** whole))
-    return decimal.Decimal(n % (10 ** precision)).scaleb(-scale)
-
-
-class _NoValue(Exception):
-    """A required column of a type ValueMaker has no synthetic value for."""
-
-
-def _needs_value(column):
-    if column.primary_key and column.autoincrement in (True, "auto") and _is_integer(column):
-        return False
-    if column.default is not None or column.server_default is not None:
-        return False
-    if getattr(column, "identity", None) is not None or getattr(column, "computed", None) is not None:
-        return False
-    return not column.nullable or column.primary_key
-
-
-def _is_integer(column):
-    from sqlalchemy import types as sqltypes
-
-    return isinstance(column.type, sqltypes.Integer)
-
-
 def cmd_orm(args, _emit):
     """For every mapped class: build an instance with synthetic values, add it
     through a Session, flush, read it back; everything is rolled back."""
@@ -172,7 +53,6 @@ def cmd_orm(args, _emit):
         return {"checked": [], "failures": [], "skipped": []}
     from sqlalchemy.orm import Session
 
-    maker = ValueMaker("%08x" % (os.getpid() * 7919 % 0xFFFFFFFF))
     checked = []
     failures = []
     skipped = []
@@ -180,6 +60,7 @@ def cmd_orm(args, _emit):
     with redirect.step(args["url"]), app_context(), gated_engine(
         args["url"], args.get("expect")
     ) as engine, engine.connect() as connection:
+        maker = ValueMaker("%08x" % (os.getpid() * 7919 % 0xFFFFFFFF), connection.dialect)
         transaction = connection.begin()
         session = Session(bind=connection)
         try:
@@ -188,25 +69,12 @@ def cmd_orm(args, _emit):
                 name = "%s.%s" % (cls.__module__, cls.__name__)
                 checked.append(name)
                 try:
-                    # A SAVEPOINT per class: one failure does not hide the others.
-                    parents = {}  # rows inserted for this class's foreign keys, kept if it succeeds
-                    with session.begin_nested():
-                        instance = _build_instance(mapper, maker, _Rows(session, maker, created, parents))
-                        session.add(instance)
-                        session.flush()
-                        session.expire(instance)
-                        # Reading it back loads every mapped column from the table.
-                        for prop in mapper.column_attrs:
-                            for column in prop.columns:
-                                value = getattr(instance, prop.key)
-                                if getattr(column, "table", None) is not None:
-                                    created.setdefault(table_key(column.table), {})[column.name] = value
-                    for key, row in parents.items():
-                        created.setdefault(key, row)
+                    for key, row in _store_and_read_back(session, mapper, maker, created).items():
+                        created.setdefault(key, {}).update(row)
                     session.expunge_all()
                 except UnsafeDatabase:
                     raise
-                except _NoValue as missing:
+                except NoValue as missing:
                     session.expunge_all()
                     skipped.append({"className": name, "reason": str(missing)})
                 except Exception as error:
@@ -214,7 +82,7 @@ def cmd_orm(args, _emit):
                     if type(error).__name__ in ("NoReferencedTableError", "NoReferencedColumnError"):
                         # The models are incomplete here (a module never imported), not
                         # the schema: the application, importing everything, may be fine.
-                        skipped.append({"className": name, "reason": str(error)})
+                        skipped.append({"className": name, "reason": str(error), "modelsIncomplete": True})
                         continue
                     db = describe_error(error)
                     failures.append(
@@ -231,6 +99,99 @@ def cmd_orm(args, _emit):
             session.close()
             transaction.rollback()
     return {"checked": checked, "failures": failures, "skipped": skipped}
+
+
+def _store_and_read_back(session, mapper, maker, created):
+    """One object of the class stored and read back, in a SAVEPOINT of its own
+    (one failure does not hide the others): the rows stored, by table key,
+    its parents' included. Through the Session first; when the class's own
+    Python code (a type, a validator) refuses a synthetic value, which says
+    nothing about the schema, its row is stored with Core instead and the
+    rest read back through the ORM."""
+    try:
+        return _store_once(session, mapper, maker, created, through_core=False)
+    except (UnsafeDatabase, NoValue):
+        raise
+    except Exception as error:
+        if _is_database_error(error) or len(mapper.tables) != 1:
+            raise
+        session.expunge_all()
+        return _store_once(session, mapper, maker, created, through_core=True)
+
+
+def _store_once(session, mapper, maker, created, through_core):
+    parents = {}  # rows inserted for this class's foreign keys, kept if it succeeds
+    with session.begin_nested():
+        values = _required_values(mapper, maker, _Rows(session, maker, created, parents))
+        if through_core:
+            stored = _through_core(session, mapper, values, maker.dialect)
+        elif len(mapper.tables) == 1 and any(refused(column, value, maker.dialect) for _, column, value in values):
+            raise _Refused()
+        else:
+            stored = _through_session(session, mapper, values)
+    for key, row in parents.items():
+        stored.setdefault(key, row)
+    return stored
+
+
+class _Refused(Exception):
+    """A synthetic value the column's type refuses (retried with Core)."""
+
+
+def _is_database_error(error):
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(error, DBAPIError)
+
+
+def _through_session(session, mapper, values):
+    instance = mapper.class_manager.new_instance()
+    for prop, _, value in values:
+        setattr(instance, prop.key, value)
+    session.add(instance)
+    session.flush()
+    session.expire(instance)
+    # Reading it back loads every mapped column from the table.
+    return _read_columns(mapper, instance, mapper.column_attrs)
+
+
+def _through_core(session, mapper, values, dialect):
+    """The row with Core on the class's table (the model's columns, so a
+    column the schema lacks still fails), refused values as literals of the
+    type they are stored as; read back through the ORM without them."""
+    from sqlalchemy.orm import load_only
+
+    table = mapper.local_table
+    row = {}
+    bypassed = set()
+    for prop, column, value in values:
+        if getattr(column, "table", None) is table:
+            row[column.name] = bindable(column, value, dialect)
+            if row[column.name] is not value:
+                bypassed.add(prop.key)
+    discriminator = mapper.polymorphic_on
+    if discriminator is not None and getattr(discriminator, "table", None) is table:
+        row.setdefault(discriminator.name, mapper.polymorphic_identity)
+    primary_key = list(table.primary_key.columns)
+    inserted = session.execute(table.insert().values(row).returning(*primary_key)).fetchone()
+    readable = [prop for prop in mapper.column_attrs if prop.key not in bypassed]
+    query = session.query(mapper.class_).options(load_only(*[getattr(mapper.class_, p.key) for p in readable]))
+    instance = query.filter(*[column == value for column, value in zip(primary_key, inserted)]).one()
+    stored = _read_columns(mapper, instance, readable)
+    for prop, column, value in values:
+        if prop.key in bypassed:
+            stored.setdefault(table_key(table), {})[column.name] = value
+    return stored
+
+
+def _read_columns(mapper, instance, props):
+    stored = {}
+    for prop in props:
+        value = getattr(instance, prop.key)
+        for column in prop.columns:
+            if getattr(column, "table", None) is not None:
+                stored.setdefault(table_key(column.table), {})[column.name] = value
+    return stored
 
 
 def _class_file(cls):
@@ -277,39 +238,48 @@ class _Rows(object):
         row = self.insert(fk.column.table, depth + 1)
         return row.get(fk.column.name) if row else None
 
-    def insert(self, table, depth):
+    def insert(self, table, depth, reflected=False):
         values = {}
         for column in table.columns:
             value = self.value_for(column, depth) if column.foreign_keys else None
-            if value is None and _needs_value(column):
+            if value is None and needs_value(column):
                 value = self.maker.value(column)
                 if value is None:
-                    raise _NoValue(
+                    raise NoValue(
                         "no synthetic value for the NOT NULL column %s.%s (%s) of the row its foreign keys need"
                         % (table_key(table), column.name, column.type)
                     )
             if value is not None:
-                values[column.name] = value
+                values[column.name] = bindable(column, value, self.maker.dialect)
         try:
             with self.session.begin_nested():
                 result = self.session.execute(table.insert().values(values).returning(*table.columns))
-                row = dict(result.mappings().one())
+                row = dict(zip(result.keys(), result.fetchone()))  # SQLAlchemy 1.3 has no .mappings()
         except UnsafeDatabase:
             raise
-        except Exception as error:  # the parent's own problem, reported for the parent
-            raise _NoValue(
+        except Exception as error:
+            if not reflected and _is_database_error(error):
+                # The parent's model differs from its table (drift, reported for the
+                # parent): the row as the database has the table still serves the child.
+                return self.insert(self._as_in_database(table), depth, reflected=True)
+            raise NoValue(
                 "the row its foreign key needs in %s cannot be stored: %s"
                 % (table_key(table), describe_error(error)["message"].splitlines()[0])
             )
         self.fresh[table_key(table)] = row
         return row
 
+    def _as_in_database(self, table):
+        from sqlalchemy import MetaData, Table
 
-def _build_instance(mapper, maker, rows):
-    """An instance with a value for every required column; NOT NULL foreign
-    keys point at a row of their table (the one inserted for its class
-    earlier in this transaction, else one made for them)."""
-    instance = mapper.class_manager.new_instance()
+        return Table(table.name, MetaData(), schema=table.schema, autoload_with=self.session.connection())
+
+
+def _required_values(mapper, maker, rows):
+    """(property, column, value) for every column the class must set: NOT NULL
+    foreign keys point at a row of their table (the one inserted for its
+    class earlier in this transaction, else one made for them)."""
+    values = []
     for prop in mapper.column_attrs:
         column = prop.columns[0]
         if not hasattr(column, "table") or column.table is None:
@@ -317,11 +287,19 @@ def _build_instance(mapper, maker, rows):
         value = rows.value_for(column) if column.foreign_keys else None
         if value is None and column.foreign_keys and not column.nullable:
             continue  # no row to point at (its own table): the insert will say why
-        if value is None and not _needs_value(column):
+        if value is None and not needs_value(column):
             continue
         if value is None:
             value = maker.value(column)
             if value is None:
-                raise _NoValue("no synthetic value for the NOT NULL column %s (%s)" % (column.name, column.type))
+                raise NoValue("no synthetic value for the NOT NULL column %s (%s)" % (column.name, column.type))
+        values.append((prop, column, value))
+    return values
+
+
+def _build_instance(mapper, maker, rows):
+    """An instance with a value for every required column."""
+    instance = mapper.class_manager.new_instance()
+    for prop, _, value in _required_values(mapper, maker, rows):
         setattr(instance, prop.key, value)
     return instance

@@ -17,7 +17,8 @@ from . import redirect
 from .capture import describe_error, gated_engine
 from .flask_app import app_context
 from .models_database import table_key
-from .orm import ValueMaker, _class_file, _class_line, _mapped_classes, _needs_value, _NoValue, _Rows
+from .orm import _class_file, _class_line, _mapped_classes, _Rows
+from .orm_values import NoValue, ValueMaker, implementation, needs_value
 from .project import require_project
 from .protocol import UnsafeDatabase
 
@@ -34,10 +35,7 @@ class _WidestValues(ValueMaker):
         from sqlalchemy import types as sqltypes
 
         value = ValueMaker.value(self, column)
-        type_ = column.type
-        impl = getattr(type_, "impl", None)
-        if impl is not None and not isinstance(type_, sqltypes.Enum):
-            type_ = impl if isinstance(impl, sqltypes.TypeEngine) else impl()
+        type_ = implementation(column.type, self.dialect)
         length = getattr(type_, "length", None)
         if isinstance(value, str) and isinstance(type_, sqltypes.String) and not isinstance(type_, sqltypes.Enum):
             if length and len(value) < length:
@@ -54,7 +52,7 @@ def _filled_instance(mapper, maker, rows):
         column = prop.columns[0]
         if getattr(column, "table", None) is None:
             continue  # a column_property over an expression
-        if column.primary_key and not _needs_value(column):
+        if column.primary_key and not needs_value(column):
             continue
         if column.default is not None or column.server_default is not None:
             continue
@@ -67,8 +65,8 @@ def _filled_instance(mapper, maker, rows):
         else:
             value = maker.value(column)
         if value is None:
-            if _needs_value(column):
-                raise _NoValue("no synthetic value for the NOT NULL column %s (%s)" % (column.name, column.type))
+            if needs_value(column):
+                raise NoValue("no synthetic value for the NOT NULL column %s (%s)" % (column.name, column.type))
             continue
         setattr(instance, prop.key, value)
         written[column.name] = value
@@ -152,6 +150,7 @@ def cmd_orm_probe(args, _emit):
     with redirect.step(args["url"]), app_context(), gated_engine(
         args["url"], args.get("expect")
     ) as engine, engine.connect() as connection:
+        maker.dialect = connection.dialect
         transaction = connection.begin()
         session = Session(bind=connection)
         inspector = inspect(connection)
@@ -272,7 +271,7 @@ def _probe(session, mapper, maker, created, connection):
                 store()
         except UnsafeDatabase:
             raise
-        except _NoValue as missing:
+        except NoValue as missing:
             return found, written, str(missing)
         except Exception as error:
             if type(error).__name__ in ("NoReferencedTableError", "NoReferencedColumnError"):
