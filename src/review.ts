@@ -86,7 +86,13 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
   });
   let options = requested;
   const bridge = openBridge(options, io.pythonOutput);
-  let provider: DatabaseProvider | undefined;
+  // The server starts, and the first databases are made, while the project
+  // opens: only the extensions its revisions create wait for the load.
+  const extensionsOfRevisions = deferred<readonly string[]>();
+  const provisioning =
+    options.database === 'none' ? null : provisionDatabase(options, progress, extensionsOfRevisions.promise);
+  // Awaited below; a project that fails to open is the error reported, not this one.
+  provisioning?.catch(() => undefined);
   let baseTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
   try {
     const project = await progress.stage(
@@ -95,6 +101,7 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
       (p) =>
         `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );
+    extensionsOfRevisions.resolve(revisionExtensions(project.load.revisions.map((r) => r.path)));
     for (const note of project.load.notes ?? []) progress.note(note);
     // A named section chosen because the change's revisions are there: the base commit's tree uses it too.
     if (typeof project.load.iniSection === 'string')
@@ -112,7 +119,7 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
       ...checkGraph(changes.plan, changes.relative),
       ...insertedBeforeApplied(changes.plan, changes.relative),
     ];
-    if (options.database === 'none') {
+    if (provisioning === null) {
       const offline: Run = { options, progress, project, changes, baseTree: Promise.resolve(NO_BASE_TREE) };
       return await reviewOffline(offline, bridge, graph);
     }
@@ -121,20 +128,8 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
       progress.note(line);
     });
     const run: Run = { options, progress, project, changes, baseTree };
-    const access: AccessOptions = {
-      databaseRole: options.databaseRole,
-      revisionExtensions: revisionExtensions(project.load.revisions.map((r) => r.path)),
-      extraExtensions: options.extensions,
-    };
-    const started = await progress.stage(
-      'provision database',
-      () => startProvider(options, progress, access),
-      (p) => p.description,
-    );
-    const server = new ReservingProvider(started);
-    provider = server;
-    // The database the base is built in, made while the cache is looked up (the models databases later: at the base).
-    server.reserve(['rows']);
+    const server = await provisioning;
+    await server.extensionsDecided();
     if (project.load.flask === true) {
       await progress.stage(
         'create the Flask app',
@@ -144,11 +139,45 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
     }
     return await reviewOnDatabase(run, bridge, server, graph);
   } finally {
+    // A project that did not open: no revision needs an extension (the reservations may finish).
+    extensionsOfRevisions.resolve([]);
     await bridge.close();
     const opened = await baseTree?.catch(() => NO_BASE_TREE);
     if (opened !== undefined && isBaseTree(opened)) await opened.close();
+    const provider = await provisioning?.catch(() => undefined);
     await provider?.stop();
   }
+}
+
+/** The server started, the run's role made, and the databases every review needs being created. */
+async function provisionDatabase(
+  options: Options,
+  progress: Progress,
+  extensionsOfRevisions: Promise<readonly string[]>,
+): Promise<ReservingProvider> {
+  const access: AccessOptions = {
+    databaseRole: options.databaseRole,
+    revisionExtensions: extensionsOfRevisions,
+    extraExtensions: options.extensions,
+  };
+  const started = await progress.stage(
+    'provision database',
+    () => startProvider(options, progress, access),
+    (p) => p.description,
+  );
+  const server = new ReservingProvider(started);
+  // The databases the base goes into (with rows, and without them for the replay that
+  // needs it, or the cache's copy), made while the project opens and the cache is looked up.
+  server.reserve(['rows', 'empty']);
+  return server;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 const NO_BASE_TREE: BaseTreeUnavailable = { unavailable: 'offline review' };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_URL, makeProject, type AlembicProject } from '../helpers/alembic-project.ts';
-import { query, runCli } from '../helpers/cli.ts';
+import { createTestRole, query, runCli } from '../helpers/cli.ts';
 
 const projects: AlembicProject[] = [];
 afterAll(() => {
@@ -63,6 +63,29 @@ describe('the CLI on bad input', () => {
     );
     await p.commit('broken import');
     expectCleanUsageError(await review(p.dir, '--base', 'HEAD'), /env\.py failed/, /sqlalchemy_utilz/);
+  });
+
+  it('a project that fails to open leaves no database or role behind (the server starts meanwhile)', async () => {
+    const p = await project({ revisions: [USERS] });
+    p.write('app/models.py', 'raise RuntimeError("models broken")\n');
+    await p.commit('broken models');
+    const role = await createTestRole();
+    try {
+      const result = await runCli([
+        'review',
+        '--project',
+        p.dir,
+        '--database-url',
+        role.url,
+        '--base',
+        'HEAD',
+      ]);
+      expectCleanUsageError(result, /env\.py failed/, /models broken/);
+      expect(await role.databases()).toEqual([]);
+      expect(await role.roles()).toEqual([]);
+    } finally {
+      await role.drop();
+    }
   });
 
   it('a Python without alembic', async () => {

@@ -107,6 +107,7 @@ describe('the run role', () => {
     });
     try {
       await provider.start();
+      expect(await provider.extensionsDecided()).toEqual(['dblink']);
       expect(provider.access?.extensions).toEqual(['dblink']);
       const database = await provider.createDatabase('ext');
       const installed = await query<{ extname: string }>(
@@ -122,6 +123,41 @@ describe('the run role', () => {
           (r) => r.extname,
         ),
       ).toEqual(['dblink', 'hstore', 'plpgsql']);
+    } finally {
+      await provider.stop();
+    }
+  });
+
+  it('starts before the revisions are known: a database made meanwhile gets their extensions once they are', async () => {
+    let known: (names: readonly string[]) => void = () => undefined;
+    const provider = new EmbeddedProvider({
+      access: {
+        databaseRole: 'restricted',
+        revisionExtensions: new Promise<readonly string[]>((resolve) => {
+          known = resolve;
+        }),
+        extraExtensions: [],
+      },
+    });
+    try {
+      await provider.start();
+      const creating = provider.createDatabase('early');
+      let created = false;
+      void creating.then(() => {
+        created = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Created, but not handed out before its extensions are in it.
+      expect(created).toBe(false);
+      known(['dblink']);
+      const database = await creating;
+      expect(
+        await query<{ extname: string }>(
+          database.url,
+          "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",
+        ),
+      ).toEqual([{ extname: 'dblink' }]);
+      expect(provider.access?.extensions).toEqual(['dblink']);
     } finally {
       await provider.stop();
     }

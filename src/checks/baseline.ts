@@ -54,8 +54,10 @@ export class BaseReview {
    * so that the replay goes on at once and the base review runs alongside the
    * rest of the pipeline; resolves as soon as the database given is no longer
    * needed. When no copy can be made (a connection to it is still open), on
-   * the database itself, resolving when done. `ready` is a copy made already
-   * (restored from the base cache), taken instead when there is one. Never rejects.
+   * the database itself, resolving when done. `ready` is a copy being made
+   * already (restored from the base cache), taken instead: then it resolves at
+   * once, and a copy that does not restore leaves the base review unavailable
+   * (copying `database` then would race with the replay). Never rejects.
    */
   async run(
     database: ThrowawayDatabase,
@@ -64,8 +66,23 @@ export class BaseReview {
     ready?: Promise<ThrowawayDatabase | null>,
   ): Promise<void> {
     const provider = this.#context.provider;
-    const copy =
-      (await ready?.catch(() => null)) ?? (await provider.createDatabase('base', database).catch(() => null));
+    if (ready !== undefined) {
+      // Restored from the cache with the base: nothing of `database` is needed, and the replay goes on at once.
+      this.#result = ready
+        .catch(() => null)
+        .then((restored) => {
+          if (restored === null)
+            return {
+              findings: [],
+              unavailable: 'its copy of the base did not restore from the cache',
+              durationMs: 0,
+            };
+          this.#copy = restored;
+          return this.#review(restored, schema, configure);
+        });
+      return;
+    }
+    const copy = await provider.createDatabase('base', database).catch(() => null);
     if (copy === null) {
       this.#result = this.#review(database, schema, configure);
       await this.#result;

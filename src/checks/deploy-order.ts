@@ -420,10 +420,10 @@ export class DeployOrderCheck {
    */
   async atBase(database: ThrowawayDatabase, ready?: Promise<ThrowawayDatabase | null>): Promise<void> {
     if (this.#order !== 'code-first') return;
-    this.#base = (async () =>
-      (await ready?.catch(() => null)) ??
-      (await this.#provider.createDatabase('code-first', database).catch(() => null)))();
-    await this.#base;
+    // A copy restored from the cache needs nothing of `database`: the replay need not wait for it.
+    this.#base =
+      ready?.catch(() => null) ?? this.#provider.createDatabase('code-first', database).catch(() => null);
+    if (ready === undefined) await this.#base;
   }
 
   /** The copies of the base atBase takes (none unless code-first). */

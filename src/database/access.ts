@@ -19,8 +19,12 @@ export type DatabaseRole = 'restricted' | 'superuser';
 
 export interface AccessOptions {
   databaseRole: DatabaseRole;
-  /** Extensions the revisions create (found in their source) — pre-created when untrusted. */
-  revisionExtensions: readonly string[];
+  /**
+   * Extensions the revisions create (found in their source) — pre-created when
+   * untrusted. A promise while the project is still being opened: the server
+   * starts and creates databases meanwhile, and only their extensions wait.
+   */
+  revisionExtensions: readonly string[] | PromiseLike<readonly string[]>;
   /** Extensions to pre-create whatever PostgreSQL thinks of them (the extensions option). */
   extraExtensions: readonly string[];
 }
@@ -114,6 +118,7 @@ export class RunAccess {
   #role: { name: string; password: string } | undefined;
   #summary: AccessSummary | undefined;
   #rights: AdminRights | undefined;
+  #extensions: Promise<string[]> = Promise.resolve([]);
 
   constructor(options: AccessOptions = DEFAULT_ACCESS) {
     this.#options = options;
@@ -163,21 +168,53 @@ export class RunAccess {
         // CREATE DATABASE … OWNER needs the admin to be a member of the owner (unless superuser).
         if (!rights.superuser) await client.query(`GRANT ${sqlIdent(name)} TO CURRENT_USER`);
       }
-      const extensions = role === 'superuser' ? [] : await this.#extensionsToCreate(client, rights, warnings);
-      this.#summary = {
+      const summary: AccessSummary = {
         role,
         roleName: this.#role?.name ?? admin.user,
-        extensions,
+        extensions: [],
         warnings,
       };
-      return this.#summary;
+      this.#summary = summary;
+      if (role !== 'superuser') {
+        // Decided once the revisions are known; until then the role and the databases need not wait.
+        this.#extensions = this.#extensionsToCreate(admin, rights, warnings).then(
+          (names) => {
+            summary.extensions = names;
+            return names;
+          },
+          (error: unknown) => {
+            warnings.push(`Could not tell which extensions to create beforehand: ${errorMessage(error)}.`);
+            return [];
+          },
+        );
+      }
+      return summary;
     });
   }
 
+  /** The extensions every database of the run gets, once the revisions that need them are known. */
+  extensionsDecided(): Promise<string[]> {
+    return this.#extensions;
+  }
+
   /** Untrusted extensions the revisions create, and every available one the option names. */
-  async #extensionsToCreate(client: pg.Client, rights: AdminRights, warnings: string[]): Promise<string[]> {
-    const named = [...new Set([...this.#options.revisionExtensions, ...this.#options.extraExtensions])];
+  async #extensionsToCreate(
+    admin: ServerAddress,
+    rights: AdminRights,
+    warnings: string[],
+  ): Promise<string[]> {
+    const fromRevisions = await this.#options.revisionExtensions;
+    const named = [...new Set([...fromRevisions, ...this.#options.extraExtensions])];
     if (named.length === 0) return [];
+    return withClient(admin, (client) => this.#creatable(client, named, rights, warnings));
+  }
+
+  async #creatable(
+    client: pg.Client,
+    named: string[],
+    rights: AdminRights,
+    warnings: string[],
+  ): Promise<string[]> {
     const trusted = rights.versionNum >= 130000 ? 'bool_or(trusted)' : 'false';
     const result = await client.query<{ name: string; superuser: boolean; trusted: boolean }>(
       `SELECT name, bool_and(superuser) AS superuser, ${trusted} AS trusted
@@ -218,6 +255,7 @@ export class RunAccess {
     return this.#role?.name;
   }
 
+  /** The extensions decided so far (see extensionsDecided). */
   get extensions(): string[] {
     return this.#summary?.extensions ?? [];
   }

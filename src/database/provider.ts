@@ -34,8 +34,10 @@ export interface DatabaseProvider {
   stop(): Promise<void>;
   /** Server version string, once started. */
   serverVersion(): Promise<string>;
-  /** Who the project's code connects as, once started. */
+  /** Who the project's code connects as, once started (its extensions: see extensionsDecided). */
   readonly access: AccessSummary | undefined;
+  /** The extensions every database gets, once the revisions that need them are known. */
+  extensionsDecided(): Promise<readonly string[]>;
   /** The server's own binaries (embedded), where a pg_dump of its version is. */
   readonly clientBinDir?: string | undefined;
   /** The container the server runs in (testcontainers): its pg_dump matches the server. */

@@ -35,6 +35,10 @@ export class ReservingProvider implements DatabaseProvider {
     return this.#inner.access;
   }
 
+  extensionsDecided(): Promise<readonly string[]> {
+    return this.#inner.extensionsDecided();
+  }
+
   get clientBinDir(): string | undefined {
     return this.#inner.clientBinDir;
   }

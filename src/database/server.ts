@@ -35,8 +35,6 @@ export async function withClient<T>(
 export interface DatabaseSetup {
   /** The role that owns it (default: the admin). */
   owner?: string | undefined;
-  /** Extensions the admin creates in it (not needed for copies: they have them). */
-  extensions?: readonly string[];
   /** The address the project's code uses for it (default: the admin's). */
   url?: (name: string) => ServerAddress;
 }
@@ -61,15 +59,21 @@ export async function createThrowawayDatabase(
     await client.query(`CREATE DATABASE ${sqlIdent(name)}${clauses.map((c) => ` ${c}`).join('')}`);
     await client.query(`COMMENT ON DATABASE ${sqlIdent(name)} IS '${TOKEN_PREFIX}${token}'`);
   });
-  const extensions = template === undefined ? (setup.extensions ?? []) : [];
-  if (extensions.length > 0) {
-    await withClient({ ...admin, database: name }, async (client) => {
-      for (const extension of extensions)
-        await client.query(`CREATE EXTENSION IF NOT EXISTS ${sqlIdent(extension)} CASCADE`);
-    });
-  }
   const url = setup.url?.(name) ?? { ...admin, database: name };
   return { name, token, url: formatPostgresUrl(url) };
+}
+
+/** Creates extensions in one of our databases, as the admin (those its owner may not create). */
+export async function createExtensions(
+  admin: ServerAddress,
+  name: string,
+  extensions: readonly string[],
+): Promise<void> {
+  if (extensions.length === 0) return;
+  await withClient({ ...admin, database: name }, async (client) => {
+    for (const extension of extensions)
+      await client.query(`CREATE EXTENSION IF NOT EXISTS ${sqlIdent(extension)} CASCADE`);
+  });
 }
 
 /** Drops one of our databases, disconnecting whatever is still connected to it. */
@@ -111,11 +115,19 @@ export class OwnDatabases {
   ): Promise<ThrowawayDatabase> {
     const database = await createThrowawayDatabase(admin, purpose, template?.name, {
       owner: this.access.owner,
-      extensions: this.access.extensions,
       url: (name) => this.access.urlAddress(admin, name),
     });
     this.#databases.set(database.name, database);
     return database;
+  }
+
+  /**
+   * The run's extensions in a new empty database (copies have them already),
+   * once they are decided: a database made before the revisions were known
+   * waits here, outside the creation a teardown waits for.
+   */
+  async addExtensions(admin: ServerAddress, database: ThrowawayDatabase): Promise<void> {
+    await createExtensions(admin, database.name, await this.access.extensionsDecided());
   }
 
   async drop(admin: ServerAddress, database: ThrowawayDatabase): Promise<void> {
@@ -158,6 +170,10 @@ export abstract class ServerProvider {
     return this.databases.access.summary;
   }
 
+  extensionsDecided(): Promise<readonly string[]> {
+    return this.databases.access.extensionsDecided();
+  }
+
   /** Once the server answers: the run's role, and the server closed to it but for its databases. */
   protected async lockDown(admin: ServerAddress): Promise<void> {
     await this.databases.access.prepare(admin, true);
@@ -169,7 +185,9 @@ export abstract class ServerProvider {
   }
 
   async createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
-    return this.databases.create(this.requireAdmin(), purpose, template);
+    const database = await this.databases.create(this.requireAdmin(), purpose, template);
+    if (template === undefined) await this.databases.addExtensions(this.requireAdmin(), database);
+    return database;
   }
 
   async dropDatabase(database: ThrowawayDatabase): Promise<void> {

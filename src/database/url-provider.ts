@@ -54,6 +54,10 @@ export class UrlProvider implements DatabaseProvider {
     return this.#databases.access.summary;
   }
 
+  extensionsDecided(): Promise<readonly string[]> {
+    return this.#databases.access.extensionsDecided();
+  }
+
   /** The run's role while it exists. */
   get roleName(): string | undefined {
     return this.#databases.access.roleName;
@@ -157,8 +161,10 @@ export class UrlProvider implements DatabaseProvider {
     // drops the database once it exists.
     const creating = this.#databases.create(admin, purpose, template);
     this.#pending.add(creating);
+    let database: ThrowawayDatabase;
     try {
-      return await creating;
+      database = await creating;
+      if (template === undefined) await this.#databases.addExtensions(admin, database);
     } catch (error) {
       throw new UsageError(
         'database',
@@ -168,6 +174,7 @@ export class UrlProvider implements DatabaseProvider {
     } finally {
       this.#pending.delete(creating);
     }
+    return database;
   }
 
   async dropDatabase(database: ThrowawayDatabase): Promise<void> {
