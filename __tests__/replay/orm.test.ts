@@ -256,3 +256,62 @@ op.create_table('tokens', sa.Column('id', sa.Integer(), primary_key=True), sa.Co
     }
   });
 });
+
+// Two foreign keys to one table with a check that they differ (prefect's
+// block_document_reference: parent <> reference): each gets a row of its own.
+describe('ORM smoke test with two foreign keys to one table', () => {
+  it('points them at two rows, so that a check that they differ holds', async () => {
+    const models = `from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(40), nullable=False)
+
+
+class Reference(Base):
+    __tablename__ = "references"
+    __table_args__ = (CheckConstraint("parent_id <> child_id", name="ck_references_not_self"),)
+    id = Column(Integer, primary_key=True)
+    parent_id = Column(Integer, ForeignKey("documents.id"), nullable=False)
+    child_id = Column(Integer, ForeignKey("documents.id"), nullable=False)
+`;
+    const project = await makeProject({
+      models,
+      revisions: [
+        {
+          id: 'e0e0e0e0e0e0',
+          upgrade: `op.create_table('documents', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('title', sa.String(40), nullable=False))
+op.create_table('references',
+    sa.Column('id', sa.Integer(), primary_key=True),
+    sa.Column('parent_id', sa.Integer(), sa.ForeignKey('documents.id'), nullable=False),
+    sa.Column('child_id', sa.Integer(), sa.ForeignKey('documents.id'), nullable=False),
+    sa.CheckConstraint('parent_id <> child_id', name='ck_references_not_self'))`,
+        },
+      ],
+    });
+    projects.push(project);
+    await project.pullRequest((p) => {
+      p.addRevision({
+        id: 'e1e1e1e1e1e1',
+        down: 'e0e0e0e0e0e0',
+        upgrade: "op.create_index('ix_references_child_id', 'references', ['child_id'])",
+        downgrade: "op.drop_index('ix_references_child_id', 'references')",
+      });
+      p.write(
+        'app/models.py',
+        models.replace(
+          'child_id = Column(Integer, ForeignKey("documents.id"), nullable=False)',
+          'child_id = Column(Integer, ForeignKey("documents.id"), nullable=False, index=True)',
+        ),
+      );
+    });
+    const { report, stderr } = await reviewJson(project);
+    expect(stderr).toMatch(/ORM smoke test done in .*: 2 mapped classes/);
+    expect(ormFindings(report)).toEqual([]);
+  });
+});

@@ -238,6 +238,15 @@ class _Rows(object):
         row = self.insert(fk.column.table, depth + 1)
         return row.get(fk.column.name) if row else None
 
+    def another_for(self, column):
+        """A NOT NULL foreign key's value on a row of its own, not the one the
+        other foreign keys to that table point at."""
+        fk = next(iter(column.foreign_keys))
+        if column.nullable or fk.column.table is column.table:
+            return self.value_for(column)
+        row = self.insert(fk.column.table, 1)
+        return row.get(fk.column.name) if row else None
+
     def insert(self, table, depth, reflected=False):
         values = {}
         for column in table.columns:
@@ -280,11 +289,18 @@ def _required_values(mapper, maker, rows):
     foreign keys point at a row of their table (the one inserted for its
     class earlier in this transaction, else one made for them)."""
     values = []
+    referenced = set()  # tables a foreign key of this class points at already
     for prop in mapper.column_attrs:
         column = prop.columns[0]
         if not hasattr(column, "table") or column.table is None:
             continue
-        value = rows.value_for(column) if column.foreign_keys else None
+        value = None
+        if column.foreign_keys:
+            target = table_key(next(iter(column.foreign_keys)).column.table)
+            # A second foreign key to one table gets a row of its own: a check such as
+            # parent_id <> child_id is common, and one row for both would break it.
+            value = rows.another_for(column) if target in referenced else rows.value_for(column)
+            referenced.add(target)
         if value is None and column.foreign_keys and not column.nullable:
             continue  # no row to point at (its own table): the insert will say why
         if value is None and not needs_value(column):
