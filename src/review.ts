@@ -125,6 +125,7 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
       databaseRole: options.databaseRole,
       revisionExtensions: revisionExtensions(project.load.revisions.map((r) => r.path)),
       extraExtensions: options.extensions,
+      tenantSchema: options.tenantSchema,
     };
     const started = await progress.stage(
       'provision database',

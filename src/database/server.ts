@@ -39,6 +39,8 @@ export interface DatabaseSetup {
   extensions?: readonly string[];
   /** The address the project's code uses for it (default: the admin's). */
   url?: (name: string) => ServerAddress;
+  /** The tenant schema (tenant-schema option), owned by `owner`; null: none. */
+  tenantSchema?: string | null;
 }
 
 /** Creates a uniquely named database (a copy of `template`, one of ours, if given) marked with a random token. */
@@ -68,8 +70,40 @@ export async function createThrowawayDatabase(
         await client.query(`CREATE EXTENSION IF NOT EXISTS ${sqlIdent(extension)} CASCADE`);
     });
   }
+  if (setup.tenantSchema !== undefined && setup.tenantSchema !== null)
+    await prepareTenantSchema(
+      { ...admin, database: name },
+      setup.tenantSchema,
+      setup.owner,
+      template === undefined,
+    );
   const url = setup.url?.(name) ?? { ...admin, database: name };
   return { name, token, url: formatPostgresUrl(url) };
+}
+
+/**
+ * Schema per tenant: the tenant schema, empty, before env.py looks for tenant
+ * schemas (copies have it already), and every connection's search_path
+ * starting with it, as env.py sets it for its migrations: unqualified names
+ * of the tool's own SQL (seeding, the version table, checks) and of the
+ * models mean the tenant's tables. A database's settings are not copied with
+ * it, so every database gets the search_path.
+ */
+async function prepareTenantSchema(
+  database: ServerAddress,
+  tenantSchema: string,
+  owner: string | undefined,
+  create: boolean,
+): Promise<void> {
+  await withClient(database, async (client) => {
+    if (create) {
+      const authorization = owner === undefined ? '' : ` AUTHORIZATION ${sqlIdent(owner)}`;
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${sqlIdent(tenantSchema)}${authorization}`);
+    }
+    await client.query(
+      `ALTER DATABASE ${sqlIdent(database.database)} SET search_path TO ${sqlIdent(tenantSchema)}, public`,
+    );
+  });
 }
 
 /** Drops one of our databases, disconnecting whatever is still connected to it. */
@@ -113,6 +147,7 @@ export class OwnDatabases {
       owner: this.access.owner,
       extensions: this.access.extensions,
       url: (name) => this.access.urlAddress(admin, name),
+      tenantSchema: this.access.tenantSchema,
     });
     this.#databases.set(database.name, database);
     return database;
