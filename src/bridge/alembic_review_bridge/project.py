@@ -203,6 +203,10 @@ def _make_config(args):
         config.cmd_opts = argparse.Namespace()
     # -x key=value, read by env.py through context.get_x_argument().
     config.cmd_opts.x = list(args.get("xArgs") or [])
+    # As alembic's command line sets it, (function, positional, keyword names): some env.py files
+    # test which command runs (e.g. to stop after one schema when it is "revision").
+    if not hasattr(config.cmd_opts, "cmd"):
+        config.cmd_opts.cmd = (None, [], [])
     # env.py checks this to decide between online and offline mode.
     config.attributes["alembic_review"] = True
     return config
