@@ -180,6 +180,8 @@ def cmd_orm(args, _emit):
     with redirect.step(args["url"]), app_context(), gated_engine(
         args["url"], args.get("expect")
     ) as engine, engine.connect() as connection:
+        if project.schema_translate_map():  # tenant-schema: the schema-less models are the tenant's tables
+            connection = connection.execution_options(schema_translate_map=project.schema_translate_map())
         transaction = connection.begin()
         session = Session(bind=connection)
         try:

@@ -38,6 +38,15 @@ class Project(object):
         self.configure = None  # the kwargs env.py last passed to context.configure()
         self.metadatas = []  # target_metadata, once the models command ran
         self.ini_section = None  # the named section chosen for the user, if one was
+        self.tenant_schema = None  # tenant-schema: where the schema-less models go
+
+    def schema_translate_map(self):
+        """Execution option for the project's schema-less models: into the tenant schema (tenant-schema), else none."""
+        return {None: self.tenant_schema} if self.tenant_schema else None
+
+    def default_schema(self):
+        """The schema unqualified names go to: the tenant schema (first on every database's search_path), or public."""
+        return self.tenant_schema or "public"
 
 
 NOTES = []  # what the load decided for the user, for the progress output
@@ -351,6 +360,7 @@ def _graph_problems(scripts):
 
 def cmd_load(args, _emit):
     del NOTES[:]
+    PROJECT.tenant_schema = args.get("tenantSchema") or None
     rebase = args.get("rebase")
     if rebase:
         rebase_imports(rebase["from"], rebase["to"])
