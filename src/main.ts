@@ -82,6 +82,7 @@ export function actionOptions(): RawOptions {
     xArgs: input('x-arg'),
     flaskApp: input('flask-app'),
     baseFrom: input('base-from'),
+    tenantSchema: input('tenant-schema'),
     databaseRole: input('database-role'),
     extensions: input('extensions'),
     sandbox: input('sandbox'),

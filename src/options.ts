@@ -38,6 +38,12 @@ export interface Options {
   flaskApp: string | undefined;
   /** How the database at the base is built: replay the history, the base commit's models, or a schema dump. */
   baseFrom: BaseFrom;
+  /**
+   * Schema per tenant: an empty schema of this name is made in every throwaway
+   * database before env.py runs, for an env.py that migrates each tenant schema
+   * it finds; the schema-less models are compared with it. Null: off.
+   */
+  tenantSchema: string | null;
   base: string | undefined;
   since: string | undefined;
   database: DatabaseKind;
@@ -113,6 +119,7 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   'flask-app': 'flaskApp',
   base: 'baseFrom',
   'base-from': 'baseFrom',
+  'tenant-schema': 'tenantSchema',
   database: 'database',
   'postgres-image': 'postgresImage',
   python: 'python',
@@ -341,6 +348,18 @@ function baseFrom(value: unknown, projectDir: string): BaseFrom {
   throw usage(`base must be replay, models or schema:path/to/schema.sql; got "${text}".`);
 }
 
+/** tenant-schema = "NAME": a schema name PostgreSQL takes without quoting (it is written into SQL and env.py finds it by name). */
+function tenantSchema(value: unknown): string | null {
+  const text = optionalString(value);
+  if (text === undefined) return null;
+  if (!/^[a-z_][a-z0-9_$]*$/.test(text) || text.length > 63 || text.startsWith('pg_') || text === 'public') {
+    throw usage(
+      `tenant-schema must be a PostgreSQL schema name of lower-case letters, digits and _ (at most 63, not starting with a digit or pg_, not public), such as tenant_default; got "${text}".`,
+    );
+  }
+  return text;
+}
+
 /** cache = true (default: the default directory) | false | "DIR" (relative to the project). */
 function cacheDir(value: unknown, projectDir: string): string | null {
   if (value === undefined || value === null || value === '' || value === true) return defaultCacheDir();
@@ -422,6 +441,7 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     xArgs,
     flaskApp: optionalString(pick('flaskApp')),
     baseFrom: baseFrom(pick('baseFrom'), projectDir),
+    tenantSchema: tenantSchema(pick('tenantSchema')),
     base,
     since,
     database: databaseUrl !== undefined && database === 'auto' ? 'url' : database,

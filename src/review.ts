@@ -58,6 +58,7 @@ import {
   versionTableKey,
 } from './replay/replay.ts';
 import { roundTrip } from './replay/roundtrip.ts';
+import { noMigrationsRan } from './checks/tenant-env.ts';
 import { applyPolicy } from './rules/policy.ts';
 import { cancellation } from './teardown.ts';
 import { TOOL } from './version.ts';
@@ -159,6 +160,7 @@ async function provisionDatabase(
     databaseRole: options.databaseRole,
     revisionExtensions: extensionsOfRevisions,
     extraExtensions: options.extensions,
+    tenantSchema: options.tenantSchema,
   };
   const started = await progress.stage(
     'provision database',
@@ -296,11 +298,7 @@ async function reviewReplay(
     );
   }
   if (replay.noMigrationsRan) {
-    findings.push(
-      reviewIncomplete(
-        'env.py ran but never ran the migrations (it called context.configure() and run_migrations() zero times), so none of the revisions of the change was applied and nothing that needs the migrated head was checked. An env.py that migrates each tenant schema it finds in the database finds none in an empty one: such schema-per-tenant histories are not supported yet.',
-      ),
-    );
+    findings.push(reviewIncomplete(noMigrationsRan(project.load.envPy, options.tenantSchema)));
   } else if (replay.head === null && replay.base.unavailable === null) {
     findings.push(
       reviewIncomplete(

@@ -865,3 +865,131 @@ if not DATABASE_URL.startswith("postgresql://"):
     );
   });
 }
+
+/** Models of a schema-per-tenant project: a core table in its own schema, a schema-less tenant table. */
+function tenantModels(extraProjectColumns = ''): string {
+  return `from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+    __table_args__ = {"schema": "app_core"}
+    id = Column(Integer, primary_key=True)
+    slug = Column(String(50), nullable=False, unique=True)
+
+
+class Project(Base):
+    __tablename__ = "project"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False)
+    organization_id = Column(Integer, ForeignKey("app_core.organization.id"))
+    description = Column(String(500))
+${extraProjectColumns}`;
+}
+
+/**
+ * Schema per tenant, in Netflix/dispatch's shape: env.py migrates every schema
+ * whose name starts with tenant_ (search_path set to it, the version table in
+ * it, the core schema's tables left out by include_object); the models of the
+ * tenant tables have no schema. The first revision is `pass` (tenants come
+ * from create_all + stamp), so the history does not replay from empty. The
+ * PR adds a nullable column and a NOT NULL one without a default.
+ * `replayable`: the first revision creates the tables instead, so the base is
+ * replayed (and cached).
+ */
+export async function schemaPerTenant(
+  stack: Stack,
+  { replayable = false }: { replayable?: boolean } = {},
+): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  project.write('app/models.py', tenantModels());
+  project.write(
+    'migrations/env.py',
+    `from alembic import context
+from sqlalchemy import create_engine, inspect, pool, text
+
+from app.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def get_tenant_schemas(connection):
+    return [s for s in inspect(connection).get_schema_names() if s.startswith("tenant_")]
+
+
+def include_object(object, name, type_, reflected, compare_to):
+    if type_ == "table" and object.schema:
+        return False
+    return True
+
+
+def run_migrations_online():
+    connectable = create_engine("postgresql://app@localhost/app", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        for schema in get_tenant_schemas(connection):
+            connection.execute(text('set search_path to "%s"' % schema))
+            if hasattr(connection, "commit"):
+                connection.commit()
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                include_object=include_object,
+                version_table_schema=schema,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+if context.is_offline_mode():
+    pass
+else:
+    run_migrations_online()
+`,
+  );
+  project.addRevision({
+    id: 'a1a1a1a1a1a1',
+    message: 'tenant base',
+    upgrade: replayable
+      ? `op.execute('CREATE SCHEMA IF NOT EXISTS app_core')
+op.create_table('organization',
+    sa.Column('id', sa.Integer(), primary_key=True),
+    sa.Column('slug', sa.String(50), nullable=False, unique=True), schema='app_core')
+op.create_table('project',
+    sa.Column('id', sa.Integer(), primary_key=True),
+    sa.Column('name', sa.String(200), nullable=False),
+    sa.Column('organization_id', sa.Integer(), sa.ForeignKey('app_core.organization.id')))`
+      : 'pass',
+  });
+  project.addRevision({
+    id: 'b1b1b1b1b1b1',
+    down: 'a1a1a1a1a1a1',
+    message: 'add description to project',
+    upgrade: "op.add_column('project', sa.Column('description', sa.String(500)))",
+    downgrade: "op.drop_column('project', 'description')",
+  });
+  return withPullRequest(project, (p) => {
+    p.write(
+      'app/models.py',
+      tenantModels('    summary = Column(String(200))\n    priority = Column(Integer, nullable=False)\n'),
+    );
+    p.addRevision({
+      id: 'c3c3c3c3c3c3',
+      down: 'b1b1b1b1b1b1',
+      message: 'add summary to project',
+      upgrade: "op.add_column('project', sa.Column('summary', sa.String(200), nullable=True))",
+      downgrade: "op.drop_column('project', 'summary')",
+    });
+    p.addRevision({
+      id: 'd4d4d4d4d4d4',
+      down: 'c3c3c3c3c3c3',
+      message: 'add priority to project',
+      upgrade: "op.add_column('project', sa.Column('priority', sa.Integer(), nullable=False))",
+      downgrade: "op.drop_column('project', 'priority')",
+    });
+  });
+}

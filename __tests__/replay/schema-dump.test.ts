@@ -40,4 +40,15 @@ describe('schema dump', () => {
       expect(sql).not.toContain(gone);
     }
   });
+
+  it('creates a schema only if it is not there (the tenant schema is in every database already)', () => {
+    const sql = schemaDumpSql(
+      'CREATE SCHEMA public;\nCREATE SCHEMA tenant_default;\nCREATE SCHEMA IF NOT EXISTS audit;\n',
+    );
+    expect(sql.split('\n')).toEqual([
+      'CREATE SCHEMA IF NOT EXISTS tenant_default;',
+      'CREATE SCHEMA IF NOT EXISTS audit;',
+      '',
+    ]);
+  });
 });

@@ -156,6 +156,7 @@ export function loadArgs(
     ...(options.configFactory === undefined ? {} : { configFactory: options.configFactory }),
     ...(options.flaskApp === undefined ? {} : { flaskApp: options.flaskApp }),
     ...(options.driver === undefined ? {} : { driver: options.driver }),
+    ...(options.tenantSchema === null ? {} : { tenantSchema: options.tenantSchema }),
   };
 }
 

@@ -32,6 +32,8 @@ export interface LoadArgs {
   /** The variables of the dotenv files: set before any project code is imported, unless already set. */
   environment?: Record<string, string>;
   driver?: string;
+  /** tenant-schema: the schema the schema-less models go to (create_all, the ORM smoke test, the running release's models). */
+  tenantSchema?: string;
   /** Import the project's code from `to` wherever its import path points into `from` (the base commit's tree). */
   rebase?: { from: string; to: string };
 }

@@ -55,6 +55,10 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
       '--base-from <how>',
       'how the database at the base is built: replay (default), models, or schema:FILE (a pg_dump --schema-only file)',
     )
+    .option(
+      '--tenant-schema <name>',
+      'schema per tenant: an empty schema of this name in every throwaway database, for an env.py that migrates each tenant schema it finds',
+    )
     .option('--base <ref>', 'git ref to compare with (default: merge-base with the default branch)')
     .option('--since <rev>', 'review every revision after this revision id instead of using git')
     .addOption(
@@ -228,6 +232,7 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
     xArgs: Array.isArray(flags.xArg) && flags.xArg.length > 0 ? flags.xArg : undefined,
     flaskApp: flags.flaskApp,
     baseFrom: flags.baseFrom,
+    tenantSchema: flags.tenantSchema,
     base: flags.base,
     since: flags.since,
     database: flags.database,

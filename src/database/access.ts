@@ -27,6 +27,8 @@ export interface AccessOptions {
   revisionExtensions: readonly string[] | PromiseLike<readonly string[]>;
   /** Extensions to pre-create whatever PostgreSQL thinks of them (the extensions option). */
   extraExtensions: readonly string[];
+  /** The tenant-schema option: a schema of this name in every database of the run; null: none. */
+  tenantSchema?: string | null;
 }
 
 export const DEFAULT_ACCESS: AccessOptions = {
@@ -258,6 +260,10 @@ export class RunAccess {
   /** The extensions decided so far (see extensionsDecided). */
   get extensions(): string[] {
     return this.#summary?.extensions ?? [];
+  }
+
+  get tenantSchema(): string | null {
+    return this.#options.tenantSchema ?? null;
   }
 
   /**

@@ -37,6 +37,8 @@ export interface DatabaseSetup {
   owner?: string | undefined;
   /** The address the project's code uses for it (default: the admin's). */
   url?: (name: string) => ServerAddress;
+  /** The tenant schema (tenant-schema option), owned by `owner`; null: none. */
+  tenantSchema?: string | null;
 }
 
 /** Creates a uniquely named database (a copy of `template`, one of ours, if given) marked with a random token. */
@@ -59,6 +61,13 @@ export async function createThrowawayDatabase(
     await client.query(`CREATE DATABASE ${sqlIdent(name)}${clauses.map((c) => ` ${c}`).join('')}`);
     await client.query(`COMMENT ON DATABASE ${sqlIdent(name)} IS '${TOKEN_PREFIX}${token}'`);
   });
+  if (setup.tenantSchema !== undefined && setup.tenantSchema !== null)
+    await prepareTenantSchema(
+      { ...admin, database: name },
+      setup.tenantSchema,
+      setup.owner,
+      template === undefined,
+    );
   const url = setup.url?.(name) ?? { ...admin, database: name };
   return { name, token, url: formatPostgresUrl(url) };
 }
@@ -71,8 +80,35 @@ export async function createExtensions(
 ): Promise<void> {
   if (extensions.length === 0) return;
   await withClient({ ...admin, database: name }, async (client) => {
+    // In public, as before any tenant schema's search_path applies (an extension's objects are shared).
+    await client.query('SET search_path TO public');
     for (const extension of extensions)
       await client.query(`CREATE EXTENSION IF NOT EXISTS ${sqlIdent(extension)} CASCADE`);
+  });
+}
+
+/**
+ * Schema per tenant: the tenant schema, empty, before env.py looks for tenant
+ * schemas (copies have it already), and every connection's search_path
+ * starting with it, as env.py sets it for its migrations: unqualified names
+ * of the tool's own SQL (seeding, the version table, checks) and of the
+ * models mean the tenant's tables. A database's settings are not copied with
+ * it, so every database gets the search_path.
+ */
+async function prepareTenantSchema(
+  database: ServerAddress,
+  tenantSchema: string,
+  owner: string | undefined,
+  create: boolean,
+): Promise<void> {
+  await withClient(database, async (client) => {
+    if (create) {
+      const authorization = owner === undefined ? '' : ` AUTHORIZATION ${sqlIdent(owner)}`;
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${sqlIdent(tenantSchema)}${authorization}`);
+    }
+    await client.query(
+      `ALTER DATABASE ${sqlIdent(database.database)} SET search_path TO ${sqlIdent(tenantSchema)}, public`,
+    );
   });
 }
 
@@ -116,6 +152,7 @@ export class OwnDatabases {
     const database = await createThrowawayDatabase(admin, purpose, template?.name, {
       owner: this.access.owner,
       url: (name) => this.access.urlAddress(admin, name),
+      tenantSchema: this.access.tenantSchema,
     });
     this.#databases.set(database.name, database);
     return database;

@@ -98,6 +98,7 @@ export async function keyInputs(context: KeyContext): Promise<KeyInputs> {
       driver: options.driver ?? load.driver,
       databaseRole: options.databaseRole,
       extensions: [...options.extensions].sort().join(' '),
+      tenantSchema: options.tenantSchema ?? '',
       seedRows: String(options.seedRows),
       seedSql: options.seedSql ?? '',
       python: context.hello.python,
@@ -147,13 +148,13 @@ async function versionRows(client: pg.Client, configure: ConfigureSummary | null
  * The dump as statements for our connection. pg_dump empties search_path and
  * qualifies every name it writes, but not the names inside function bodies: a
  * CHECK constraint or default that calls a function reading an unqualified
- * table fails on the restored rows. The migrations ran with the default path,
- * so the restore does too.
+ * table fails on the restored rows. The migrations ran with the database's
+ * own path (a tenant schema's, with tenant-schema), so the restore does too.
  */
 export function restorableSql(dump: string): string {
   return schemaDumpSql(dump).replace(
     /^SELECT pg_catalog\.set_config\('search_path', '', false\);$/gm,
-    `SELECT pg_catalog.set_config('search_path', '"$user", public', false);`,
+    'RESET search_path;',
   );
 }
 
@@ -269,7 +270,7 @@ export class BaseCache {
     try {
       await client.connect();
       await client.query(restorableSql(entry.sql));
-      await client.query("SELECT pg_catalog.set_config('search_path', '\"$user\", public', false)");
+      await client.query('RESET search_path');
       const versions = await versionRows(client, entry.meta.configure);
       if (!sameRevisions(versions, this.#frontier))
         return `the restored version table holds ${versions.join(', ') || 'nothing'}, not the frontier`;

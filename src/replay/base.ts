@@ -161,19 +161,23 @@ async function fromModels(
 
 /** psql's meta-commands and what a pg_dump carries that belongs to another server (owners, grants). */
 export function schemaDumpSql(dump: string): string {
-  return dump
-    .split('\n')
-    .filter((line) => {
-      const text = line.trim();
-      if (text.startsWith('\\')) return false; // \connect, \restrict, \unrestrict, ...
-      if (/^ALTER\s.+\sOWNER TO\s/i.test(text)) return false;
-      if (/^(GRANT|REVOKE)\s/i.test(text)) return false;
-      if (/^SET transaction_timeout\b/i.test(text)) return false; // pg_dump 17+, unknown to older servers
-      if (/^COMMENT ON EXTENSION\s/i.test(text)) return false;
-      if (/^CREATE SCHEMA public;$/i.test(text)) return false;
-      return true;
-    })
-    .join('\n');
+  return (
+    dump
+      .split('\n')
+      .filter((line) => {
+        const text = line.trim();
+        if (text.startsWith('\\')) return false; // \connect, \restrict, \unrestrict, ...
+        if (/^ALTER\s.+\sOWNER TO\s/i.test(text)) return false;
+        if (/^(GRANT|REVOKE)\s/i.test(text)) return false;
+        if (/^SET transaction_timeout\b/i.test(text)) return false; // pg_dump 17+, unknown to older servers
+        if (/^COMMENT ON EXTENSION\s/i.test(text)) return false;
+        if (/^CREATE SCHEMA public;$/i.test(text)) return false;
+        return true;
+      })
+      // The tenant schema (tenant-schema) is in every database already.
+      .map((line) => line.replace(/^CREATE SCHEMA (?!IF NOT EXISTS )/i, 'CREATE SCHEMA IF NOT EXISTS '))
+      .join('\n')
+  );
 }
 
 async function fromSchema(
@@ -193,13 +197,14 @@ async function fromSchema(
   let stamped: boolean;
   try {
     await client.query(schemaDumpSql(dump));
-    await client.query("SELECT pg_catalog.set_config('search_path', '\"$user\", public', false)");
+    // The database's own path: the tenant schema first, with tenant-schema.
+    await client.query('RESET search_path');
     const exists = await client.query<{ found: boolean }>(
-      "SELECT to_regclass('public.alembic_version') IS NOT NULL AS found",
+      "SELECT to_regclass('alembic_version') IS NOT NULL AS found",
     );
     stamped =
       exists.rows[0]?.found === true &&
-      (await client.query('SELECT 1 FROM public.alembic_version LIMIT 1')).rows.length > 0;
+      (await client.query('SELECT 1 FROM alembic_version LIMIT 1')).rows.length > 0;
   } catch (error) {
     throw new UsageError(
       'project',

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { UsageError } from '../errors.ts';
-import { sqlIdent } from '../schema/literals.ts';
+import { sqlIdent, sqlName } from '../schema/literals.ts';
 import type { Column, EnumType, Schema, Table } from '../schema/types.ts';
 import { displayName, tableKey } from '../schema/types.ts';
 
@@ -23,8 +23,9 @@ export interface SeedResult {
 
 type Row = Record<string, unknown>;
 
+/** Unqualified in public: with tenant-schema, the tenant schema (shown as public) is first on the search_path. */
 function qualified(table: Table): string {
-  return `${sqlIdent(table.schema)}.${sqlIdent(table.name)}`;
+  return sqlName(table.schema, table.name);
 }
 
 /** Tables ordered parents first; self-references and cycles do not block. */

@@ -5,6 +5,8 @@
 // Every definition is rendered by PostgreSQL itself (format_type, pg_get_expr,
 // pg_get_indexdef, pg_get_constraintdef): two databases built from the same
 // DDL produce equal strings, which is what the drift diff compares.
+// With tenant-schema the tenant schema, first on the database's search_path,
+// is shown as public (default-schema.ts).
 import pg from 'pg';
 import type {
   CheckConstraint,
@@ -18,6 +20,8 @@ import type {
   Table,
   UniqueConstraint,
 } from './types.ts';
+import { tenantAsPublic } from './default-schema.ts';
+import { sqlName } from './literals.ts';
 import { tableKey } from './types.ts';
 
 export interface IntrospectOptions {
@@ -31,7 +35,8 @@ const notExtensionMember = (catalog: string, oid: string): string =>
   `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
 
 const SCHEMAS_SQL = `
-SELECT n.oid, n.nspname AS name, current_setting('server_version_num')::int AS server_version
+SELECT n.oid, n.nspname AS name, current_setting('server_version_num')::int AS server_version,
+       current_schema() AS current_schema
 FROM pg_namespace n
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
@@ -139,6 +144,7 @@ interface SchemaRow {
   oid: number;
   name: string;
   server_version: number;
+  current_schema: string | null;
 }
 interface TableRow {
   oid: number;
@@ -377,7 +383,10 @@ async function readCatalog(clients: pg.Client[]): Promise<Schema> {
     sequences[tableKey(row.schema, row.name)] = { schema: row.schema, name: row.name, ownedBy };
   }
 
-  return { schemas: namespaces.map((n) => n.name), tables, enums, sequences };
+  const read = { schemas: namespaces.map((n) => n.name), tables, enums, sequences };
+  // A tenant schema first on the database's search_path (tenant-schema) is where unqualified names go.
+  const current = namespaces[0]?.current_schema ?? 'public';
+  return current === 'public' ? read : tenantAsPublic(read, current);
 }
 
 function toColumn(row: ColumnRow, position: number, enumType: string | null): Column {
@@ -438,7 +447,8 @@ export async function introspectRowCounts(
       .map((key, i) => {
         const table = schema.tables[key];
         if (table === undefined) throw new Error(`no table ${key}`);
-        const name = `${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`;
+        // Unqualified in public: the tenant schema, shown as public, is first on the search_path.
+        const name = sqlName(table.schema, table.name);
         return `SELECT ${start + i} AS i, count(*)::bigint AS n FROM ${name}`;
       })
       .join(' UNION ALL ');

@@ -227,8 +227,9 @@ class Capture(object):
         self.filenodes = {}
         self.tables_by_name = {}
         self.oids_by_name = {}
+        default = PROJECT.default_schema()  # with tenant-schema: the tenant schema, named like public
         for oid, schema, name, kind, filenode in self._query(dbapi_connection, self.RELATIONS_SQL):
-            self.relations[oid] = (name if schema == "public" else "%s.%s" % (schema, name), kind, name)
+            self.relations[oid] = (name if schema == default else "%s.%s" % (schema, name), kind, name)
             self.oids_by_name.setdefault(name.lower(), []).append(oid)
             if kind in ("r", "m", "p"):
                 self.filenodes[oid] = int(filenode)

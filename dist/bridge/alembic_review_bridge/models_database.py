@@ -84,13 +84,16 @@ def _exclusions(kwargs, metadatas, head_url, expect):
     if head_url:
         from sqlalchemy import MetaData, inspect
 
+        default = PROJECT.default_schema()
         with gated_engine(head_url, expect) as engine, engine.connect() as connection:
             schemas = [s for s in inspect(connection).get_schema_names() if not s.startswith("pg_")]
             for schema in schemas:
-                if schema == "information_schema":
+                # With tenant-schema, the tenant's tables are the unqualified ones (as env.py sees
+                # them through its search_path), and public is not compared.
+                if schema == "information_schema" or (schema == "public" and default != "public"):
                     continue
                 reflected = MetaData()
-                reflected.reflect(connection, schema=None if schema == "public" else schema)
+                reflected.reflect(connection, schema=None if schema == default else schema)
                 for table in reflected.tables.values():
                     visit(table, True)
     for key in excluded:
@@ -120,7 +123,11 @@ def cmd_models(args, emit):
     refused = []
 
     def create(connection, indexes):
-        for schema in schemas:
+        # tenant-schema: the schema-less tables into the tenant schema, as the tenant's migrations make them.
+        translate = project.schema_translate_map()
+        if translate:
+            connection = connection.execution_options(schema_translate_map=translate)
+        for schema in schemas + ([project.tenant_schema] if translate else []):
             connection.execute(text('CREATE SCHEMA IF NOT EXISTS "%s"' % schema.replace('"', '""')))
         for metadata in metadatas:
             metadata.create_all(connection)

@@ -151,6 +151,8 @@ def cmd_orm_probe(args, _emit):
         args["url"], args.get("expect")
     ) as engine, engine.connect() as connection:
         maker.dialect = connection.dialect
+        if project.schema_translate_map():  # tenant-schema: the schema-less models are the tenant's tables
+            connection = connection.execution_options(schema_translate_map=project.schema_translate_map())
         transaction = connection.begin()
         session = Session(bind=connection)
         inspector = inspect(connection)

@@ -38,6 +38,15 @@ class Project(object):
         self.configure = None  # the kwargs env.py last passed to context.configure()
         self.metadatas = []  # target_metadata, once the models command ran
         self.ini_section = None  # the named section chosen for the user, if one was
+        self.tenant_schema = None  # tenant-schema: where the schema-less models go
+
+    def schema_translate_map(self):
+        """Execution option for the project's schema-less models: into the tenant schema (tenant-schema), else none."""
+        return {None: self.tenant_schema} if self.tenant_schema else None
+
+    def default_schema(self):
+        """The schema unqualified names go to: the tenant schema (first on every database's search_path), or public."""
+        return self.tenant_schema or "public"
 
 
 NOTES = []  # what the load decided for the user, for the progress output
@@ -203,6 +212,10 @@ def _make_config(args):
         config.cmd_opts = argparse.Namespace()
     # -x key=value, read by env.py through context.get_x_argument().
     config.cmd_opts.x = list(args.get("xArgs") or [])
+    # As alembic's command line sets it, (function, positional, keyword names): some env.py files
+    # test which command runs (e.g. to stop after one schema when it is "revision").
+    if not hasattr(config.cmd_opts, "cmd"):
+        config.cmd_opts.cmd = (None, [], [])
     # env.py checks this to decide between online and offline mode.
     config.attributes["alembic_review"] = True
     return config
@@ -347,6 +360,7 @@ def _graph_problems(scripts):
 
 def cmd_load(args, _emit):
     del NOTES[:]
+    PROJECT.tenant_schema = args.get("tenantSchema") or None
     rebase = args.get("rebase")
     if rebase:
         rebase_imports(rebase["from"], rebase["to"])

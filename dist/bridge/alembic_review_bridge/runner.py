@@ -250,13 +250,15 @@ def _configure_summary(kwargs):
     if not kwargs:
         return None
     metadata = kwargs.get("target_metadata")
+    version_schema = kwargs.get("version_table_schema")
     return {
         "hasTargetMetadata": metadata is not None,
         "includeSchemas": bool(kwargs.get("include_schemas")),
         "hasIncludeObject": kwargs.get("include_object") is not None,
         "hasIncludeName": kwargs.get("include_name") is not None,
         "versionTable": kwargs.get("version_table") or VERSION_TABLE_DEFAULT,
-        "versionTableSchema": kwargs.get("version_table_schema"),
+        # The tenant schema (tenant-schema) is named like public: unqualified, first on the search_path.
+        "versionTableSchema": None if version_schema == PROJECT.tenant_schema else version_schema,
         "transactionPerMigration": bool(kwargs.get("transaction_per_migration")),
     }
 

@@ -61,6 +61,8 @@ def cmd_orm(args, _emit):
         args["url"], args.get("expect")
     ) as engine, engine.connect() as connection:
         maker = ValueMaker("%08x" % (os.getpid() * 7919 % 0xFFFFFFFF), connection.dialect)
+        if project.schema_translate_map():  # tenant-schema: the schema-less models are the tenant's tables
+            connection = connection.execution_options(schema_translate_map=project.schema_translate_map())
         transaction = connection.begin()
         session = Session(bind=connection)
         try:

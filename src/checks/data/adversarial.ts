@@ -18,6 +18,7 @@ import type { DatabaseProvider, ThrowawayDatabase } from '../../database/provide
 import { migrate, type ReplayContext } from '../../replay/replay.ts';
 import { seedDatabase } from '../../replay/seed.ts';
 import type { Schema } from '../../schema/types.ts';
+import { sqlName } from '../../schema/literals.ts';
 import { conditionModule } from './conditions/index.ts';
 import { countViolations, violated } from './probe.ts';
 import { RowEditor, type EditGroup } from './rows.ts';
@@ -154,7 +155,7 @@ async function fingerprint(client: pg.Client, versionTable: string): Promise<str
   let versions: string;
   try {
     const result = await client.query<{ v: string | null }>(
-      `SELECT string_agg(version_num, ',' ORDER BY version_num) AS v FROM ${pg.escapeIdentifier(schema ?? 'public')}.${pg.escapeIdentifier(table ?? 'alembic_version')}`,
+      `SELECT string_agg(version_num, ',' ORDER BY version_num) AS v FROM ${sqlName(schema ?? 'public', table ?? 'alembic_version')}`,
     );
     versions = result.rows[0]?.v ?? '';
   } catch {
