@@ -40,7 +40,14 @@ import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
 import { baseFindings } from './replay/base.ts';
 import { BaseCache } from './replay/base-cache.ts';
-import { isBaseTree, openBaseTree, type BaseTree, type BaseTreeUnavailable } from './replay/base-tree.ts';
+import {
+  isBaseTree,
+  openBaseTree,
+  openTreeAt,
+  type BaseTree,
+  type BaseTreeUnavailable,
+} from './replay/base-tree.ts';
+import { commitAtFrontier } from './replay/frontier-commit.ts';
 import { changedPythonFiles, findChanges, type Changes } from './replay/changes.ts';
 import { buildModels, modelDrift, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
@@ -78,6 +85,8 @@ interface Run {
   changes: Changes;
   /** The base commit's own code (its models, its graph), opened while the database starts. */
   baseTree: Promise<BaseTree | BaseTreeUnavailable>;
+  /** The code of the commit whose revisions end at the frontier, opened when a base from models needs it. */
+  treeAtFrontier?: () => Promise<BaseTree | BaseTreeUnavailable>;
 }
 
 export async function review(requested: Options, io: ReviewIO): Promise<Review> {
@@ -95,6 +104,7 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
   // Awaited below; a project that fails to open is the error reported, not this one.
   provisioning?.catch(() => undefined);
   let baseTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
+  let frontierTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
   try {
     const project = await progress.stage(
       'open project',
@@ -128,7 +138,11 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
     baseTree = openBaseTree(options, changes, project.python, io.pythonOutput, (line) => {
       progress.note(line);
     });
-    const run: Run = { options, progress, project, changes, baseTree };
+    const treeAtFrontier = () =>
+      (frontierTree ??= openFrontierTree(options, changes, project, io, (line) => {
+        progress.note(line);
+      }));
+    const run: Run = { options, progress, project, changes, baseTree, treeAtFrontier };
     const server = await provisioning;
     await server.extensionsDecided();
     if (project.load.flask === true) {
@@ -143,8 +157,10 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
     // A project that did not open: no revision needs an extension (the reservations may finish).
     extensionsOfRevisions.resolve([]);
     await bridge.close();
-    const opened = await baseTree?.catch(() => NO_BASE_TREE);
-    if (opened !== undefined && isBaseTree(opened)) await opened.close();
+    for (const tree of [baseTree, frontierTree]) {
+      const opened = await tree?.catch(() => NO_BASE_TREE);
+      if (opened !== undefined && isBaseTree(opened)) await opened.close();
+    }
     const provider = await provisioning?.catch(() => undefined);
     await provider?.stop();
   }
@@ -183,6 +199,22 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 }
 
 const NO_BASE_TREE: BaseTreeUnavailable = { unavailable: 'offline review' };
+
+/** The project at the last commit before the revisions above the frontier were added (see frontier-commit.ts). */
+async function openFrontierTree(
+  options: Options,
+  changes: Changes,
+  project: ProjectInfo,
+  io: ReviewIO,
+  note: (line: string) => void,
+): Promise<BaseTree | BaseTreeUnavailable> {
+  const found = await commitAtFrontier(changes, project.load.revisions);
+  if ('unavailable' in found) return found;
+  note(
+    `the change edits applied revisions: the base below them comes from the models of ${found.commit.slice(0, 7)}, the commit before ${found.addedBy.slice(0, 7)} added the first of them`,
+  );
+  return openTreeAt(found.commit, options, changes, project.python, io.pythonOutput, note);
+}
 
 /** The replay on a throwaway PostgreSQL and everything computed from it. */
 async function reviewOnDatabase(
@@ -235,7 +267,11 @@ async function reviewReplay(
       replayChange(context, changes.plan, {
         seedRows: options.seedRows,
         seedSql: options.seedSql,
-        base: { from: options.baseFrom, baseTree: run.baseTree },
+        base: {
+          from: options.baseFrom,
+          baseTree: run.baseTree,
+          ...(run.treeAtFrontier === undefined ? {} : { treeAtFrontier: run.treeAtFrontier }),
+        },
         atBase: async (database, schema, configure, copies) => {
           // The models databases (the base commit's, the pull request's), made while the revisions run.
           server.reserve(['models', 'models']);

@@ -648,6 +648,43 @@ export async function editedRevision(stack: Stack): Promise<AlembicProject> {
   });
 }
 
+/**
+ * A history that does not replay from empty (its first revision alters a
+ * table only create_all makes), made in two commits, and a PR that edits the
+ * revision of the second: the base must be below it. `brokenFirst`: the
+ * first commit's code no longer imports (a dependency moved on), so its
+ * models cannot give that base and the base commit's are downgraded instead.
+ */
+export async function editedAboveModelsBase(stack: Stack, brokenFirst = false): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  project.write('alembic.ini', INI());
+  const models = (extra: string) => blogModels(`    bio = Column(String(500))\n${extra}`);
+  project.write('app/models.py', (brokenFirst ? 'import no_longer_installed  # noqa\n' : '') + models(''));
+  project.write(
+    'migrations/env.py',
+    envWithEngine(
+      'from sqlalchemy import create_engine\n\nfrom app.models import Base',
+      'create_engine("postgresql://app@localhost/app", poolclass=pool.NullPool)',
+    ),
+  );
+  project.addRevision({
+    id: 'a1a1a1a1a1a1',
+    message: 'add bio to users (the tables came from create_all)',
+    upgrade: "op.add_column('users', sa.Column('bio', sa.String(500)))",
+    downgrade: "op.drop_column('users', 'bio')",
+  });
+  await project.commit('bio');
+  project.write('app/models.py', models(NICKNAME));
+  project.addRevision(ADD_NICKNAME);
+  return withPullRequest(project, (p) => {
+    p.write('app/models.py', models(NICKNAME.replace('String(50))', 'String(50), nullable=False)')));
+    p.addRevision({
+      ...ADD_NICKNAME,
+      upgrade: "op.add_column('users', sa.Column('nickname', sa.String(50), nullable=False))",
+    });
+  });
+}
+
 /** The PR inserts a revision before one that already existed (re-pointing its down_revision). */
 export async function reparented(stack: Stack): Promise<AlembicProject> {
   const project = await start(stack.venv);

@@ -7,7 +7,13 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { query } from '../helpers/cli.ts';
-import { createAllAndStamp, editedRevision, reparented, sqlalchemy13 } from './fixtures.ts';
+import {
+  createAllAndStamp,
+  editedAboveModelsBase,
+  editedRevision,
+  reparented,
+  sqlalchemy13,
+} from './fixtures.ts';
 import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_SA13 } from './review.ts';
 
 const keep = fixtureProjects();
@@ -70,6 +76,29 @@ describe.each(STACKS)('on $name', (stack) => {
     expect(byRule(report, 'fails-on-existing-rows').map((f) => f.revision)).toEqual(['d4d4d4d4d4d4']);
     expect(report.revisions[0]?.id).toBe('d4d4d4d4d4d4');
     expect(Object.keys(report.timings)).toContain('downgrade round trip');
+  });
+
+  it('runs an edited revision again on a base from the models of the commit before it was added', async () => {
+    const project = keep(await editedAboveModelsBase(stack));
+    const first = (await execa('git', ['rev-parse', '--short=7', 'main~1'], { cwd: project.dir })).stdout;
+    const run = await reviewFixture(project);
+    const report = run.report as NonNullable<typeof run.report>;
+    expect(report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.statements.map((s) => s.sql)).toContain(
+      'ALTER TABLE users ADD COLUMN nickname VARCHAR(50) NOT NULL',
+    );
+    // The edited revision met the rows of a database at the revision below it.
+    expect(byRule(report, 'fails-on-existing-rows').map((f) => f.revision)).toEqual(['b2b2b2b2b2b2']);
+    expect(byRule(report, 'review-incomplete')).toEqual([]);
+    expect(byRule(report, 'base-from-models')[0]?.message).toMatch(new RegExp(`models of commit ${first}`));
+  });
+
+  it("runs it again on the base commit's models downgraded when that commit's code does not import", async () => {
+    const run = await reviewFixture(keep(await editedAboveModelsBase(stack, true)));
+    const report = run.report as NonNullable<typeof run.report>;
+    expect(byRule(report, 'fails-on-existing-rows').map((f) => f.revision)).toEqual(['b2b2b2b2b2b2']);
+    expect(byRule(report, 'review-incomplete')).toEqual([]);
+    expect(byRule(report, 'base-from-models')[0]?.message).toMatch(/downgraded through b2b2b2b2b2b2/);
+    expect(run.stderr).toMatch(/no_longer_installed/);
   });
 
   it('replays a revision inserted before an applied one and reports it', async () => {

@@ -161,6 +161,18 @@ export async function openBaseTree(
 ): Promise<BaseTree | BaseTreeUnavailable> {
   const commit = changes.baseCommit;
   if (commit === null) return { unavailable: 'there is no base commit (--since names a revision)' };
+  return openTreeAt(commit, options, changes, python, onStderr, log);
+}
+
+/** The project as it was at any commit of the repository (the base commit, or one before it). */
+export async function openTreeAt(
+  commit: string,
+  options: Options,
+  changes: Changes,
+  python: string,
+  onStderr: (line: string) => void,
+  log: (line: string) => void = () => undefined,
+): Promise<BaseTree | BaseTreeUnavailable> {
   let root: string;
   try {
     const extracted = await extractCommit(changes.root, commit);

@@ -3,7 +3,9 @@
 //    frontier (the default);
 //  - models: the base commit's own models create_all()'d, then stamped with
 //    the base heads — the Alembic cookbook's way of making fresh databases,
-//    for histories that cannot be replayed from empty;
+//    for histories that cannot be replayed from empty; when the change edits
+//    applied revisions, the models of the last commit before them, stamped
+//    with the frontier below them, so that the edited revisions run again;
 //  - schema: a `pg_dump --schema-only` file applied (without psql), stamped
 //    with the base heads when its version table says nothing.
 // With replay, a revision the change did not add that fails is not the
@@ -12,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { finding } from '../checks/finding.ts';
 import { reviewIncomplete } from '../checks/runtime.ts';
+import { BridgeFailure, RevisionTimeout } from '../alembic/bridge.ts';
 import { createFlaskApp } from '../alembic/project.ts';
 import { errorMessage, UsageError } from '../errors.ts';
 import type { Finding } from '../model.ts';
@@ -19,6 +22,7 @@ import type { ThrowawayDatabase } from '../database/provider.ts';
 import type { BaseFrom } from '../options.ts';
 import { isBaseTree, type BaseTree, type BaseTreeUnavailable } from './base-tree.ts';
 import type { ReplayPlan } from './plan.ts';
+import { firstFew } from '../render/words.ts';
 import { emptyOutcome, failed, migrate, type ReplayContext, type UpgradeOutcome } from './replay.ts';
 
 export type BaseMethod = BaseFrom['kind'];
@@ -34,12 +38,19 @@ export interface BaseBuild {
   replayFailure: UpgradeOutcome | null;
   /** Why the base could not be built at all (the change's revisions were then not applied). */
   unavailable: string | null;
+  /** models: how a base below the revisions the change edits was made (else it is past them). */
+  below?: BelowEdits;
 }
+
+/** A base from models below edited revisions: an older commit's models, or the base's downgraded. */
+export type BelowEdits = { commit: string } | { downgraded: string[] };
 
 export interface BaseSource {
   from: BaseFrom;
   /** The base commit's code (for models). */
   baseTree: Promise<BaseTree | BaseTreeUnavailable>;
+  /** The code of the commit whose revisions end at the frontier (models below edited revisions); opened once. */
+  treeAtFrontier?: () => Promise<BaseTree | BaseTreeUnavailable>;
 }
 
 /** Builds the base in database, the way `source` says (falling back from replay to models). */
@@ -52,7 +63,14 @@ export async function buildBase(
   const method = source.from.kind;
   if (method !== 'replay') {
     const built = await buildWith(context, plan, database, source);
-    return { method, database, outcome: built.outcome, replayFailure: null, unavailable: built.unavailable };
+    return {
+      method,
+      database: built.database ?? database,
+      outcome: built.outcome,
+      replayFailure: null,
+      unavailable: built.unavailable,
+      ...(built.below === undefined ? {} : { below: built.below }),
+    };
   }
   const outcome = await migrate(context, 'upgrade', database, plan.frontier, false);
   if (!failed(outcome)) return { method, database, outcome, replayFailure: null, unavailable: null };
@@ -68,26 +86,27 @@ export async function buildBase(
   const models = await buildWith(context, plan, fresh, { ...source, from: { kind: 'models' } });
   return {
     method: 'models',
-    database: fresh,
+    database: models.database ?? fresh,
     outcome: models.unavailable === null ? models.outcome : outcome,
     replayFailure: outcome,
     unavailable: models.unavailable,
+    ...(models.below === undefined ? {} : { below: models.below }),
   };
 }
 
-/** The base built again the same way (the empty copy, when a template copy is not possible). */
+/** The base built again the same way (the empty copy, when a template copy is not possible); the database it is in. */
 export async function rebuildBase(
   context: ReplayContext,
   plan: ReplayPlan,
   database: ThrowawayDatabase,
   built: BaseBuild,
   source: BaseSource,
-): Promise<UpgradeOutcome> {
+): Promise<{ outcome: UpgradeOutcome; database: ThrowawayDatabase }> {
   const again = await buildWith(context, plan, database, {
     ...source,
     from: sourceFor(built.method, source),
   });
-  return again.outcome;
+  return { outcome: again.outcome, database: again.database ?? database };
 }
 
 function sourceFor(method: BaseMethod, source: BaseSource): BaseFrom {
@@ -98,6 +117,9 @@ function sourceFor(method: BaseMethod, source: BaseSource): BaseFrom {
 interface Built {
   outcome: UpgradeOutcome;
   unavailable: string | null;
+  below?: BelowEdits;
+  /** The database it is in, when not the one given (which is then dropped). */
+  database?: ThrowawayDatabase;
 }
 
 function notBuilt(reason: string): Built {
@@ -116,7 +138,7 @@ async function buildWith(
     const outcome = await migrate(context, 'upgrade', database, plan.frontier, false);
     return { outcome, unavailable: failed(outcome) ? failureText(outcome) : null };
   }
-  if (from.kind === 'models') return fromModels(context, plan, database, source.baseTree);
+  if (from.kind === 'models') return fromModels(context, plan, database, source);
   return fromSchema(context, plan, database, from.file);
 }
 
@@ -126,33 +148,110 @@ function failureText(outcome: UpgradeOutcome): string {
   return outcome.timedOut?.message ?? 'unknown error';
 }
 
-/** create_all() of the base commit's models, then `alembic stamp` of the base heads. */
+/**
+ * create_all() of the base commit's models, then `alembic stamp` of the base
+ * heads. Below revisions the change edits (the frontier): the models of the
+ * commit whose revisions end at the frontier, stamped with it; else the base
+ * commit's, downgraded to the frontier by the change's own versions of the
+ * revisions above it (in a copy: a downgrade that fails leaves the base past
+ * them, said in the progress output).
+ */
 async function fromModels(
   context: ReplayContext,
   plan: ReplayPlan,
   database: ThrowawayDatabase,
-  baseTree: Promise<BaseTree | BaseTreeUnavailable>,
+  source: BaseSource,
 ): Promise<Built> {
-  const tree = await baseTree;
+  const below = plan.frontier.length > 0 && !sameSet(plan.frontier, plan.baseHeads);
+  if (below && source.treeAtFrontier !== undefined) {
+    const atFrontier = await source.treeAtFrontier();
+    const where = isBaseTree(atFrontier) ? `commit ${atFrontier.commit.slice(0, 7)}` : '';
+    const built = isBaseTree(atFrontier)
+      ? await createAndStamp(context, plan.frontier, database, atFrontier, where).catch(oldCodeFailure)
+      : notBuilt(atFrontier.unavailable);
+    if (built.unavailable === null && isBaseTree(atFrontier))
+      return { ...built, below: { commit: atFrontier.commit } };
+    context.log(
+      `the models of the commit before the edited revisions do not give the base below them (${built.unavailable ?? '?'}): the base commit's models, downgraded`,
+    );
+  }
+  const tree = await source.baseTree;
   if (!isBaseTree(tree)) return notBuilt(`the base commit's code is not available (${tree.unavailable})`);
+  const built = await createAndStamp(context, plan.baseHeads, database, tree, 'the base commit');
+  if (!below || built.unavailable !== null) return built;
+  return (await downgradedToFrontier(context, plan, database, tree)) ?? built;
+}
+
+/** A copy of the base at the base heads, downgraded to the frontier; null (the copy dropped) when that fails. */
+async function downgradedToFrontier(
+  context: ReplayContext,
+  plan: ReplayPlan,
+  database: ThrowawayDatabase,
+  tree: BaseTree,
+): Promise<Built | null> {
+  const added = new Set(plan.newRevisions.map((r) => r.id));
+  const known = new Set(tree.load.revisions.map((r) => r.id));
+  // Children first: the existing revisions the replay runs again (those the base commit has).
+  const steps = plan.replayed
+    .filter((r) => !added.has(r.id) && known.has(r.id))
+    .map((r) => r.id)
+    .reverse();
+  let copy: ThrowawayDatabase;
+  try {
+    copy = await context.provider.createDatabase('rows', database);
+  } catch {
+    return null;
+  }
+  // The change's own downgrades: it edits these revisions, and the base commit's versions are
+  // what it fixes (a downgrade that added a server default its upgrade no longer removes, say).
+  const down = await migrate(context, 'downgrade', copy, steps, false);
+  if (failed(down)) {
+    context.log(
+      `downgrading the base to below the edited revisions failed (${failureText(down)}): the base is past them`,
+    );
+    await context.provider.dropDatabase(copy).catch(() => undefined);
+    return null;
+  }
+  await context.provider.dropDatabase(database).catch(() => undefined);
+  return { outcome: down, unavailable: null, below: { downgraded: steps }, database: copy };
+}
+
+/** An older commit's code that fails (a dependency moved on since): that route is closed, the review goes on. */
+function oldCodeFailure(error: unknown): Built {
+  if (error instanceof BridgeFailure && error.kind === 'unsafe-database') throw error;
+  if (!(error instanceof BridgeFailure) && !(error instanceof RevisionTimeout)) throw error;
+  return notBuilt(error.message);
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id));
+}
+
+async function createAndStamp(
+  context: ReplayContext,
+  heads: readonly string[],
+  database: ThrowawayDatabase,
+  tree: BaseTree,
+  where: string,
+): Promise<Built> {
   try {
     await createFlaskApp(tree.bridge, tree.load, context.provider, context.urlEnv, context.python);
   } catch (error) {
-    return notBuilt(`the base commit's Flask app cannot be created: ${errorMessage(error)}`);
+    return notBuilt(`the Flask app of ${where} cannot be created: ${errorMessage(error)}`);
   }
   const result = await tree.bridge.call('models', {
     url: database.url,
     expect: { name: database.name, token: database.token },
     urlEnv: context.urlEnv,
   });
-  if (!result.hasMetadata) return notBuilt('env.py at the base commit passes no target_metadata');
+  if (!result.hasMetadata) return notBuilt(`env.py at ${where} passes no target_metadata`);
   if (typeof result.error === 'string') return notBuilt(result.error);
   const known = new Set(tree.load.revisions.map((r) => r.id));
-  const missing = plan.baseHeads.filter((id) => !known.has(id));
+  const missing = heads.filter((id) => !known.has(id));
   if (missing.length > 0) {
-    return notBuilt(`the base commit's history has no revision ${missing.join(', ')} to stamp`);
+    return notBuilt(`the history of ${where} has no revision ${missing.join(', ')} to stamp`);
   }
-  const stamp = await migrate({ ...context, bridge: tree.bridge }, 'stamp', database, plan.baseHeads, false);
+  const stamp = await migrate({ ...context, bridge: tree.bridge }, 'stamp', database, [...heads], false);
   return {
     outcome: stamp,
     unavailable: failed(stamp) ? `alembic stamp failed: ${failureText(stamp)}` : null,
@@ -244,13 +343,22 @@ export function baseFindings(
       ),
     ];
   }
+  // Below the revisions the change edits, so that the edits run again as fresh databases will run them.
+  const below =
+    built.below === undefined
+      ? null
+      : 'commit' in built.below
+        ? `the models of commit ${built.below.commit.slice(0, 7)}, the last before the revisions the change edits were added (metadata.create_all() and alembic stamp of the revisions below them), so that the edited revisions ran again as fresh databases will run them`
+        : `the base commit's models, downgraded through ${firstFew(built.below.downgraded, 3)} (the change's versions of their downgrade()) to below the revisions the change edits, so that the edited revisions ran again as fresh databases will run them; a schema these downgrades leave differently from the one production databases at that revision have makes findings on the edited revisions that those databases would not meet`;
   if (replayed !== null) {
     return [
       finding({
         ruleId: 'base-from-models',
-        message: `${why}The base was built from the base commit's models instead (metadata.create_all() and alembic stamp of the base heads, the way such projects make fresh databases); the change's revisions were then applied to it as usual. Set base = "models" in [tool.alembic-review] to skip the replay.`,
+        message: `${why}The base was built from ${below ?? "the base commit's models (metadata.create_all() and alembic stamp of the base heads, the way such projects make fresh databases)"} instead; the change's revisions were then applied to it as usual. Set base = "models" in [tool.alembic-review] to skip the replay.`,
       }),
     ];
   }
+  if (below !== null)
+    return [finding({ ruleId: 'base-from-models', message: `The base was built from ${below}.` })];
   return [];
 }

@@ -240,10 +240,16 @@ export async function replayChange(
   log('a revision failed with rows in the tables: applying the same revisions to the base without rows');
   let empty = emptyBase;
   if (empty === null) {
-    empty = await provider.createDatabase('empty');
-    const emptyFrontier = await rebuildBase(context, plan, empty, base, settings.base);
-    if (failed(emptyFrontier)) {
-      replay.withoutRows = emptyFrontier;
+    const rebuilt = await rebuildBase(
+      context,
+      plan,
+      await provider.createDatabase('empty'),
+      base,
+      settings.base,
+    );
+    empty = rebuilt.database;
+    if (failed(rebuilt.outcome)) {
+      replay.withoutRows = rebuilt.outcome;
       return replay;
     }
   }
