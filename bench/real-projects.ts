@@ -926,7 +926,11 @@ async function runPr(project: CorpusProject, pr: CorpusPr): Promise<RunRecord> {
   return run;
 }
 
-/** reviewed: the PR's own revisions ran (the new ones, or the edited ones, which ran again with their statements recorded). */
+/**
+ * reviewed: the PR's own revisions ran (the new ones, or the edited ones, which ran again with their
+ * statements recorded) and the review says it is complete, or says what stops it is the PR's own
+ * revision failing (migration-failed on a file of the PR): nothing after that revision can be checked.
+ */
 function statusOf(cli: CliRecord, prRevisionFiles: readonly string[]): RunRecord['status'] {
   const reviewed = (cli.exitCode === 0 || cli.exitCode === 1) && cli.summary !== null;
   const edited = (file: string | undefined): boolean =>
@@ -934,8 +938,11 @@ function statusOf(cli: CliRecord, prRevisionFiles: readonly string[]): RunRecord
   const prRan = cli.revisions.some(
     (r) => (r.new && (r.applied || r.statements > 0)) || (edited(r.path) && r.statements > 0),
   );
+  const prFailed = cli.findings.some(
+    (f) => f.ruleId === 'migration-failed' && edited(f.where.replace(/:\d*$/, '')),
+  );
   const incomplete = cli.findings.some((f) => f.ruleId === 'review-incomplete');
-  return !reviewed ? 'failed' : prRan && !incomplete ? 'reviewed' : 'incomplete';
+  return !reviewed ? 'failed' : prRan && (!incomplete || prFailed) ? 'reviewed' : 'incomplete';
 }
 
 function emptyCli(): CliRecord {
@@ -1096,8 +1103,8 @@ and re-renders without running. It needs the projects' mirrors under \`${MIRRORS
 github:owner/name; work trees and venvs go to \`${WORK}\`, outside this repository): a missing mirror is reported
 with the fetch to do, and CI does not run it.
 
-**Reviewed ${t.reviewed} of ${t.runs} runs** (the PR's own revisions ran); ${t.incomplete} more gave a report without
-running them (incomplete). Of the ${t.errorsWarnings} error/warning findings of the runs with a report,
+**Reviewed ${t.reviewed} of ${t.runs} runs** (the PR's own revisions ran, and the review is complete or stopped only by
+one of them failing); ${t.incomplete} more gave a report without running them, or said it is incomplete. Of the ${t.errorsWarnings} error/warning findings of the runs with a report,
 ${t.notCausedByPr} (${pct(t.notCausedByPr, t.errorsWarnings)}) are not caused by the PR${t.noise > 0 ? `; ${t.noise} more caused by it but noise` : ''}${t.unjudged > 0 ? `, ${t.unjudged} are not judged` : ''}.
 
 ${compared === null ? '' : `## Before / after\n\n${compareTable(compared, results)}\n`}
@@ -1214,6 +1221,9 @@ for (const r of earlierRuns) {
 }
 const kept = [...keptById.values()];
 for (const run of kept) {
+  // Re-judged: the status too, from the report recorded.
+  if (run.status === 'reviewed' || run.status === 'incomplete')
+    run.status = statusOf(run.review, run.prRevisionFiles);
   judge(run);
   run.cause = causeOf(run);
 }
