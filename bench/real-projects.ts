@@ -1222,7 +1222,7 @@ for (const r of earlierRuns) {
 const kept = [...keptById.values()];
 for (const run of kept) {
   // Re-judged: the status too, from the report recorded.
-  if (run.status === 'reviewed' || run.status === 'incomplete')
+  if (run.review !== null && (run.status === 'reviewed' || run.status === 'incomplete'))
     run.status = statusOf(run.review, run.prRevisionFiles);
   judge(run);
   run.cause = causeOf(run);
