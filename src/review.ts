@@ -113,6 +113,10 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
         `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );
     extensionsOfRevisions.resolve(revisionExtensions(project.load.revisions.map((r) => r.path)));
+    // The models databases (the pull request's, the base commit's) next, ready when the replay ends.
+    void provisioning?.then((server) => {
+      server.reserve(['models', 'models']);
+    }, noop);
     for (const note of project.load.notes ?? []) progress.note(note);
     // A named section chosen because the change's revisions are there: the base commit's tree uses it too.
     if (typeof project.load.iniSection === 'string')
@@ -188,6 +192,10 @@ async function provisionDatabase(
   // needs it, or the cache's copy), made while the project opens and the cache is looked up.
   server.reserve(['rows', 'empty']);
   return server;
+}
+
+function noop(): void {
+  // A provider that failed to start: reported where it is awaited.
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -273,8 +281,6 @@ async function reviewReplay(
           ...(run.treeAtFrontier === undefined ? {} : { treeAtFrontier: run.treeAtFrontier }),
         },
         atBase: async (database, schema, configure, copies) => {
-          // The models databases (the base commit's, the pull request's), made while the revisions run.
-          server.reserve(['models', 'models']);
           // One copy at a time: CREATE DATABASE … TEMPLATE refuses a template in use.
           await deployOrder.atBase(database, copies.get('code-first'));
           await baseline.run(database, schema, configure, copies.get('base'));
