@@ -591,12 +591,11 @@ def upgrade(db_url):
  * revision alters a table no revision creates, so the history does not replay
  * from an empty database.
  */
-export async function createAllAndStamp(stack: Stack, reviewSettings = ''): Promise<AlembicProject> {
-  const project = await start(stack.venv);
+/** Models with users.bio, whose first revision adds bio: only create_all makes the tables it alters. */
+function createAllHistory(project: AlembicProject, modelsHead = ''): (extra: string) => string {
   project.write('alembic.ini', INI());
-  if (reviewSettings !== '') project.write('pyproject.toml', `[tool.alembic-review]\n${reviewSettings}`);
   const models = (extra: string) => blogModels(`    bio = Column(String(500))\n${extra}`);
-  project.write('app/models.py', models(''));
+  project.write('app/models.py', modelsHead + models(''));
   project.write(
     'migrations/env.py',
     envWithEngine(
@@ -610,6 +609,13 @@ export async function createAllAndStamp(stack: Stack, reviewSettings = ''): Prom
     upgrade: "op.add_column('users', sa.Column('bio', sa.String(500)))",
     downgrade: "op.drop_column('users', 'bio')",
   });
+  return models;
+}
+
+export async function createAllAndStamp(stack: Stack, reviewSettings = ''): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  if (reviewSettings !== '') project.write('pyproject.toml', `[tool.alembic-review]\n${reviewSettings}`);
+  const models = createAllHistory(project);
   return withPullRequest(project, (p) => {
     p.write('app/models.py', models(NICKNAME));
     p.addRevision(ADD_NICKNAME);
@@ -657,22 +663,7 @@ export async function editedRevision(stack: Stack): Promise<AlembicProject> {
  */
 export async function editedAboveModelsBase(stack: Stack, brokenFirst = false): Promise<AlembicProject> {
   const project = await start(stack.venv);
-  project.write('alembic.ini', INI());
-  const models = (extra: string) => blogModels(`    bio = Column(String(500))\n${extra}`);
-  project.write('app/models.py', (brokenFirst ? 'import no_longer_installed  # noqa\n' : '') + models(''));
-  project.write(
-    'migrations/env.py',
-    envWithEngine(
-      'from sqlalchemy import create_engine\n\nfrom app.models import Base',
-      'create_engine("postgresql://app@localhost/app", poolclass=pool.NullPool)',
-    ),
-  );
-  project.addRevision({
-    id: 'a1a1a1a1a1a1',
-    message: 'add bio to users (the tables came from create_all)',
-    upgrade: "op.add_column('users', sa.Column('bio', sa.String(500)))",
-    downgrade: "op.drop_column('users', 'bio')",
-  });
+  const models = createAllHistory(project, brokenFirst ? 'import no_longer_installed  # noqa\n' : '');
   await project.commit('bio');
   project.write('app/models.py', models(NICKNAME));
   project.addRevision(ADD_NICKNAME);

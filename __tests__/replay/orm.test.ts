@@ -52,37 +52,51 @@ op.create_table('ledger',
     sa.Column('ratio', sa.Float(), nullable=False))`,
 };
 
+const ormFindings = (report: Awaited<ReturnType<typeof reviewJson>>['report']) =>
+  report.findings.filter(
+    (f) => f.ruleId === 'orm-insert-failed' || (f.ruleId === 'review-incomplete' && /ORM/.test(f.message)),
+  );
+
+/**
+ * A change that only indexes one column (its revision, and index=True on the
+ * model's line): the models are fine, so the ORM smoke test must find nothing.
+ */
+async function reviewIndexOnly(
+  spec: { models: string; base: { id: string; upgrade: string }; venv?: string },
+  index: { id: string; table: string; column: string; line: string },
+): Promise<Awaited<ReturnType<typeof reviewJson>>> {
+  const project = await makeProject({ models: spec.models, revisions: [spec.base], venv: spec.venv ?? VENV });
+  projects.push(project);
+  const name = `ix_${index.table}_${index.column}`;
+  await project.pullRequest((p) => {
+    p.addRevision({
+      id: index.id,
+      down: spec.base.id,
+      upgrade: `op.create_index('${name}', '${index.table}', ['${index.column}'])`,
+      downgrade: `op.drop_index('${name}', '${index.table}')`,
+    });
+    p.write('app/models.py', spec.models.replace(index.line, index.line.replace(/\)$/, ', index=True)')));
+  });
+  return reviewJson(project);
+}
+
 for (const [pair, venv] of [
   ['current', VENV],
   ['oldest', VENV_OLDEST],
 ] as const) {
   describe(`ORM smoke test (${pair} Alembic/SQLAlchemy)`, () => {
     it('stores models with NOT NULL Float, Numeric and foreign key columns without a false failure', async () => {
-      const project = await makeProject({ models: MODELS, revisions: [BASE], venv });
-      projects.push(project);
-      await project.pullRequest((p) => {
-        p.addRevision({
+      const { report, stderr } = await reviewIndexOnly(
+        { models: MODELS, base: BASE, venv },
+        {
           id: 'b1b1b1b1b1b1',
-          down: 'a0a0a0a0a0a0',
-          upgrade: "op.create_index('ix_ledger_currency', 'ledger', ['currency'])",
-          downgrade: "op.drop_index('ix_ledger_currency', 'ledger')",
-        });
-        p.write(
-          'app/models.py',
-          MODELS.replace(
-            '    currency = Column(String(3), ForeignKey("currencies.code"), nullable=False)\n',
-            '    currency = Column(String(3), ForeignKey("currencies.code"), nullable=False, index=True)\n',
-          ),
-        );
-      });
-      const { report, stderr } = await reviewJson(project);
+          table: 'ledger',
+          column: 'currency',
+          line: 'currency = Column(String(3), ForeignKey("currencies.code"), nullable=False)',
+        },
+      );
       expect(stderr).toMatch(/ORM smoke test done in .*: 2 mapped classes/);
-      expect(
-        report.findings.filter(
-          (f) =>
-            f.ruleId === 'orm-insert-failed' || (f.ruleId === 'review-incomplete' && /ORM/.test(f.message)),
-        ),
-      ).toEqual([]);
+      expect(ormFindings(report)).toEqual([]);
       expect(report.findings.filter((f) => f.category === 'drift')).toEqual([]);
     });
   });
@@ -149,11 +163,6 @@ op.create_table('source_groups',
     sa.Column('token', postgresql.UUID(), nullable=False))`,
 };
 
-const ormFindings = (report: Awaited<ReturnType<typeof reviewJson>>['report']) =>
-  report.findings.filter(
-    (f) => f.ruleId === 'orm-insert-failed' || (f.ruleId === 'review-incomplete' && /ORM/.test(f.message)),
-  );
-
 for (const [pair, venv, models] of [
   ['current', VENV, APP_TYPES],
   ['oldest', VENV_OLDEST, APP_TYPES],
@@ -169,24 +178,15 @@ for (const [pair, venv, models] of [
 ] as const) {
   describe(`ORM smoke test on the application's own types (${pair} Alembic/SQLAlchemy)`, () => {
     it('stores a class whose TypeDecorator refuses synthetic values, and the class whose foreign key needs it', async () => {
-      const project = await makeProject({ models, revisions: [APP_TYPES_BASE], venv });
-      projects.push(project);
-      await project.pullRequest((p) => {
-        p.addRevision({
+      const { report, stderr } = await reviewIndexOnly(
+        { models, base: APP_TYPES_BASE, venv },
+        {
           id: 'c1c1c1c1c1c1',
-          down: 'c0c0c0c0c0c0',
-          upgrade: "op.create_index('ix_source_groups_source_id', 'source_groups', ['source_id'])",
-          downgrade: "op.drop_index('ix_source_groups_source_id', 'source_groups')",
-        });
-        p.write(
-          'app/models.py',
-          models.replace(
-            'source_id = Column(Integer, ForeignKey("sources.id"), nullable=False)',
-            'source_id = Column(Integer, ForeignKey("sources.id"), nullable=False, index=True)',
-          ),
-        );
-      });
-      const { report, stderr } = await reviewJson(project);
+          table: 'source_groups',
+          column: 'source_id',
+          line: 'source_id = Column(Integer, ForeignKey("sources.id"), nullable=False)',
+        },
+      );
       expect(stderr).toMatch(/ORM smoke test done in .*: 2 mapped classes/);
       expect(ormFindings(report)).toEqual([]);
       expect(report.findings.filter((f) => f.category === 'drift')).toEqual([]);
@@ -280,10 +280,10 @@ class Reference(Base):
     parent_id = Column(Integer, ForeignKey("documents.id"), nullable=False)
     child_id = Column(Integer, ForeignKey("documents.id"), nullable=False)
 `;
-    const project = await makeProject({
-      models,
-      revisions: [
-        {
+    const { report, stderr } = await reviewIndexOnly(
+      {
+        models,
+        base: {
           id: 'e0e0e0e0e0e0',
           upgrade: `op.create_table('documents', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('title', sa.String(40), nullable=False))
 op.create_table('references',
@@ -292,25 +292,14 @@ op.create_table('references',
     sa.Column('child_id', sa.Integer(), sa.ForeignKey('documents.id'), nullable=False),
     sa.CheckConstraint('parent_id <> child_id', name='ck_references_not_self'))`,
         },
-      ],
-    });
-    projects.push(project);
-    await project.pullRequest((p) => {
-      p.addRevision({
+      },
+      {
         id: 'e1e1e1e1e1e1',
-        down: 'e0e0e0e0e0e0',
-        upgrade: "op.create_index('ix_references_child_id', 'references', ['child_id'])",
-        downgrade: "op.drop_index('ix_references_child_id', 'references')",
-      });
-      p.write(
-        'app/models.py',
-        models.replace(
-          'child_id = Column(Integer, ForeignKey("documents.id"), nullable=False)',
-          'child_id = Column(Integer, ForeignKey("documents.id"), nullable=False, index=True)',
-        ),
-      );
-    });
-    const { report, stderr } = await reviewJson(project);
+        table: 'references',
+        column: 'child_id',
+        line: 'child_id = Column(Integer, ForeignKey("documents.id"), nullable=False)',
+      },
+    );
     expect(stderr).toMatch(/ORM smoke test done in .*: 2 mapped classes/);
     expect(ormFindings(report)).toEqual([]);
   });
