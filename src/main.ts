@@ -83,6 +83,7 @@ export function actionOptions(): RawOptions {
     flaskApp: input('flask-app'),
     baseFrom: input('base-from'),
     tenantSchema: input('tenant-schema'),
+    engine: input('engine'),
     databaseRole: input('database-role'),
     extensions: input('extensions'),
     sandbox: input('sandbox'),

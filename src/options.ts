@@ -44,6 +44,11 @@ export interface Options {
    * it finds; the schema-less models are compared with it. Null: off.
    */
   tenantSchema: string | null;
+  /**
+   * Alembic's multidb template: review only this database (an engine name of
+   * the ini's databases option). Null: each of them, one after the other.
+   */
+  engine: string | null;
   base: string | undefined;
   since: string | undefined;
   database: DatabaseKind;
@@ -120,6 +125,7 @@ const TOML_KEYS: Record<string, keyof Options | 'config' | 'rules'> = {
   base: 'baseFrom',
   'base-from': 'baseFrom',
   'tenant-schema': 'tenantSchema',
+  engine: 'engine',
   database: 'database',
   'postgres-image': 'postgresImage',
   python: 'python',
@@ -348,6 +354,15 @@ function baseFrom(value: unknown, projectDir: string): BaseFrom {
   throw usage(`base must be replay, models or schema:path/to/schema.sql; got "${text}".`);
 }
 
+/** engine = "NAME": one name of the multidb template's databases option (an ini section name). */
+function engineName(value: unknown): string | null {
+  const text = optionalString(value);
+  if (text === undefined) return null;
+  if (!/^[A-Za-z_][\w.-]*$/.test(text))
+    throw usage(`engine must be a name of the ini's databases option, such as engine1; got "${text}".`);
+  return text;
+}
+
 /** tenant-schema = "NAME": a schema name PostgreSQL takes without quoting (it is written into SQL and env.py finds it by name). */
 function tenantSchema(value: unknown): string | null {
   const text = optionalString(value);
@@ -442,6 +457,7 @@ export function resolveOptions(raw: RawOptions, cwd: string = process.cwd()): Op
     flaskApp: optionalString(pick('flaskApp')),
     baseFrom: baseFrom(pick('baseFrom'), projectDir),
     tenantSchema: tenantSchema(pick('tenantSchema')),
+    engine: engineName(pick('engine')),
     base,
     since,
     database: databaseUrl !== undefined && database === 'auto' ? 'url' : database,

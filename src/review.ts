@@ -9,6 +9,7 @@ import { secretLooking } from './alembic/bridge.ts';
 import { createFlaskApp, inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
 import { attributeOrigins, BaseReview, type BaseFindings } from './checks/baseline.ts';
 import { combineFindings } from './checks/combine.ts';
+import { EachEngine, mergeEngineReviews, type EngineReview } from './engines.ts';
 import { dataChecks, withEstimates } from './checks/data/index.ts';
 import { DeployOrderCheck, migrationOps } from './checks/deploy-order.ts';
 import { checkGraph } from './checks/graph.ts';
@@ -89,7 +90,22 @@ interface Run {
   treeAtFrontier?: () => Promise<BaseTree | BaseTreeUnavailable>;
 }
 
-export async function review(requested: Options, io: ReviewIO): Promise<Review> {
+export async function review(options: Options, io: ReviewIO): Promise<Review> {
+  try {
+    return await reviewDatabase(options, io);
+  } catch (error) {
+    if (!(error instanceof EachEngine)) throw error;
+    // Alembic's multidb template: each database on its own, one report.
+    const parts: EngineReview[] = [];
+    for (const [index, engine] of error.engines.entries()) {
+      io.log(`database ${engine} (${index + 1} of ${error.engines.length}, Alembic's multidb template)`);
+      parts.push({ engine, review: await reviewDatabase({ ...options, engine }, io) });
+    }
+    return mergeEngineReviews(parts);
+  }
+}
+
+async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review> {
   // Once cancelled, the only line is the signal handler's.
   const progress = new Progress((line) => {
     if (cancellation() === undefined) io.log(line);
@@ -112,6 +128,8 @@ export async function review(requested: Options, io: ReviewIO): Promise<Review> 
       (p) =>
         `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );
+    const engines = project.load.engines ?? [];
+    if (engines.length > 0 && options.engine === null) throw new EachEngine(engines);
     extensionsOfRevisions.resolve(revisionExtensions(project.load.revisions.map((r) => r.path)));
     // The models databases (the pull request's, the base commit's) next, ready when the replay ends.
     void provisioning?.then((server) => {

@@ -88,6 +88,16 @@ describe('the CLI on bad input', () => {
     }
   });
 
+  it('an alembic.ini that is not a valid ini file (an option twice) names the file and the line', async () => {
+    const p = await project({ revisions: [USERS] });
+    p.write('alembic.ini', '[alembic]\nscript_location = migrations\nscript_location = migrations\n');
+    await p.commit('broken ini');
+    expectCleanUsageError(
+      await review(p.dir, '--base', 'HEAD'),
+      /alembic\.ini is not a valid ini file: .*line 3/,
+    );
+  });
+
   it('a Python without alembic', async () => {
     const p = await project({ revisions: [USERS] });
     expectCleanUsageError(

@@ -5,7 +5,7 @@
 // start, a re-parented revision, a required secret setting, SQLAlchemy 1.3.
 // Their env.py files never use the URL the review gives: the review must
 // redirect their engines.
-import { rmSync, symlinkSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -1019,5 +1019,124 @@ op.create_table('project',
       upgrade: "op.add_column('project', sa.Column('priority', sa.Integer(), nullable=False))",
       downgrade: "op.drop_column('project', 'priority')",
     });
+  });
+}
+
+/** A revision of the multidb template: upgrade(engine_name) calls upgrade_<name>() of each database. */
+function multidbRevision(
+  id: string,
+  down: string | null,
+  perDatabase: Record<string, [string, string]>,
+): string {
+  const functions = Object.entries(perDatabase)
+    .map(
+      ([name, [up, downgrade]]) =>
+        `def upgrade_${name}():\n    ${up}\n\n\ndef downgrade_${name}():\n    ${downgrade}\n`,
+    )
+    .join('\n\n');
+  return `"""revision ${id}
+
+Revision ID: ${id}
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '${id}'
+down_revision = ${down === null ? 'None' : `'${down}'`}
+branch_labels = None
+depends_on = None
+
+
+def upgrade(engine_name):
+    globals()["upgrade_%s" % engine_name]()
+
+
+def downgrade(engine_name):
+    globals()["downgrade_%s" % engine_name]()
+
+
+${functions}`;
+}
+
+const MULTIDB_MODELS = (nickname: string, indexed: string) => `from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+
+UsersBase = declarative_base()
+BillingBase = declarative_base()
+
+
+class User(UsersBase):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), nullable=False)
+${nickname}
+
+class Invoice(BillingBase):
+    __tablename__ = "invoices"
+    id = Column(Integer, primary_key=True)
+    number = Column(String(40), nullable=False${indexed})
+
+
+users_metadata = UsersBase.metadata
+billing_metadata = BillingBase.metadata
+`;
+
+/**
+ * Alembic's multidb template (\`alembic init -t multidb\`): two databases,
+ * users_db and billing_db, each with its own models; the PR's revision adds
+ * a NOT NULL column in users_db and an index in billing_db.
+ */
+export async function multidb(stack: Stack): Promise<AlembicProject> {
+  const project = await start(stack.venv);
+  await execa(path.join(stack.venv, 'bin/alembic'), ['init', '-t', 'multidb', 'multi'], { cwd: project.dir });
+  const ini = readFileSync(path.join(project.dir, 'alembic.ini'), 'utf8')
+    .replace(/^script_location = .*$/m, 'script_location = multi')
+    .replace(/^databases = .*$/m, 'databases = users_db, billing_db')
+    .replace(
+      '[engine1]\nsqlalchemy.url = driver://user:pass@localhost/dbname',
+      '[users_db]\nsqlalchemy.url = postgresql://app@localhost/users',
+    )
+    .replace(
+      '[engine2]\nsqlalchemy.url = driver://user:pass@localhost/dbname2',
+      '[billing_db]\nsqlalchemy.url = postgresql://app@localhost/billing',
+    );
+  project.write('alembic.ini', ini);
+  const env = readFileSync(path.join(project.dir, 'multi/env.py'), 'utf8').replace(
+    /^target_metadata = \{\}$/m,
+    'from app.models import billing_metadata, users_metadata\n\ntarget_metadata = {"users_db": users_metadata, "billing_db": billing_metadata}',
+  );
+  project.write('multi/env.py', env);
+  project.write('app/models.py', MULTIDB_MODELS('', ''));
+  project.write(
+    'multi/versions/a1a1a1a1a1a1_tables.py',
+    multidbRevision('a1a1a1a1a1a1', null, {
+      users_db: [
+        "op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('email', sa.String(255), nullable=False))",
+        "op.drop_table('users')",
+      ],
+      billing_db: [
+        "op.create_table('invoices', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('number', sa.String(40), nullable=False))",
+        "op.drop_table('invoices')",
+      ],
+    }),
+  );
+  return withPullRequest(project, (p) => {
+    p.write(
+      'app/models.py',
+      MULTIDB_MODELS('    nickname = Column(String(50), nullable=False)\n', ', index=True'),
+    );
+    p.write(
+      'multi/versions/b2b2b2b2b2b2_nickname_and_index.py',
+      multidbRevision('b2b2b2b2b2b2', 'a1a1a1a1a1a1', {
+        users_db: [
+          "op.add_column('users', sa.Column('nickname', sa.String(50), nullable=False))",
+          "op.drop_column('users', 'nickname')",
+        ],
+        billing_db: [
+          "op.create_index('ix_invoices_number', 'invoices', ['number'])",
+          "op.drop_index('ix_invoices_number', 'invoices')",
+        ],
+      }),
+    );
   });
 }

@@ -3,17 +3,17 @@
 // two version locations, an alembic.ini with only named sections.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import {
   configFactory,
   eventLoopWorkerThread,
   flaskAppMakesItsDatabase,
   flaskMigrate,
+  multidb,
   namedSections,
   templateIni,
 } from './fixtures.ts';
-import { expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_ASYNC } from './review.ts';
+import { byRule, expectComplete, fixtureProjects, reviewFixture, STACKS, VENV_ASYNC } from './review.ts';
 
 const keep = fixtureProjects();
 
@@ -125,18 +125,42 @@ describe('pointing the tool at the configuration', () => {
   });
 });
 
-describe("Alembic's multidb template", () => {
-  it('is refused up front with a clear message instead of sharing one database', async () => {
-    const project = keep(await namedSections(STACKS[1] as (typeof STACKS)[number]));
-    await execa(path.join(project.dir, '.venv/bin/alembic'), ['init', '-t', 'multidb', 'multi'], {
-      cwd: project.dir,
-    });
-    project.write('alembic.ini', '[alembic]\nscript_location = multi\ndatabases = engine1, engine2\n');
-    project.write('pyproject.toml', '');
-    await project.commit('the multidb template');
-    const run = await reviewFixture(project);
+describe.each(STACKS)("Alembic's multidb template on $name", (stack) => {
+  it('reviews each database on its own, against its own target_metadata, in one report', async () => {
+    const run = await reviewFixture(keep(await multidb(stack)));
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/database users_db \(1 of 2, Alembic's multidb template\)/);
+    expect(run.stderr).toMatch(/database billing_db \(2 of 2/);
+    const report = run.report as NonNullable<typeof run.report>;
+    const sql = report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.statements.map((s) => s.sql) ?? [];
+    expect(sql).toContain('ALTER TABLE users ADD COLUMN nickname VARCHAR(50) NOT NULL');
+    expect(sql).toContain('CREATE INDEX ix_invoices_number ON invoices (number)');
+    // Each database against its own models: no drift, no table of the other one.
+    expect(report.findings.filter((f) => f.category === 'drift')).toEqual([]);
+    expect(report.findings.filter((f) => f.ruleId === 'review-incomplete')).toEqual([]);
+    const notNull = report.findings.filter((f) => f.ruleId === 'not-null-column-without-default');
+    expect(notNull.map((f) => f.message)).toEqual([expect.stringMatching(/^Database users_db: /)]);
+    expect(byRule(report, 'fails-on-existing-rows').map((f) => f.message)).toEqual([
+      expect.stringMatching(/^Database users_db: /),
+    ]);
+  });
+
+  it('reviews one database with --engine', async () => {
+    const run = await reviewFixture(keep(await multidb(stack)), ['--engine', 'billing_db']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = run.report as NonNullable<typeof run.report>;
+    expect(byRule(report, 'create-index-non-concurrently').map((f) => f.message)).toEqual([
+      expect.stringMatching(/^CREATE INDEX ix_invoices_number ON invoices/),
+    ]);
+    const sql = report.revisions.find((r) => r.id === 'b2b2b2b2b2b2')?.statements.map((s) => s.sql) ?? [];
+    expect(sql).toEqual(['CREATE INDEX ix_invoices_number ON invoices (number)']);
+    expect(report.findings.filter((f) => f.category === 'drift')).toEqual([]);
+  });
+
+  it('refuses an engine the ini does not name', async () => {
+    const run = await reviewFixture(keep(await multidb(stack)), ['--engine', 'nope']);
     expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr).toMatch(/is Alembic's multidb template .*does not support it yet/);
+    expect(run.stderr).toMatch(/engine nope: env\.py migrates the databases users_db, billing_db/);
   });
 });
 

@@ -144,7 +144,7 @@ describe('the cache key', () => {
     }
   });
 
-  it('changes with another server major, Alembic or SQLAlchemy version, frontier, section or seed rows', async () => {
+  it('changes with another server major, Alembic or SQLAlchemy version, frontier, section, seed rows or multidb engine', async () => {
     const before = await key();
     const changed = [
       await key({ serverVersion: '16.2' }),
@@ -153,6 +153,7 @@ describe('the cache key', () => {
       await key({ frontier: ['a0a0a0a0a0a0'] }),
       await key({ options: { ...context.options, iniSection: 'other' } }),
       await key({ options: { ...context.options, seedRows: 7 } }),
+      await key({ options: { ...context.options, engine: 'billing_db' } }),
     ];
     for (const other of changed) expect(other).not.toBe(before);
     expect(new Set(changed).size).toBe(changed.length);

@@ -157,6 +157,7 @@ export function loadArgs(
     ...(options.flaskApp === undefined ? {} : { flaskApp: options.flaskApp }),
     ...(options.driver === undefined ? {} : { driver: options.driver }),
     ...(options.tenantSchema === null ? {} : { tenantSchema: options.tenantSchema }),
+    ...(options.engine === null ? {} : { engine: options.engine }),
   };
 }
 

@@ -34,6 +34,8 @@ export interface LoadArgs {
   driver?: string;
   /** tenant-schema: the schema the schema-less models go to (create_all, the ORM smoke test, the running release's models). */
   tenantSchema?: string;
+  /** Alembic's multidb template: the one database (engine name) this process reviews; the others' runs are skipped. */
+  engine?: string;
   /** Import the project's code from `to` wherever its import path points into `from` (the base commit's tree). */
   rebase?: { from: string; to: string };
 }
@@ -70,6 +72,8 @@ export interface LoadResult {
   notes?: string[];
   /** The named ini section chosen because the change's revisions are there (no [alembic] script_location). */
   iniSection?: string | null;
+  /** Alembic's multidb template: the engine names of the ini's databases option (one review each); else empty. */
+  engines?: string[];
   revisions: BridgeRevision[];
 }
 

@@ -56,6 +56,10 @@ function reviewFlags(command: Command, options: { fix?: boolean } = {}): Command
       'how the database at the base is built: replay (default), models, or schema:FILE (a pg_dump --schema-only file)',
     )
     .option(
+      '--engine <name>',
+      "Alembic's multidb template: review only this database of the ini's databases option (default: each of them)",
+    )
+    .option(
       '--tenant-schema <name>',
       'schema per tenant: an empty schema of this name in every throwaway database, for an env.py that migrates each tenant schema it finds',
     )
@@ -233,6 +237,7 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
     flaskApp: flags.flaskApp,
     baseFrom: flags.baseFrom,
     tenantSchema: flags.tenantSchema,
+    engine: flags.engine,
     base: flags.base,
     since: flags.since,
     database: flags.database,

@@ -99,6 +99,8 @@ export async function keyInputs(context: KeyContext): Promise<KeyInputs> {
       databaseRole: options.databaseRole,
       extensions: [...options.extensions].sort().join(' '),
       tenantSchema: options.tenantSchema ?? '',
+      // multidb: each database has a base of its own.
+      engine: options.engine ?? '',
       seedRows: String(options.seedRows),
       seedSql: options.seedSql ?? '',
       python: context.hello.python,

@@ -26,29 +26,49 @@ class RollbackRequested(Exception):
 class ConfigureSpy(object):
     """Wraps EnvironmentContext.configure to keep what env.py passed
     (target_metadata and its filters). The transaction layout stays env.py's
-    own: by default the whole upgrade is one transaction, as in production."""
+    own: by default the whole upgrade is one transaction, as in production.
+
+    Alembic's multidb template configures and runs the migrations once per
+    engine (run_migrations(engine_name=...)): a process reviews one of them
+    (PROJECT.engine), so the others' runs are skipped and the configuration
+    kept is the one of the engine reviewed."""
 
     def __init__(self):
         self.kwargs = None
         self.original = None
+        self.original_run = None
 
     def __enter__(self):
         from alembic.runtime.environment import EnvironmentContext
 
         self.original = EnvironmentContext.configure
+        self.original_run = EnvironmentContext.run_migrations
         spy = self
+        configured = {}
 
         def configure(ctx, *args, **kwargs):
-            spy.kwargs = dict(kwargs)
+            configured["kwargs"] = dict(kwargs)
+            if PROJECT.engine is None:
+                spy.kwargs = configured["kwargs"]
             return spy.original(ctx, *args, **kwargs)
 
+        def run_migrations(ctx, **kw):
+            engine = kw.get("engine_name")
+            if PROJECT.engine is not None and engine is not None:
+                if engine != PROJECT.engine:
+                    return None  # another database of the multidb template: reviewed in a process of its own
+                spy.kwargs = configured.get("kwargs")
+            return spy.original_run(ctx, **kw)
+
         EnvironmentContext.configure = configure
+        EnvironmentContext.run_migrations = run_migrations
         return self
 
     def __exit__(self, *exc):
         from alembic.runtime.environment import EnvironmentContext
 
         EnvironmentContext.configure = self.original
+        EnvironmentContext.run_migrations = self.original_run
         return False
 
 

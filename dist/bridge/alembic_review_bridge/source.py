@@ -69,10 +69,17 @@ def check_ini_file(path):
     _refuse_nul(path, data, "project")
     encoding = locale.getpreferredencoding(False)
     try:
-        data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as error:
         advice = _INI_ADVICE % codecs.lookup(encoding).name
         raise BridgeError("project", _describe_decode_error(path, data, encoding, error, advice), file=path)
+    # As Alembic's ConfigParser reads it (strict: an option twice in a section is an error).
+    import configparser
+
+    try:
+        configparser.ConfigParser().read_string(text, source=path)
+    except configparser.Error as error:
+        raise BridgeError("project", "%s is not a valid ini file: %s" % (path, " ".join(str(error).split())), file=path)
 
 
 def check_version_locations(locations, recursive):

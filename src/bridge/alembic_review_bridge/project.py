@@ -39,6 +39,7 @@ class Project(object):
         self.metadatas = []  # target_metadata, once the models command ran
         self.ini_section = None  # the named section chosen for the user, if one was
         self.tenant_schema = None  # tenant-schema: where the schema-less models go
+        self.engine = None  # multidb: the one database (engine name) this process reviews
 
     def schema_translate_map(self):
         """Execution option for the project's schema-less models: into the tenant schema (tenant-schema), else none."""
@@ -361,6 +362,7 @@ def _graph_problems(scripts):
 def cmd_load(args, _emit):
     del NOTES[:]
     PROJECT.tenant_schema = args.get("tenantSchema") or None
+    PROJECT.engine = args.get("engine") or None
     rebase = args.get("rebase")
     if rebase:
         rebase_imports(rebase["from"], rebase["to"])
@@ -389,12 +391,17 @@ def cmd_load(args, _emit):
         raise BridgeError("project", "%s does not exist: the script_location has no env.py" % env_py)
 
     env_text = read_python_source(env_py, "project")
-    if _MULTIDB.search(env_text):
+    engines = _multidb_engines(config) if _MULTIDB.search(env_text) else []
+    if PROJECT.engine is not None and PROJECT.engine not in engines:
         raise BridgeError(
             "project",
-            "%s is Alembic's multidb template (one engine per name in the `databases` option, each with its own "
-            "upgrade_<name>() functions). alembic-review reviews one database per run and does not support it yet: "
-            "its engines would share one throwaway database" % env_py,
+            "engine %s: env.py migrates %s"
+            % (
+                PROJECT.engine,
+                "the databases %s (the databases option of the ini)" % ", ".join(engines)
+                if engines
+                else "one database (it is not Alembic's multidb template)",
+            ),
         )
     # Like `flask db`: .flaskenv and sys.path before the revision files are
     # loaded (they often import the app's package); the app itself is created
@@ -478,7 +485,14 @@ def cmd_load(args, _emit):
         "revisions": revisions,
         "notes": list(NOTES),
         "iniSection": PROJECT.ini_section,
+        "engines": engines,
     }
+
+
+def _multidb_engines(config):
+    """The engine names of Alembic's multidb template: its ini's databases option."""
+    names = _main_option(config, "databases") or ""
+    return [name for name in re.split(r"[,\s]+", names) if name]
 
 
 def require_project():
