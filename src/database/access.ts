@@ -11,6 +11,7 @@ import pg from 'pg';
 import { errorMessage } from '../errors.ts';
 import { sqlIdent } from '../schema/literals.ts';
 import type { ServerAddress } from './url.ts';
+import { newClient } from './client.ts';
 
 export const ROLE_PREFIX = 'alembic_review_r_';
 
@@ -55,7 +56,7 @@ interface AdminRights {
 }
 
 function connect(address: ServerAddress): Promise<pg.Client> {
-  const client = new pg.Client({ ...address, connectionTimeoutMillis: 10_000 });
+  const client = newClient({ ...address, connectionTimeoutMillis: 10_000 });
   return client.connect().then(
     () => client,
     async (error: unknown) => {
@@ -276,7 +277,7 @@ export class RunAccess {
     const noPassword = (): string => {
       throw new Error('no password given');
     };
-    const client = new pg.Client({ ...admin, user, password: noPassword, connectionTimeoutMillis: 5000 });
+    const client = newClient({ ...admin, user, password: noPassword, connectionTimeoutMillis: 5000 });
     try {
       await client.connect();
       return true;

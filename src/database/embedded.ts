@@ -16,7 +16,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { UsageError, errorMessage } from '../errors.ts';
 import { throwIfCancelled } from '../teardown.ts';
 import type { AccessOptions } from './access.ts';
@@ -25,6 +24,7 @@ import type { DatabaseProvider } from './provider.ts';
 import { ServerProvider, serverVersion } from './server.ts';
 import { lookupAccount, type Account } from '../system/accounts.ts';
 import type { ServerAddress } from './url.ts';
+import { newClient } from './client.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -442,7 +442,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
           { detail: this.#stderr },
         );
       }
-      const client = new pg.Client({ ...admin, connectionTimeoutMillis: 2000 });
+      const client = newClient({ ...admin, connectionTimeoutMillis: 2000 });
       try {
         await client.connect();
         await client.query('SELECT 1');

@@ -7,6 +7,7 @@ import { sqlIdent } from '../schema/literals.ts';
 import { DEFAULT_ACCESS, RunAccess, type AccessOptions, type AccessSummary } from './access.ts';
 import type { ThrowawayDatabase } from './provider.ts';
 import { formatPostgresUrl, type ServerAddress } from './url.ts';
+import { newClient } from './client.ts';
 
 export const DATABASE_PREFIX = 'alembic_review_';
 export const TOKEN_PREFIX = 'alembic-review:';
@@ -23,7 +24,7 @@ export async function withClient<T>(
   address: ServerAddress,
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const client = new pg.Client({ ...address, connectionTimeoutMillis: 10_000 });
+  const client = newClient({ ...address, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     return await fn(client);

@@ -5,7 +5,6 @@
 // and never written to. We do not change the server's settings: when it lets
 // a role in without a password (trust), the project's code could connect as
 // any role, and the review says so.
-import pg from 'pg';
 import { UsageError, errorMessage } from '../errors.ts';
 import { throwIfCancelled } from '../teardown.ts';
 import { DEFAULT_ACCESS, RunAccess, type AccessOptions, type AccessSummary } from './access.ts';
@@ -13,6 +12,7 @@ import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from './provider.ts';
 import { OwnDatabases, dropThrowawayDatabase, serverVersion } from './server.ts';
 import { formatPostgresUrl, parsePostgresUrl, redactUrl, type ServerAddress } from './url.ts';
+import { newClient } from './client.ts';
 
 export interface UrlProviderOptions {
   log?: Log;
@@ -83,7 +83,7 @@ export class UrlProvider implements DatabaseProvider {
       throw new UsageError('usage', `--database-url: ${errorMessage(error)}`, { cause: error });
     }
     const where = `${hostPort(admin)} (--database-url ${redactUrl(this.#url)})`;
-    const client = new pg.Client({ ...admin, connectionTimeoutMillis: this.#connectTimeoutMs });
+    const client = newClient({ ...admin, connectionTimeoutMillis: this.#connectTimeoutMs });
     let canCreate: boolean;
     let version: string;
     try {

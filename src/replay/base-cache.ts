@@ -17,6 +17,7 @@ import { formatMs } from '../progress.ts';
 import { sqlName } from '../schema/literals.ts';
 import { schemaDumpSql } from './base.ts';
 import { ancestorsOf, sameRevisions } from './plan.ts';
+import { newClient } from '../database/client.ts';
 
 /** Bumped whenever what an entry holds, or how it is restored, changes. */
 export const CACHE_FORMAT = 1;
@@ -268,7 +269,7 @@ export class BaseCache {
   /** Why the entry did not restore into one database; null when it did. */
   async #restoreInto(database: ThrowawayDatabase, entry: Entry): Promise<string | null> {
     // As the run's role, like the project's code: the entry gets no more rights than a migration.
-    const client = new pg.Client({ connectionString: database.url });
+    const client = newClient({ connectionString: database.url });
     try {
       await client.connect();
       await client.query(restorableSql(entry.sql));
@@ -292,7 +293,7 @@ export class BaseCache {
   ): Promise<void> {
     const start = performance.now();
     try {
-      const client = new pg.Client({ connectionString: database.url });
+      const client = newClient({ connectionString: database.url });
       let versions: string[];
       try {
         await client.connect();

@@ -11,7 +11,6 @@
 // With replay, a revision the change did not add that fails is not the
 // change's fault: the base is then built from the models instead, with a notice.
 import { readFile } from 'node:fs/promises';
-import pg from 'pg';
 import { finding } from '../checks/finding.ts';
 import { reviewIncomplete } from '../checks/runtime.ts';
 import { BridgeFailure, RevisionTimeout } from '../alembic/bridge.ts';
@@ -24,6 +23,7 @@ import { isBaseTree, type BaseTree, type BaseTreeUnavailable } from './base-tree
 import type { ReplayPlan } from './plan.ts';
 import { firstFew } from '../render/words.ts';
 import { emptyOutcome, failed, migrate, type ReplayContext, type UpgradeOutcome } from './replay.ts';
+import { newClient } from '../database/client.ts';
 
 export type BaseMethod = BaseFrom['kind'];
 
@@ -291,7 +291,7 @@ async function fromSchema(
   } catch (error) {
     throw new UsageError('project', `base: cannot read the schema file ${file}: ${(error as Error).message}`);
   }
-  const client = new pg.Client({ connectionString: database.url });
+  const client = newClient({ connectionString: database.url });
   await client.connect();
   let stamped: boolean;
   try {

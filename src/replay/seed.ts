@@ -9,6 +9,7 @@ import { UsageError } from '../errors.ts';
 import { sqlIdent, sqlName } from '../schema/literals.ts';
 import type { Column, EnumType, Schema, Table } from '../schema/types.ts';
 import { displayName, tableKey } from '../schema/types.ts';
+import { newClient } from '../database/client.ts';
 
 export interface SeedFailure {
   table: string;
@@ -234,7 +235,7 @@ export async function seedDatabase(
   options: { seedSql?: string | undefined; versionTable: string },
 ): Promise<SeedResult> {
   const { seedSql, versionTable } = options;
-  const client = new pg.Client({ connectionString: url });
+  const client = newClient({ connectionString: url });
   await client.connect();
   const failures: SeedFailure[] = [];
   try {

@@ -23,6 +23,7 @@ import type {
 import { tenantAsPublic } from './default-schema.ts';
 import { sqlName } from './literals.ts';
 import { tableKey } from './types.ts';
+import { newClient } from '../database/client.ts';
 
 export interface IntrospectOptions {
   /** Fill Table.rows with exact counts (one UNION ALL query per 500 tables). */
@@ -229,7 +230,7 @@ export async function introspect(
   if (typeof target !== 'string') return readSchema([target], options);
   // Two connections share the catalog queries: PostgreSQL runs them in
   // parallel (a client runs one query at a time).
-  const clients = [new pg.Client({ connectionString: target }), new pg.Client({ connectionString: target })];
+  const clients = [newClient({ connectionString: target }), newClient({ connectionString: target })];
   const connected = await Promise.allSettled(clients.map((c) => c.connect()));
   try {
     const failure = connected.find((c) => c.status === 'rejected');

@@ -23,6 +23,7 @@ import { conditionModule } from './conditions/index.ts';
 import { countViolations, violated } from './probe.ts';
 import { RowEditor, type EditGroup } from './rows.ts';
 import type { DataCase, ExpectedFailure, ServerFacts } from './types.ts';
+import { newClient } from '../../database/client.ts';
 
 export type Verdict = 'fails' | 'passes' | 'not-breakable' | 'inconclusive';
 
@@ -233,7 +234,7 @@ async function openWorkspace(input: AdversarialInput): Promise<Workspace> {
     seedSql: input.seedSql,
     versionTable: input.versionTable,
   });
-  const client = new pg.Client({ connectionString: database.url });
+  const client = newClient({ connectionString: database.url });
   await client.connect();
   const version = await client.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
   return { database, client, editor: new RowEditor(client), server: { version: version.rows[0]?.v ?? 0 } };

@@ -19,6 +19,7 @@ import type { TimedOperation } from './operations.ts';
 import type { PreflightDatabase, TableSize } from './preflight.ts';
 import { qualified } from './rows.ts';
 import type { CapturedRevision } from './statements.ts';
+import { newClient } from '../../database/client.ts';
 
 export const MEASURE_ROWS = 100_000;
 /** Replays on many rows; each statement's fastest counts. */
@@ -152,7 +153,7 @@ export async function estimateAtProductionSize(input: EstimateInput): Promise<Es
     });
     const small = new Map<string, Measured>();
     const big = new Map<string, Measured>();
-    const client = new pg.Client({ connectionString: database.url });
+    const client = newClient({ connectionString: database.url });
     await client.connect();
     try {
       for (const [key, size] of sizes) {

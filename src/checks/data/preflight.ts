@@ -13,6 +13,7 @@ import { parsePostgresUrl, redactUrl } from '../../database/url.ts';
 import type { PreflightResult } from '../../model.ts';
 import { countViolations } from './probe.ts';
 import type { Probe, ProbeAnswer, ServerFacts } from './types.ts';
+import { newClient } from '../../database/client.ts';
 
 export interface PreflightLimits {
   statementTimeoutMs: number;
@@ -85,7 +86,7 @@ export class PreflightDatabase {
   /** Connects and checks that the session cannot write; a UsageError says why it is refused. */
   static async open(url: string, limits: PreflightLimits = DEFAULT_LIMITS): Promise<PreflightDatabase> {
     const shown = redactUrl(url);
-    const client = new pg.Client({
+    const client = newClient({
       connectionString: url,
       connectionTimeoutMillis: limits.connectTimeoutMs,
       application_name: 'alembic-review preflight',
