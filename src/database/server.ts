@@ -164,8 +164,13 @@ export class OwnDatabases {
    * once they are decided: a database made before the revisions were known
    * waits here, outside the creation a teardown waits for.
    */
-  async addExtensions(admin: ServerAddress, database: ThrowawayDatabase): Promise<void> {
-    await createExtensions(admin, database.name, await this.access.extensionsDecided());
+  async addExtensions(
+    admin: ServerAddress,
+    database: ThrowawayDatabase,
+    template: ThrowawayDatabase | undefined,
+  ): Promise<void> {
+    if (template === undefined)
+      await createExtensions(admin, database.name, await this.access.extensionsDecided());
   }
 
   async drop(admin: ServerAddress, database: ThrowawayDatabase): Promise<void> {
@@ -224,7 +229,7 @@ export abstract class ServerProvider {
 
   async createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
     const database = await this.databases.create(this.requireAdmin(), purpose, template);
-    if (template === undefined) await this.databases.addExtensions(this.requireAdmin(), database);
+    await this.databases.addExtensions(this.requireAdmin(), database, template);
     return database;
   }
 

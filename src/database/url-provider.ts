@@ -164,7 +164,7 @@ export class UrlProvider implements DatabaseProvider {
     let database: ThrowawayDatabase;
     try {
       database = await creating;
-      if (template === undefined) await this.#databases.addExtensions(admin, database);
+      await this.#databases.addExtensions(admin, database, template);
     } catch (error) {
       throw new UsageError(
         'database',

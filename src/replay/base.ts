@@ -20,7 +20,7 @@ import type { Finding } from '../model.ts';
 import type { ThrowawayDatabase } from '../database/provider.ts';
 import type { BaseFrom } from '../options.ts';
 import { isBaseTree, type BaseTree, type BaseTreeUnavailable } from './base-tree.ts';
-import type { ReplayPlan } from './plan.ts';
+import { appliedAboveFrontier, sameRevisions, type ReplayPlan } from './plan.ts';
 import { firstFew } from '../render/words.ts';
 import { emptyOutcome, failed, migrate, type ReplayContext, type UpgradeOutcome } from './replay.ts';
 import { newClient } from '../database/client.ts';
@@ -162,17 +162,22 @@ async function fromModels(
   database: ThrowawayDatabase,
   source: BaseSource,
 ): Promise<Built> {
-  const below = plan.frontier.length > 0 && !sameSet(plan.frontier, plan.baseHeads);
+  const below = plan.frontier.length > 0 && !sameRevisions(plan.frontier, plan.baseHeads);
   if (below && source.treeAtFrontier !== undefined) {
     const atFrontier = await source.treeAtFrontier();
-    const where = isBaseTree(atFrontier) ? `commit ${atFrontier.commit.slice(0, 7)}` : '';
-    const built = isBaseTree(atFrontier)
-      ? await createAndStamp(context, plan.frontier, database, atFrontier, where).catch(oldCodeFailure)
-      : notBuilt(atFrontier.unavailable);
-    if (built.unavailable === null && isBaseTree(atFrontier))
-      return { ...built, below: { commit: atFrontier.commit } };
+    let why: string;
+    if (isBaseTree(atFrontier)) {
+      const where = `commit ${atFrontier.commit.slice(0, 7)}`;
+      const built = await createAndStamp(context, plan.frontier, database, atFrontier, where).catch(
+        oldCodeFailure,
+      );
+      if (built.unavailable === null) return { ...built, below: { commit: atFrontier.commit } };
+      why = built.unavailable;
+    } else {
+      why = atFrontier.unavailable;
+    }
     context.log(
-      `the models of the commit before the edited revisions do not give the base below them (${built.unavailable ?? '?'}): the base commit's models, downgraded`,
+      `the models of the commit before the edited revisions do not give the base below them (${why}): the base commit's models, downgraded`,
     );
   }
   const tree = await source.baseTree;
@@ -189,11 +194,10 @@ async function downgradedToFrontier(
   database: ThrowawayDatabase,
   tree: BaseTree,
 ): Promise<Built | null> {
-  const added = new Set(plan.newRevisions.map((r) => r.id));
   const known = new Set(tree.load.revisions.map((r) => r.id));
-  // Children first: the existing revisions the replay runs again (those the base commit has).
-  const steps = plan.replayed
-    .filter((r) => !added.has(r.id) && known.has(r.id))
+  // Children first (those the base commit has).
+  const steps = appliedAboveFrontier(plan)
+    .filter((r) => known.has(r.id))
     .map((r) => r.id)
     .reverse();
   let copy: ThrowawayDatabase;
@@ -221,10 +225,6 @@ function oldCodeFailure(error: unknown): Built {
   if (error instanceof BridgeFailure && error.kind === 'unsafe-database') throw error;
   if (!(error instanceof BridgeFailure) && !(error instanceof RevisionTimeout)) throw error;
   return notBuilt(error.message);
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((id) => b.includes(id));
 }
 
 async function createAndStamp(

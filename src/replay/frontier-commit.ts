@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import type { BridgeRevision } from '../alembic/protocol.ts';
 import { errorMessage } from '../errors.ts';
 import type { Changes } from './changes.ts';
+import { appliedAboveFrontier } from './plan.ts';
 
 export interface FrontierCommit {
   commit: string;
@@ -22,9 +23,7 @@ export async function commitAtFrontier(
 ): Promise<FrontierCommit | { unavailable: string }> {
   const { plan, baseCommit } = changes;
   if (baseCommit === null) return { unavailable: 'there is no base commit (--since names a revision)' };
-  const added = new Set(plan.newRevisions.map((r) => r.id));
-  // At the base, above the frontier: the edited revisions and those that descend from them.
-  const above = plan.replayed.filter((r) => !added.has(r.id)).map((r) => changes.relative(r.path));
+  const above = appliedAboveFrontier(plan).map((r) => changes.relative(r.path));
   const frontier = revisions.filter((r) => plan.frontier.includes(r.id)).map((r) => changes.relative(r.path));
   if (above.length === 0) return { unavailable: 'no applied revision is above the frontier' };
   const git = (args: string[]) => execa('git', args, { cwd: changes.root });

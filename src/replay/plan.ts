@@ -173,6 +173,16 @@ export function makePlan(
   };
 }
 
+/**
+ * The revisions the base commit already has that the replay runs again
+ * (the edited ones and those above them), parents first: what a base below
+ * the edits must not have.
+ */
+export function appliedAboveFrontier(plan: ReplayPlan): BridgeRevision[] {
+  const added = new Set(plan.newRevisions.map((r) => r.id));
+  return plan.replayed.filter((r) => !added.has(r.id));
+}
+
 /** True when both name the same revisions, in any order. */
 export function sameRevisions(a: readonly string[], b: readonly string[]): boolean {
   const sorted = [...b].sort();
