@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bridge } from './alembic/bridge.ts';
 import type { BridgeRevision } from './alembic/protocol.ts';
-import { secretLooking } from './alembic/bridge.ts';
+import { resolvePython, secretLooking } from './alembic/bridge.ts';
 import { createFlaskApp, inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
 import { attributeOrigins, BaseReview, type BaseFindings } from './checks/baseline.ts';
 import { combineFindings } from './checks/combine.ts';
@@ -43,13 +43,21 @@ import { baseFindings } from './replay/base.ts';
 import { BaseCache } from './replay/base-cache.ts';
 import {
   isBaseTree,
-  openBaseTree,
+  loadTree,
   openTreeAt,
+  startTreeAt,
   type BaseTree,
   type BaseTreeUnavailable,
+  type StartedTree,
 } from './replay/base-tree.ts';
 import { commitAtFrontier } from './replay/frontier-commit.ts';
-import { changedPythonFiles, findChanges, type Changes } from './replay/changes.ts';
+import {
+  changedPythonFiles,
+  compareWithBase,
+  findChanges,
+  type BaseComparison,
+  type Changes,
+} from './replay/changes.ts';
 import { buildModels, modelDrift, ormSmokeTest } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
 import {
@@ -119,12 +127,18 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     options.database === 'none' ? null : provisionDatabase(options, progress, extensionsOfRevisions.promise);
   // Awaited below; a project that fails to open is the error reported, not this one.
   provisioning?.catch(() => undefined);
+  let startedBase: Promise<StartedTree | BaseTreeUnavailable> = Promise.resolve(NO_BASE_TREE);
   let baseTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
   let frontierTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
   try {
+    // git's view of the change, read while the project opens (each git command is a process).
+    const comparison = compareWithBase(options);
+    comparison.catch(noop); // said by findChanges
+    // The base commit's project starts opening too: its Python's start is most of what that costs.
+    if (provisioning !== null) startedBase = startBaseTree(comparison, options, io, progress);
     const project = await progress.stage(
       'open project',
-      () => inspectProject(bridge, options, changedPythonFiles(options)),
+      () => inspectProject(bridge, options, changedPythonFiles(comparison)),
       (p) =>
         `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );
@@ -141,7 +155,7 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       options = { ...options, iniSection: project.load.iniSection };
     const changes = await progress.stage(
       'find new revisions',
-      () => findChanges(options, project.load),
+      () => findChanges(options, project.load, comparison),
       (c) => `${c.plan.newRevisions.length} new since ${c.base}`,
     );
     refuseHugeChange(changes, options);
@@ -157,9 +171,7 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       return await reviewOffline(offline, bridge, graph);
     }
 
-    baseTree = openBaseTree(options, changes, project.python, io.pythonOutput, (line) => {
-      progress.note(line);
-    });
+    baseTree = startedBase.then((started) => loadTree(started, options));
     const treeAtFrontier = () =>
       (frontierTree ??= openFrontierTree(options, changes, project, io, (line) => {
         progress.note(line);
@@ -178,11 +190,13 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
   } finally {
     // A project that did not open: no revision needs an extension (the reservations may finish).
     extensionsOfRevisions.resolve([]);
-    await bridge.close();
-    for (const tree of [baseTree, frontierTree]) {
-      const opened = await tree?.catch(() => NO_BASE_TREE);
-      if (opened !== undefined && isBaseTree(opened)) await opened.close();
-    }
+    // The bridges at once; the databases after them, when no connection of theirs is left.
+    const trees = await Promise.all(
+      [startedBase, baseTree ?? NO_TREE, frontierTree ?? NO_TREE].map((tree) =>
+        tree.catch(() => NO_BASE_TREE),
+      ),
+    );
+    await Promise.all([bridge.close(), ...trees.flatMap((tree) => ('close' in tree ? [tree.close()] : []))]);
     const provider = await provisioning?.catch(() => undefined);
     await provider?.stop();
   }
@@ -206,6 +220,8 @@ async function provisionDatabase(
     (p) => p.description,
   );
   const server = new ReservingProvider(started);
+  // Asked now, while the server is idle: the cache key needs it before the replay.
+  server.serverVersion().catch(noop);
   // The databases the base goes into (with rows, and without them for the replay that
   // needs it, or the cache's copy), made while the project opens and the cache is looked up.
   server.reserve(['rows', 'empty']);
@@ -213,7 +229,12 @@ async function provisionDatabase(
 }
 
 function noop(): void {
-  // A provider that failed to start: reported where it is awaited.
+  // A promise that failed: reported where it is awaited.
+}
+
+/** After the promises already settled have run their callbacks (a request they send is sent). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -225,6 +246,24 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 }
 
 const NO_BASE_TREE: BaseTreeUnavailable = { unavailable: 'offline review' };
+const NO_TREE = Promise.resolve(NO_BASE_TREE);
+
+/** The base commit's tree unpacked and its bridge started, as soon as git has named the base commit. */
+async function startBaseTree(
+  comparison: Promise<BaseComparison>,
+  options: Options,
+  io: ReviewIO,
+  progress: Progress,
+): Promise<StartedTree | BaseTreeUnavailable> {
+  // No base to compare with: findChanges says why, and the review stops there.
+  const { gitRoot, against } = await comparison.catch(() => ({ gitRoot: null, against: null }));
+  if (gitRoot === null || against === null)
+    return { unavailable: 'there is no base commit (--since names a revision)' };
+  const python = resolvePython(options.projectDir, options.python);
+  return startTreeAt(against.sha, gitRoot, options, python, io.pythonOutput, (line) => {
+    progress.note(line);
+  });
+}
 
 /** The project at the last commit before the revisions above the frontier were added (see frontier-commit.ts). */
 async function openFrontierTree(
@@ -346,7 +385,10 @@ async function reviewReplay(
   );
   findings.push(...data.findings);
 
+  const statements = withEstimates(reportStatements(changes, runs), data.estimates);
+  const environment = replay.withRows.preamble.map((s) => toStatement(s, changes.relative));
   let driftChecked = false;
+  let headChecks: ReturnType<typeof checkHead> | null = null;
   const notRunAgain = changes.plan.reviewed.filter(
     (r) => changes.plan.modified.includes(r) && !reviewed.includes(r),
   );
@@ -368,18 +410,20 @@ async function reviewReplay(
       ),
     );
   } else if (replay.head !== null) {
-    const checked = await checkHead(run, context, replay, replay.head, runs);
+    headChecks = checkHead(run, context, replay, replay.head, runs);
+    headChecks.catch(noop); // awaited after the lint
+    // The head's checks wait on the project's Python: the lint, which needs no database, runs meanwhile.
+    await nextTurn();
+  }
+  const linted = await progress.stage('lint', () =>
+    lint(lintInput(reviewed, changes, runs, statements, replay.baseSchema, replay.baseRows, environment)),
+  );
+  if (headChecks !== null) {
+    const checked = await headChecks;
     findings.push(...checked.findings);
     driftChecked = checked.driftChecked;
   }
-
-  const statements = withEstimates(reportStatements(changes, runs), data.estimates);
-  const environment = replay.withRows.preamble.map((s) => toStatement(s, changes.relative));
-  findings.push(
-    ...(await progress.stage('lint', () =>
-      lint(lintInput(reviewed, changes, runs, statements, replay.baseSchema, replay.baseRows, environment)),
-    )),
-  );
+  findings.push(...linted);
 
   // After lint, which needs no database: the baseline (the base commit's models) has had time to finish.
   if (deployOrder.enabled && replay.head !== null && !replay.noMigrationsRan) {

@@ -1,6 +1,6 @@
 // Bad input and missing infrastructure: exit code 2 and a one-paragraph
 // message naming the problem, never a stack trace (DESIGN.md "CLI").
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,24 +65,23 @@ describe('the CLI on bad input', () => {
     expectCleanUsageError(await review(p.dir, '--base', 'HEAD'), /env\.py failed/, /sqlalchemy_utilz/);
   });
 
-  it('a project that fails to open leaves no database or role behind (the server starts meanwhile)', async () => {
+  it('a project that fails to open leaves no database, role or base tree behind (the server and the base commit start meanwhile)', async () => {
     const p = await project({ revisions: [USERS] });
     p.write('app/models.py', 'raise RuntimeError("models broken")\n');
     await p.commit('broken models');
     const role = await createTestRole();
+    // The tool's temporary files (the base commit's tree) in a directory of this test's own.
+    const temp = mkdtempSync(path.join(tmpdir(), 'ar-errors-tmp-'));
+    chmodSync(temp, 0o755);
     try {
-      const result = await runCli([
-        'review',
-        '--project',
-        p.dir,
-        '--database-url',
-        role.url,
-        '--base',
-        'HEAD',
-      ]);
+      const result = await runCli(
+        ['review', '--project', p.dir, '--database-url', role.url, '--base', 'HEAD'],
+        { env: { TMPDIR: temp } },
+      );
       expectCleanUsageError(result, /env\.py failed/, /models broken/);
       expect(await role.databases()).toEqual([]);
       expect(await role.roles()).toEqual([]);
+      expect(readdirSync(temp).filter((name) => name.startsWith('alembic-review-base-'))).toEqual([]);
     } finally {
       await role.drop();
     }

@@ -1,7 +1,8 @@
 // The further copies of a warm base (issue 16): on a hit, the base review's
 // database is restored from the cache entry like the base itself, not copied
 // with CREATE DATABASE … TEMPLATE from the database the replay goes on with;
-// a copy that does not restore leaves no database behind.
+// the base without rows is restored only when a stage asks for it; a copy
+// that does not restore leaves no database behind.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseProvider, ThrowawayDatabase } from '../../src/database/provider.ts';
 import { UrlProvider } from '../../src/database/url-provider.ts';
+import { BaseSource } from '../../src/checks/data/adversarial.ts';
 import { BaseCache } from '../../src/replay/base-cache.ts';
 import type { ReplayPlan } from '../../src/replay/plan.ts';
 import { restoreBase, type ReplayContext } from '../../src/replay/replay.ts';
@@ -71,7 +73,6 @@ describe('copies of a base restored from the cache', () => {
     const copy = await restored?.copies.get('base');
     expect(copy?.name).toMatch(/^alembic_review_base_/);
     expect(copy?.name).not.toBe(restored?.database.name);
-    expect(copy?.name).not.toBe(restored?.withoutRows?.name);
     expect(await query(copy?.url ?? '', 'SELECT version_num FROM alembic_version')).toEqual([
       { version_num: 'a1a1a1a1a1a1' },
     ]);
@@ -79,6 +80,39 @@ describe('copies of a base restored from the cache', () => {
       { users: true },
     ]);
     expect(templated).toEqual([]);
+  });
+
+  it('restores the base without rows only when it is asked for', async () => {
+    const { provider, made } = recording(inner);
+    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
+    const restored = await restoreBase(
+      { provider, log: () => undefined } as unknown as ReplayContext,
+      PLAN,
+      cache,
+      [],
+    );
+    expect(made).toHaveLength(1); // the base the replay goes on with
+    const empty = await restored?.withoutRows?.();
+    expect(made).toHaveLength(2);
+    expect(empty?.name).toMatch(/^alembic_review_empty_/);
+    expect(await query(empty?.url ?? '', 'SELECT version_num FROM alembic_version')).toEqual([
+      { version_num: 'a1a1a1a1a1a1' },
+    ]);
+    expect(await query(empty?.url ?? '', 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
+  });
+
+  it('gives the adversarial replays the base without rows restored from the entry, not an upgrade', async () => {
+    const { provider, made } = recording(inner);
+    const context = { provider, log: () => undefined } as unknown as ReplayContext; // no bridge: no upgrade
+    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
+    const restored = await restoreBase(context, PLAN, cache, []);
+    const bases = new BaseSource(context, null, PLAN.frontier, restored?.withoutRows ?? null);
+    const taken = await bases.take();
+    expect(taken.name).toMatch(/^alembic_review_empty_/);
+    expect(made).toEqual([restored?.database.name, taken.name]);
+    expect(await query(taken.url, 'SELECT version_num FROM alembic_version')).toEqual([
+      { version_num: 'a1a1a1a1a1a1' },
+    ]);
   });
 
   it('drops the base and every copy when the entry does not restore', async () => {
@@ -102,7 +136,7 @@ describe('copies of a base restored from the cache', () => {
       ['base', 'code-first'],
     );
     expect(restored).toBeNull();
-    expect(made).toHaveLength(4); // rows, empty and the two copies
+    expect(made).toHaveLength(3); // the base and the two copies (the base without rows is restored only when asked for)
     expect(await leftoverDatabasesOnLocalServer(made)).toEqual([]);
   });
 });

@@ -4,8 +4,7 @@
 // the engine the way testcontainers does (DOCKER_HOST, ~/.testcontainers.properties,
 // /var/run/docker.sock, rootless sockets) but never changes that configuration.
 import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type { RequestOptions } from 'node:https';
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
 
@@ -104,7 +103,7 @@ export function dockerRequest(
   timeoutMs: number,
 ): Promise<DockerResponse> {
   return new Promise((resolve, reject) => {
-    const options: https.RequestOptions = { method, path: apiPath, headers: { Host: 'docker' } };
+    const options: RequestOptions = { method, path: apiPath, headers: { Host: 'docker' } };
     if (endpoint.socketPath !== undefined) options.socketPath = endpoint.socketPath;
     else {
       options.host = endpoint.host;
@@ -112,7 +111,9 @@ export function dockerRequest(
     }
     const useTls = endpoint.tls !== undefined;
     if (endpoint.tls !== undefined) Object.assign(options, endpoint.tls);
-    const request = (useTls ? https : http).request(options, (response) => {
+    // Not imported at the top: an ESM import of node:http loads Node's fetch (a fifth of every start).
+    const client = process.getBuiltinModule(useTls ? 'node:https' : 'node:http');
+    const request = client.request(options, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {

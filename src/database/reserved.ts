@@ -9,6 +9,7 @@ import type { DatabaseProvider, ProviderKind, ThrowawayDatabase } from './provid
 export class ReservingProvider implements DatabaseProvider {
   readonly #inner: DatabaseProvider;
   readonly #reserved = new Map<string, Promise<ThrowawayDatabase | null>[]>();
+  #version: Promise<string> | undefined;
 
   constructor(inner: DatabaseProvider) {
     this.#inner = inner;
@@ -69,7 +70,9 @@ export class ReservingProvider implements DatabaseProvider {
     await this.#inner.stop();
   }
 
+  /** Asked once: the cache key and the report both want it, and each ask is a connection. */
   serverVersion(): Promise<string> {
-    return this.#inner.serverVersion();
+    this.#version ??= this.#inner.serverVersion();
+    return this.#version;
   }
 }

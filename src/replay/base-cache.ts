@@ -65,26 +65,36 @@ async function readOrEmpty(file: string): Promise<string> {
   }
 }
 
+/** Each file's text (empty when unreadable) by its project-relative path. */
+async function readAll(
+  files: readonly string[],
+  relative: (file: string) => string,
+): Promise<Record<string, string>> {
+  const texts = await Promise.all(files.map(readOrEmpty));
+  return Object.fromEntries(files.map((file, i) => [relative(file), texts[i] ?? '']));
+}
+
 /** Reads the inputs of the key: the frontier's revision files, env.py and its neighbours, the config. */
 export async function keyInputs(context: KeyContext): Promise<KeyInputs> {
   const { options, load } = context;
   const relative = (file: string): string => path.relative(options.projectDir, file);
   const below = ancestorsOf(load.revisions, context.frontier);
-  const revisions: Record<string, string> = {};
-  for (const revision of load.revisions) {
-    if (below.has(revision.id)) revisions[relative(revision.path)] = await readOrEmpty(revision.path);
-  }
-  const files: Record<string, string> = {};
+  // Read all at once: a long history has hundreds of revision files.
+  const revisions = await readAll(
+    load.revisions.filter((r) => below.has(r.id)).map((r) => r.path),
+    relative,
+  );
   // env.py and the helpers beside it that revisions and env.py import.
   const scriptDir = path.dirname(load.envPy);
-  for (const entry of await readdir(scriptDir, { withFileTypes: true }).catch(() => [])) {
-    if (entry.isFile() && entry.name.endsWith('.py'))
-      files[relative(path.join(scriptDir, entry.name))] = await readOrEmpty(path.join(scriptDir, entry.name));
-  }
-  files['env.py'] = await readOrEmpty(load.envPy);
-  for (const config of [options.configFile, options.tomlFile]) {
-    if (config !== null) files[relative(config)] = await readOrEmpty(config);
-  }
+  const helpers = (await readdir(scriptDir, { withFileTypes: true }).catch(() => []))
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.py'))
+    .map((entry) => path.join(scriptDir, entry.name));
+  const configs = [options.configFile, options.tomlFile].filter((file) => file !== null);
+  const files: Record<string, string> = {
+    ...(await readAll(helpers, relative)),
+    'env.py': await readOrEmpty(load.envPy),
+    ...(await readAll(configs, relative)),
+  };
   const major = majorVersion(context.serverVersion);
   return {
     revisions,
@@ -234,22 +244,16 @@ export class BaseCache {
   }
 
   /**
-   * Restores the entry into `database` (fresh, empty), and into each of
-   * `copies` at the same time (a second database at the base costs no
-   * CREATE DATABASE … TEMPLATE after the first). Null on a miss or when a
-   * restore fails or ends anywhere but at the frontier: the caller then
-   * replays, on a fresh database (these may be half restored).
+   * Restores the entry into `database` (fresh, empty). Null on a miss or when
+   * the restore fails or ends anywhere but at the frontier: the caller then
+   * replays, on a fresh database (this one may be half restored).
    */
-  async restore(
-    database: ThrowawayDatabase,
-    copies: readonly ThrowawayDatabase[] = [],
-  ): Promise<Restored | null> {
+  async restore(database: ThrowawayDatabase): Promise<Restored | null> {
     const start = performance.now();
     const entry = await this.#readOnce();
     if ('miss' in entry) return null; // said by available()
-    const failures = await Promise.all([database, ...copies].map((into) => this.#restoreInto(into, entry)));
-    const failure = failures.find((f) => f !== null);
-    if (failure !== undefined) {
+    const failure = await this.#restoreInto(database, entry);
+    if (failure !== null) {
       this.#log(`base cache: ${failure}; replaying`);
       return null;
     }

@@ -148,8 +148,8 @@ async function addGeneratedModules(repositoryRoot: string, root: string): Promis
 }
 
 /** The base-tree equivalent of a file of the pull request's tree. */
-function inBase(changes: Changes, root: string, file: string): string {
-  return path.join(root, path.relative(changes.root, file));
+function inBase(repositoryRoot: string, root: string, file: string): string {
+  return path.join(root, path.relative(repositoryRoot, file));
 }
 
 export async function openBaseTree(
@@ -173,9 +173,36 @@ export async function openTreeAt(
   onStderr: (line: string) => void,
   log: (line: string) => void = () => undefined,
 ): Promise<BaseTree | BaseTreeUnavailable> {
+  return loadTree(await startTreeAt(commit, changes.root, options, python, onStderr, log), options);
+}
+
+/** A commit's tree unpacked and its bridge's Python started, its project not yet loaded. */
+export interface StartedTree {
+  commit: string;
+  repositoryRoot: string;
+  root: string;
+  projectDir: string;
+  bridge: Bridge;
+  /** Stops the bridge and removes the tree; once, however often it is called. */
+  close: () => Promise<void>;
+}
+
+/**
+ * The part of opening a commit's project that needs only git: the tree
+ * unpacked, the bridge started and its Python's imports made (hello). Started
+ * while the pull request's project opens; loadTree() loads it after.
+ */
+export async function startTreeAt(
+  commit: string,
+  repositoryRoot: string,
+  options: Options,
+  python: string,
+  onStderr: (line: string) => void,
+  log: (line: string) => void = () => undefined,
+): Promise<StartedTree | BaseTreeUnavailable> {
   let root: string;
   try {
-    const extracted = await extractCommit(changes.root, commit);
+    const extracted = await extractCommit(repositoryRoot, commit);
     root = extracted.root;
     if (extracted.missing.length > 0)
       log(
@@ -184,15 +211,14 @@ export async function openTreeAt(
   } catch (error) {
     return { unavailable: `git archive ${commit.slice(0, 7)} failed: ${errorMessage(error)}` };
   }
-  const generated = await addGeneratedModules(changes.root, root).catch(() => []);
+  const generated = await addGeneratedModules(repositoryRoot, root).catch(() => []);
   if (generated.length > 0)
     log(
       `the base commit's tree got ${generated.length === 1 ? 'a module' : `${generated.length} modules`} git ignores from the work tree, written there by a build or an install (${firstFew(generated, 3)})`,
     );
   const removeTree = onTeardown('base commit tree', () => rm(root, { recursive: true, force: true }));
-  const projectDir = inBase(changes, root, options.projectDir);
-  const configFile = options.configFile === null ? null : inBase(changes, root, options.configFile);
-  const tomlFile = options.tomlFile === null ? null : inBase(changes, root, options.tomlFile);
+  const projectDir = inBase(repositoryRoot, root, options.projectDir);
+  const configFile = options.configFile === null ? null : inBase(repositoryRoot, root, options.configFile);
   for (const [what, file] of [
     ['the project directory', projectDir],
     ['the Alembic configuration', configFile],
@@ -204,23 +230,43 @@ export async function openTreeAt(
   }
 
   const bridge = openBridge(options, onStderr, { projectDir, python });
-  const close = async (): Promise<void> => {
-    await bridge.close();
-    await removeTree();
-  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await bridge.close();
+      await removeTree();
+    })());
   try {
     await bridge.call('hello', {});
+  } catch (error) {
+    await close();
+    return { unavailable: cannotOpen(commit, error) };
+  }
+  return { commit, repositoryRoot, root, projectDir, bridge, close };
+}
+
+/** Loads the started tree's project with the review's final options (a named section the change chose). */
+export async function loadTree(
+  started: StartedTree | BaseTreeUnavailable,
+  options: Options,
+): Promise<BaseTree | BaseTreeUnavailable> {
+  if ('unavailable' in started) return started;
+  const { commit, repositoryRoot, root, bridge, close } = started;
+  const here = (file: string): string => inBase(repositoryRoot, root, file);
+  const configFile = options.configFile === null ? null : here(options.configFile);
+  const tomlFile = options.tomlFile === null ? null : here(options.tomlFile);
+  try {
     const load = await bridge.call('load', {
       configFile,
       tomlFile: tomlFile !== null && (await exists(tomlFile)) ? tomlFile : null,
-      ...loadArgs(options, (file) => inBase(changes, root, file)),
-      rebase: { from: changes.root, to: root },
+      ...loadArgs(options, here),
+      rebase: { from: repositoryRoot, to: root },
     });
     prewarm(bridge, load);
     return {
       commit,
       root,
-      projectDir,
+      projectDir: started.projectDir,
       bridge,
       load,
       relative: (file) => path.relative(root, file).split(path.sep).join('/'),
@@ -228,10 +274,12 @@ export async function openTreeAt(
     };
   } catch (error) {
     await close();
-    return {
-      unavailable: `the project at the base commit ${commit.slice(0, 7)} cannot be opened: ${errorMessage(error)}`,
-    };
+    return { unavailable: cannotOpen(commit, error) };
   }
+}
+
+function cannotOpen(commit: string, error: unknown): string {
+  return `the project at the base commit ${commit.slice(0, 7)} cannot be opened: ${errorMessage(error)}`;
 }
 
 export function isBaseTree(value: BaseTree | BaseTreeUnavailable): value is BaseTree {

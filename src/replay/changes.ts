@@ -3,7 +3,13 @@
 // --since REV (every descendant of REV).
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { changedFiles, defaultBase, repositoryRoot, resolveCommit } from '../alembic/git.ts';
+import {
+  changedFiles,
+  defaultBase,
+  repositoryRoot,
+  resolveCommit,
+  type ChangedFiles,
+} from '../alembic/git.ts';
 import type { BridgeRevision, LoadResult } from '../alembic/protocol.ts';
 import { UsageError } from '../errors.ts';
 import type { Options } from '../options.ts';
@@ -34,14 +40,12 @@ const MIGRATION_FILE = /(^|\/)(versions|migrations)\/(.+\/)?[^/]+\.py$/;
  * versions or migrations outside the version locations: the tool is looking
  * in the wrong place (a config built in code, a named ini section).
  */
-async function refuseMissedRevisions(
-  root: string,
-  sha: string,
+function refuseMissedRevisions(
+  everything: ChangedFiles,
   baseRef: string,
   load: LoadResult,
   relative: (file: string) => string,
-): Promise<void> {
-  const everything = await changedFiles(root, sha, [root]);
+): void {
   // Alembic reads the files directly in a version location (and deeper ones only
   // with recursive_version_locations, which then are loaded revisions).
   const loaded = new Set(load.revisions.map((r) => r.path));
@@ -74,30 +78,70 @@ function realpathOrSelf(file: string): string {
   }
 }
 
+/** What git says about the change, asked once, while the project opens. */
+export interface BaseComparison {
+  /** The repository root (real path); null outside git. */
+  gitRoot: string | null;
+  /** The base and every file the change adds, modifies or deletes; null with --since or outside git. */
+  against: { ref: string; sha: string; changed: ChangedFiles } | null;
+}
+
+/** Rejects (a UsageError) when there is no base to compare with or git fails. */
+export async function compareWithBase(options: Options): Promise<BaseComparison> {
+  const found = await repositoryRoot(options.projectDir);
+  const gitRoot = found === null ? null : realpathSync(found);
+  if (options.since !== undefined || gitRoot === null) return { gitRoot, against: null };
+  let ref = options.base;
+  let sha: string;
+  if (ref === undefined) {
+    const base = await defaultBase(gitRoot);
+    if (base === null) {
+      throw new UsageError(
+        'git',
+        `No base to compare with: pass --base REF (for example --base origin/main), or --since REV. The repository at ${gitRoot} has no main or master branch to default to.`,
+      );
+    }
+    ref = base.ref;
+    sha = base.sha;
+  } else {
+    sha = await resolveCommit(gitRoot, ref);
+  }
+  return { gitRoot, against: { ref, sha, changed: await changedFiles(gitRoot, sha, [gitRoot]) } };
+}
+
 /**
  * The Python files the change adds or modifies (absolute paths), known before
  * the project is opened: where its revisions are, when the review must choose
  * among named ini sections. Empty with --since or outside git.
  */
-export async function changedPythonFiles(options: Options): Promise<string[]> {
-  if (options.since !== undefined) return [];
-  const gitRoot = await repositoryRoot(options.projectDir);
-  if (gitRoot === null) return [];
-  const root = realpathSync(gitRoot);
+export async function changedPythonFiles(comparison: Promise<BaseComparison>): Promise<string[]> {
   try {
-    const sha =
-      options.base === undefined ? (await defaultBase(root))?.sha : await resolveCommit(root, options.base);
-    if (sha === undefined) return [];
-    const changed = await changedFiles(root, sha, [root]);
+    const changed = (await comparison).against?.changed;
+    if (changed === undefined) return [];
     return [...changed.added, ...changed.modified].filter((file) => file.endsWith('.py'));
   } catch {
     return []; // findChanges says what is wrong with the base
   }
 }
 
-export async function findChanges(options: Options, load: LoadResult): Promise<Changes> {
-  const gitRoot = await repositoryRoot(options.projectDir);
-  const root = realpathSync(gitRoot ?? options.projectDir);
+/** The files of `changed` inside one of `dirs` (what `git diff -- DIR…` would list). */
+function inside(changed: ChangedFiles, dirs: readonly string[]): ChangedFiles {
+  const within = (file: string): boolean =>
+    dirs.some((dir) => {
+      const relative = path.relative(dir, file);
+      return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+    });
+  const only = (files: Set<string>): Set<string> => new Set([...files].filter(within));
+  return { added: only(changed.added), modified: only(changed.modified), deleted: only(changed.deleted) };
+}
+
+export async function findChanges(
+  options: Options,
+  load: LoadResult,
+  comparison: Promise<BaseComparison> = compareWithBase(options),
+): Promise<Changes> {
+  const { gitRoot, against } = await comparison;
+  const root = gitRoot ?? realpathSync(options.projectDir);
   const relative = relativeTo(root);
 
   if (options.since !== undefined) {
@@ -111,35 +155,21 @@ export async function findChanges(options: Options, load: LoadResult): Promise<C
       relative,
     };
   }
-  if (gitRoot === null) {
+  if (against === null) {
     throw new UsageError(
       'git',
       `${options.projectDir} is not inside a git repository, so the new revisions cannot be found from git. Pass --since REV to review every revision after REV.`,
     );
   }
-  let baseRef = options.base;
-  let sha: string;
-  if (baseRef === undefined) {
-    const found = await defaultBase(root);
-    if (found === null) {
-      throw new UsageError(
-        'git',
-        `No base to compare with: pass --base REF (for example --base origin/main), or --since REV. The repository at ${root} has no main or master branch to default to.`,
-      );
-    }
-    baseRef = found.ref;
-    sha = found.sha;
-  } else {
-    sha = await resolveCommit(root, baseRef);
-  }
-  const changed = await changedFiles(root, sha, load.versionLocations);
+  const { ref: baseRef, sha } = against;
+  const changed = inside(against.changed, load.versionLocations);
   const isNew = (r: BridgeRevision): boolean => changed.added.has(r.path);
   let plan = makePlan(load.revisions, isNew, changed.modified);
   // Edited revisions run again with what descends from them, unless that is most of the
   // history (a change that reformats every revision file): then only the new ones run.
   if (plan.replayed.length > options.maxNewRevisions)
     plan = makePlan(load.revisions, isNew, changed.modified, { replayModified: false });
-  if (plan.newRevisions.length === 0) await refuseMissedRevisions(root, sha, baseRef, load, relative);
+  if (plan.newRevisions.length === 0) refuseMissedRevisions(against.changed, baseRef, load, relative);
   return {
     plan,
     base: `${baseRef} (${sha.slice(0, 7)})`,

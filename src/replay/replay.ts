@@ -105,6 +105,12 @@ export interface Replay {
    * passed (the data checks work on it; whoever takes it drops it); else null.
    */
   baseWithoutRows: ThrowawayDatabase | null;
+  /**
+   * On a cache hit, where baseWithoutRows is null: makes that copy from the
+   * entry when asked (null when it does not restore). Restoring costs as much
+   * as the base did, and most reviews never need it.
+   */
+  restoreBaseWithoutRows: (() => Promise<ThrowawayDatabase | null>) | null;
 }
 
 /** "schema.table" of Alembic's version table, as env.py configured it. */
@@ -190,6 +196,7 @@ export async function replayChange(
     head: null,
     noMigrationsRan: false,
     baseWithoutRows: null,
+    restoreBaseWithoutRows: null,
   };
   if (base.unavailable !== null || failed(frontier)) return replay;
 
@@ -199,9 +206,11 @@ export async function replayChange(
     await cache.save(provider, rows, frontier.configure);
   const targets = plan.replayed.length === 0 ? [] : plan.heads;
   // A copy of the base before it gets rows, in case the replay with rows
-  // fails and the same revisions must be tried without them.
+  // fails and the same revisions must be tried without them; from the cache,
+  // restored only then.
+  const restoreEmpty = targets.length === 0 ? null : (restored?.withoutRows ?? null);
   const emptyBase =
-    targets.length === 0 ? null : (restored?.withoutRows ?? (await copyDatabase(context, rows, 'empty')));
+    targets.length === 0 || restored !== null ? null : await copyDatabase(context, rows, 'empty');
   // On the unseeded copy it runs alongside; without one, on the base itself before the rows.
   const atBase =
     settings.atBase?.(
@@ -233,12 +242,13 @@ export async function replayChange(
   }
   if (!failed(replay.withRows)) {
     replay.baseWithoutRows = emptyBase;
+    replay.restoreBaseWithoutRows = restoreEmpty;
     replay.head = { database: rows, schema: await introspect(rows.url), withoutRows: false };
     return replay;
   }
 
   log('a revision failed with rows in the tables: applying the same revisions to the base without rows');
-  let empty = emptyBase;
+  let empty = emptyBase ?? (await restoreEmpty?.()) ?? null;
   if (empty === null) {
     const rebuilt = await rebuildBase(
       context,
@@ -265,25 +275,33 @@ export type BaseCopies = ReadonlyMap<string, Promise<ThrowawayDatabase | null>>;
 
 /**
  * On a cache hit, the base restored into a fresh database (and, when the
- * revisions may need it, into a second one: the base without rows); null when
- * the replay must run. The copies asked for are restored alongside, without
- * holding up the replay.
+ * revisions may need it, a way to restore it into a second one: the base
+ * without rows); null when the replay must run. The copies asked for are
+ * restored alongside, without holding up the replay.
  */
 export async function restoreBase(
   context: ReplayContext,
   plan: ReplayPlan,
   cache: BaseCache | null,
   copyPurposes: readonly string[],
-): Promise<(BaseBuild & { withoutRows: ThrowawayDatabase | null; copies: BaseCopies }) | null> {
+): Promise<
+  (BaseBuild & { withoutRows: (() => Promise<ThrowawayDatabase | null>) | null; copies: BaseCopies }) | null
+> {
   if (cache === null || plan.frontier.length === 0 || !(await cache.available())) return null;
   const { provider } = context;
   const copyDatabases = copyPurposes.map((purpose) => provider.createDatabase(purpose).catch(() => null));
-  const [database, withoutRows] = await Promise.all([
-    provider.createDatabase('rows'),
-    plan.replayed.length === 0 ? null : provider.createDatabase('empty'),
-  ]);
-  const restored = await cache.restore(database, withoutRows === null ? [] : [withoutRows]);
+  const database = await provider.createDatabase('rows');
+  const restored = await cache.restore(database);
   if (restored !== null) {
+    const withoutRows =
+      plan.replayed.length === 0
+        ? null
+        : () =>
+            restoredCopy(
+              provider,
+              cache,
+              provider.createDatabase('empty').catch(() => null),
+            );
     // Restored after the base, not competing with it: the replay goes on meanwhile.
     const copies = new Map(
       copyPurposes.map((purpose, i) => [
@@ -303,7 +321,7 @@ export async function restoreBase(
     };
   }
   // A half-restored database is never the base: dropped, and the replay gets a fresh one.
-  const created = [database, withoutRows, ...(await Promise.all(copyDatabases))];
+  const created = [database, ...(await Promise.all(copyDatabases))];
   await Promise.all(created.flatMap((d) => (d === null ? [] : [provider.dropDatabase(d)])));
   return null;
 }

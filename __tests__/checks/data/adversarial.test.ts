@@ -4,6 +4,9 @@
 // and the guarded variant in the same pull request (on a twin table) gets
 // nothing; so do the article's three-step NOT NULL backfill and a dedupe
 // written in Python (which only a real replay of the revision can see).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding, Review } from '../../../src/model.ts';
@@ -253,6 +256,37 @@ op.create_unique_constraint('uq_members_email', 'members', ['email'])`,
     expect(dataFindings(run.report).map((f) => [f.revision, f.condition])).toEqual([
       ['b1b1b1b1b1b1', 'duplicates'],
     ]);
+  });
+
+  it('starts the adversarial replays from the base restored from the cache on a warm run', async () => {
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'ar-adversarial-cache-'));
+    try {
+      const project = await makeProject({ revisions: BASE });
+      projects.push(project);
+      await project.pullRequest((p) => {
+        p.addRevision({
+          id: 'b1b1b1b1b1b1',
+          down: 'a0a0a0a0a0a0',
+          upgrade: "op.create_unique_constraint('uq_members_email', 'members', ['email'])",
+        });
+      });
+      const runs = [];
+      for (let i = 0; i < 2; i++) {
+        const run = await reviewProject(project, { args: ['--cache-dir', cacheDir] });
+        expect(run.leftovers).toEqual([]);
+        runs.push({ report: JSON.parse(run.body) as Review, stderr: run.stderr });
+      }
+      const [cold, warm] = runs as [(typeof runs)[0], (typeof runs)[0]];
+      expect(cold.stderr).toMatch(/base saved to the cache/);
+      expect(warm.stderr).toMatch(/base restored from cache/);
+      expect(dataFindings(warm.report).map((f) => [f.table, f.condition])).toEqual([
+        ['members', 'duplicates'],
+      ]);
+      expect(dataFindings(warm.report)).toEqual(dataFindings(cold.report));
+      expect(warm.stderr).toMatch(/data checks done in .*: 1 validating statement: 1 fail on breaking rows/);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
   });
 
   it('runs no adversarial replay when the rule is off', async () => {

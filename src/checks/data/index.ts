@@ -70,7 +70,7 @@ async function preflightCheck(
 
 export async function dataChecks(input: DataChecksInput): Promise<DataChecks> {
   const { context, replay, plan } = input;
-  const bases = new BaseSource(context, replay.baseWithoutRows, plan.frontier);
+  const bases = new BaseSource(context, replay.baseWithoutRows, plan.frontier, replay.restoreBaseWithoutRows);
   let preflight: PreflightDatabase | null = null;
   const none: DataChecks = { findings: [], estimates: new Map(), summary: 'nothing to check' };
   try {
@@ -147,7 +147,7 @@ export async function dataChecks(input: DataChecksInput): Promise<DataChecks> {
     return { findings, estimates, summary };
   } finally {
     await preflight?.close();
-    await bases.close();
+    bases.close();
   }
 }
 
