@@ -76,6 +76,9 @@ async function userColumns(
     const names = (schema: typeof pr.schema): string[] =>
       (schema?.tables['public.users']?.columns ?? []).map((c) => c.name);
     expect(base.load.revisions.map((r) => r.id)).toEqual(['b1b1b1b1b1b1']);
+    // The base tree is read for its graph only; the pull request's revisions for their operations too.
+    expect(base.load.revisions.map((r) => r.upgradeOps)).toEqual([undefined]);
+    expect(load.revisions.every((r) => Array.isArray(r.upgradeOps))).toBe(true);
     expect(load.revisions.map((r) => r.id).sort()).toEqual(['b1b1b1b1b1b1', 'c2c2c2c2c2c2']);
     return { pr: names(pr.schema), base: names(old.schema) };
   } finally {

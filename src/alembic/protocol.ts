@@ -38,6 +38,8 @@ export interface LoadArgs {
   engine?: string;
   /** Import the project's code from `to` wherever its import path points into `from` (the base commit's tree). */
   rebase?: { from: string; to: string };
+  /** Read each revision's operations from its source (false for a base commit's tree, which needs only the graph). */
+  staticFacts?: boolean;
 }
 
 export interface OpCall {

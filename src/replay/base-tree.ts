@@ -261,6 +261,8 @@ export async function loadTree(
       tomlFile: tomlFile !== null && (await exists(tomlFile)) ? tomlFile : null,
       ...loadArgs(options, here),
       rebase: { from: repositoryRoot, to: root },
+      // Only the graph is read there: parsing hundreds of revision files for their operations is not free.
+      staticFacts: false,
     });
     prewarm(bridge, load);
     return {
