@@ -200,10 +200,8 @@ export async function replayChange(
   };
   if (base.unavailable !== null || failed(frontier)) return replay;
 
-  replay.baseSchema = await introspect(rows.url);
-  // A replayed base goes to the cache before it gets rows (on a miss, a cold run's cost).
-  if (cache !== null && restored === null && base.method === 'replay' && base.replayFailure === null)
-    await cache.save(provider, rows, frontier.configure);
+  const baseSchema = await introspect(rows.url);
+  replay.baseSchema = baseSchema;
   const targets = plan.replayed.length === 0 ? [] : plan.heads;
   // A copy of the base before it gets rows, in case the replay with rows
   // fails and the same revisions must be tried without them (from the cache,
@@ -211,14 +209,21 @@ export async function replayChange(
   const restoreEmpty = targets.length === 0 ? null : (restored?.withoutRows ?? null);
   const emptyBase =
     targets.length === 0 || restored !== null ? null : await copyDatabase(context, rows, 'empty');
-  // On the unseeded copy it runs alongside; without one, on the base itself before the rows.
-  const atBase =
-    settings.atBase?.(
-      emptyBase ?? rows,
-      replay.baseSchema,
-      frontier.configure,
-      restored?.copies ?? new Map(),
-    ) ?? null;
+  // A replayed base goes to the cache before anything changes it (on a miss, a
+  // cold run's cost): dumped from the copy while the base gets its rows, or
+  // from the base before them when there is no copy.
+  const saved =
+    cache !== null && restored === null && base.method === 'replay' && base.replayFailure === null
+      ? cache.save(provider, emptyBase ?? rows, frontier.configure)
+      : Promise.resolve();
+  if (emptyBase === null) await saved;
+  // On the unseeded copy it runs alongside (once the dump has let go of it);
+  // without one, on the base itself before the rows.
+  const atBase = saved.then(
+    () =>
+      settings.atBase?.(emptyBase ?? rows, baseSchema, frontier.configure, restored?.copies ?? new Map()) ??
+      null,
+  );
   if (emptyBase === null) await atBase;
   const versionTable = versionTableKey(frontier.configure);
   log(`filling the ${Object.keys(replay.baseSchema.tables).length} base tables with rows …`);

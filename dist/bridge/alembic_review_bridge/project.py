@@ -464,6 +464,7 @@ def cmd_load(args, _emit):
     PROJECT.driver = driver
 
     revisions = []
+    static_facts = args.get("staticFacts", True)
     for s in scripts:
         entry = {
             "id": s.revision,
@@ -473,7 +474,8 @@ def cmd_load(args, _emit):
             "branchLabels": as_list(s.branch_labels),
             "message": (s.doc or "").strip(),
         }
-        entry.update(_static_facts(s.path))
+        if static_facts:
+            entry.update(_static_facts(s.path))
         revisions.append(entry)
     return {
         "scriptLocation": os.path.realpath(script.dir),
