@@ -106,9 +106,9 @@ export interface Replay {
    */
   baseWithoutRows: ThrowawayDatabase | null;
   /**
-   * On a cache hit, where baseWithoutRows is null: that copy, restored from
-   * the entry after the base (null when it does not restore). Taken by the
-   * stage that needs it; the provider drops it when none does.
+   * On a cache hit, where baseWithoutRows is null: restores that copy from
+   * the entry when first asked (null when it does not restore); the same
+   * copy however often it is asked.
    */
   restoreBaseWithoutRows: (() => Promise<ThrowawayDatabase | null>) | null;
 }
@@ -205,7 +205,7 @@ export async function replayChange(
   const targets = plan.replayed.length === 0 ? [] : plan.heads;
   // A copy of the base before it gets rows, in case the replay with rows
   // fails and the same revisions must be tried without them (from the cache,
-  // being restored meanwhile).
+  // restored then).
   const restoreEmpty = targets.length === 0 ? null : (restored?.withoutRows ?? null);
   const emptyBase =
     targets.length === 0 || restored !== null ? null : await copyDatabase(context, rows, 'empty');
@@ -280,9 +280,9 @@ export type BaseCopies = ReadonlyMap<string, Promise<ThrowawayDatabase | null>>;
 
 /**
  * On a cache hit, the base restored into a fresh database (and, when the
- * revisions may need it, into a second one after it: the base without rows);
- * null when the replay must run. The copies asked for are restored
- * alongside, without holding up the replay.
+ * revisions may need it, a way to restore it into a second one: the base
+ * without rows); null when the replay must run. The copies asked for are
+ * restored alongside, without holding up the replay.
  */
 export async function restoreBase(
   context: ReplayContext,
@@ -298,17 +298,19 @@ export async function restoreBase(
   const database = await provider.createDatabase('rows');
   const restored = await cache.restore(database);
   if (restored !== null) {
-    // Restored after the base, not competing with it: the replay goes on
-    // meanwhile, and finds the base without rows ready when it needs it.
-    const restoring =
+    // Restored only when a stage asks for it (a replay with rows that fails,
+    // the data checks): as costly as the base, and most reviews never need it.
+    let restoring: Promise<ThrowawayDatabase | null> | undefined;
+    const withoutRows =
       plan.replayed.length === 0
         ? null
-        : restoredCopy(
-            provider,
-            cache,
-            provider.createDatabase('empty').catch(() => null),
-          );
-    const withoutRows = restoring === null ? null : () => restoring;
+        : () =>
+            (restoring ??= restoredCopy(
+              provider,
+              cache,
+              provider.createDatabase('empty').catch(() => null),
+            ));
+    // Restored after the base, not competing with it: the replay goes on meanwhile.
     const copies = new Map(
       copyPurposes.map((purpose, i) => [
         purpose,
