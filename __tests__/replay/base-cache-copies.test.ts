@@ -36,6 +36,11 @@ function recording(inner: UrlProvider): { provider: DatabaseProvider; made: stri
   return { provider, made, templated };
 }
 
+/** What restoreBase() needs of a replay's context: the provider (no bridge: nothing is upgraded). */
+function replayContext(provider: DatabaseProvider): ReplayContext {
+  return { provider, log: () => undefined } as unknown as ReplayContext;
+}
+
 describe('copies of a base restored from the cache', () => {
   let inner: UrlProvider;
   let major: number;
@@ -60,15 +65,15 @@ describe('copies of a base restored from the cache', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
+  /** restoreBase() from the entry written in beforeAll, asking for these copies. */
+  function restoreFromEntry(provider: DatabaseProvider, copies: string[]): ReturnType<typeof restoreBase> {
+    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
+    return restoreBase(replayContext(provider), PLAN, cache, copies);
+  }
+
   it('restores each copy asked for from the entry, none made from a template', async () => {
     const { provider, templated } = recording(inner);
-    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
-    const restored = await restoreBase(
-      { provider, log: () => undefined } as unknown as ReplayContext,
-      PLAN,
-      cache,
-      ['base'],
-    );
+    const restored = await restoreFromEntry(provider, ['base']);
     expect(restored).not.toBeNull();
     const copy = await restored?.copies.get('base');
     expect(copy?.name).toMatch(/^alembic_review_base_/);
@@ -84,13 +89,7 @@ describe('copies of a base restored from the cache', () => {
 
   it('restores the base without rows only when a stage asks for it, once', async () => {
     const { provider, made } = recording(inner);
-    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
-    const restored = await restoreBase(
-      { provider, log: () => undefined } as unknown as ReplayContext,
-      PLAN,
-      cache,
-      [],
-    );
+    const restored = await restoreFromEntry(provider, []);
     expect(made).toEqual([restored?.database.name]); // the base the replay goes on with
     const empty = await restored?.withoutRows?.();
     expect(made).toEqual([restored?.database.name, empty?.name]);
@@ -105,9 +104,8 @@ describe('copies of a base restored from the cache', () => {
 
   it('gives the adversarial replays the base without rows restored from the entry, not an upgrade', async () => {
     const { provider, made } = recording(inner);
-    const context = { provider, log: () => undefined } as unknown as ReplayContext; // no bridge: no upgrade
-    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
-    const restored = await restoreBase(context, PLAN, cache, []);
+    const context = replayContext(provider); // no bridge: no upgrade
+    const restored = await restoreFromEntry(provider, []);
     const bases = new BaseSource(context, null, PLAN.frontier, restored?.withoutRows ?? null);
     const taken = await bases.take();
     expect(taken.name).toMatch(/^alembic_review_empty_/);
@@ -130,13 +128,7 @@ describe('copies of a base restored from the cache', () => {
     );
     expect(readdirSync(work)).toHaveLength(2);
     const { provider, made } = recording(inner);
-    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
-    const restored = await restoreBase(
-      { provider, log: () => undefined } as unknown as ReplayContext,
-      PLAN,
-      cache,
-      ['base', 'code-first'],
-    );
+    const restored = await restoreFromEntry(provider, ['base', 'code-first']);
     expect(restored).toBeNull();
     expect(made).toHaveLength(3); // the base and the two copies (the base without rows only when asked for)
     expect(await leftoverDatabasesOnLocalServer(made)).toEqual([]);
