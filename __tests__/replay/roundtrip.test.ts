@@ -79,4 +79,39 @@ describe('downgrade-failed', () => {
     expect(finding).toMatchObject({ severity: 'notice', details: { cause: 'irreversible' } });
     expect(finding.message).toMatch(/says it cannot be undone: its downgrade\(\) raises NotImplementedError/);
   });
+
+  it('names the older of two new revisions when its downgrade fails after the newer one went down', async () => {
+    const project = await makeProject({
+      models: MODELS,
+      revisions: [
+        {
+          id: 'a0a0a0a0a0a0',
+          upgrade: "op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True))",
+          downgrade: "op.drop_table('users')",
+        },
+      ],
+    });
+    projects.push(project);
+    await project.pullRequest((p) => {
+      p.addRevision({
+        id: 'b1b1b1b1b1b1',
+        down: 'a0a0a0a0a0a0',
+        upgrade: "op.add_column('users', sa.Column('email', sa.String(255)))",
+        downgrade: "op.drop_column('users', 'no_such_column')",
+      });
+      p.addRevision({
+        id: 'c2c2c2c2c2c2',
+        down: 'b1b1b1b1b1b1',
+        upgrade: "op.add_column('users', sa.Column('nickname', sa.String(50)))",
+        downgrade: "op.drop_column('users', 'nickname')",
+      });
+    });
+    const { report } = await reviewJson(project);
+    const found = report.findings.filter((f) => f.ruleId === 'downgrade-failed');
+    expect(found.map((f) => [f.revision, f.file])).toEqual([
+      ['b1b1b1b1b1b1', 'migrations/versions/b1b1b1b1b1b1_rev.py'],
+    ]);
+    expect(found[0]?.line).toBe(project.lineOf('migrations/versions/b1b1b1b1b1b1_rev.py', 'no_such_column'));
+    expect(found[0]?.message).toMatch(/no_such_column/);
+  });
 });

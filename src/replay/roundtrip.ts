@@ -1,6 +1,7 @@
 // The downgrade round trip on the migrated head: downgrade the new revisions
-// one at a time back to the base frontier and compare with the base
-// snapshot, then upgrade again and compare with the head snapshot.
+// back to the base frontier (newest first, in one run of env.py) and compare
+// with the base snapshot, then upgrade again and compare with the head
+// snapshot.
 import type { BridgeRevision, MigrationFailure } from '../alembic/protocol.ts';
 import { finding } from '../checks/finding.ts';
 import type { Finding } from '../model.ts';
@@ -26,14 +27,20 @@ export async function roundTrip(
   const findings: Finding[] = [];
   // Everything the replay applied above the base: new revisions and existing ones re-parented onto them.
   const newest = [...plan.replayed].reverse();
-  let downgraded = 0;
-  for (const revision of newest) {
-    const outcome = await migrate(context, 'downgrade', head.database, [revision.id], false);
-    if (failed(outcome)) {
-      findings.push(downgradeFailed(revision, outcome, relative));
-      return { findings, downgraded };
-    }
-    downgraded++;
+  // All in one run of env.py, newest first: the bridge names the one that fails.
+  const down = await migrate(
+    context,
+    'downgrade',
+    head.database,
+    newest.map((r) => r.id),
+    false,
+  );
+  const downgraded = newest.filter((r) => down.steps.has(r.id)).length;
+  if (failed(down)) {
+    const failing = down.failure?.revision ?? down.timedOut?.revision;
+    const revision = newest.find((r) => r.id === failing) ?? newest[downgraded] ?? newest[0];
+    if (revision !== undefined) findings.push(downgradeFailed(revision, down, relative));
+    return { findings, downgraded };
   }
 
   const afterDowngrade = await introspect(head.database.url);
