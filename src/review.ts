@@ -222,9 +222,8 @@ async function provisionDatabase(
   const server = new ReservingProvider(started);
   // Asked now, while the server is idle: the cache key needs it before the replay.
   server.serverVersion().catch(noop);
-  // The databases the base goes into (with rows, and without them for the replay that
-  // needs it, or the cache's copy), made while the project opens and the cache is looked up.
-  server.reserve(['rows', 'empty']);
+  // The database the base goes into, made while the project opens and the cache is looked up.
+  server.reserve(['rows']);
   return server;
 }
 
@@ -326,6 +325,11 @@ async function reviewReplay(
   const { options, progress, project, changes } = run;
   const findings = [...graph];
   const cache = await openCache(run, server);
+  // On a hit, the base without rows is restored into a database of its own when the replay
+  // with rows fails or the data checks need it: made ahead only when a revision may fail on
+  // rows (after a replay it is a copy, made then).
+  if (changes.plan.replayed.some((r) => r.upgradeMayFailOnRows !== false) && (await cache?.available()))
+    server.reserve(['empty']);
   const replay = await progress.stage(
     'replay',
     () =>

@@ -60,6 +60,8 @@ export interface BridgeRevision {
   downgradeOps?: OpCall[];
   downgradeEmpty?: boolean;
   downgradeLine?: number | null;
+  /** Read from the source: an op of upgrade() may fail on the rows a table already holds (NOT NULL, unique, a check, execute()). */
+  upgradeMayFailOnRows?: boolean;
 }
 
 export interface LoadResult {

@@ -180,6 +180,7 @@ export class BaseCache {
   readonly #log: (line: string) => void;
   /** The entry as read once (available() then restore()); null until read. */
   #entry: Promise<Entry | { miss: string }> | null = null;
+  #missSaid = false;
 
   constructor(dir: string, key: string, frontier: string[], major: number, log: (line: string) => void) {
     this.dir = dir;
@@ -229,12 +230,14 @@ export class BaseCache {
 
   /**
    * Whether a sound entry is there, before any database is made for it; a
-   * miss other than "no entry" is said.
+   * miss other than "no entry" is said, once.
    */
   async available(): Promise<boolean> {
     const entry = await this.#readOnce();
     if (!('miss' in entry)) return true;
-    if (entry.miss !== 'no entry') this.#log(`base cache: ${entry.miss} (key ${this.shortKey}); replaying`);
+    if (entry.miss !== 'no entry' && !this.#missSaid)
+      this.#log(`base cache: ${entry.miss} (key ${this.shortKey}); replaying`);
+    this.#missSaid = true;
     return false;
   }
 

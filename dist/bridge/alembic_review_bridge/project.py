@@ -279,6 +279,65 @@ def _function_ops(tree, name):
     return [], True, None
 
 
+# Operations that cannot fail because of the rows a table already holds (the
+# others, and any that is not named here, may: NOT NULL, unique, foreign and
+# check constraints, type changes, data written by execute()).
+_ROWS_CANNOT_BREAK = {
+    "create_table",
+    "drop_table",
+    "rename_table",
+    "drop_column",
+    "drop_index",
+    "drop_constraint",
+    "create_table_comment",
+    "drop_table_comment",
+    "f",
+    # A context manager: the batch_op calls inside it are what runs.
+    "batch_alter_table",
+}
+
+
+def _keyword(call, name):
+    for sub in ast.walk(call):
+        if isinstance(sub, ast.Call):
+            for keyword in sub.keywords:
+                if keyword.arg == name and isinstance(keyword.value, ast.Constant):
+                    return keyword.value.value
+    return None
+
+
+def _rows_can_break(call, name):
+    """Whether an op call may fail on the rows already in its table."""
+    if name in _ROWS_CANNOT_BREAK:
+        return False
+    if name == "add_column":
+        for sub in ast.walk(call):
+            if isinstance(sub, ast.Call) and any(k.arg == "server_default" for k in sub.keywords):
+                return _keyword(call, "primary_key") is True or _keyword(call, "unique") is True
+        return (
+            _keyword(call, "nullable") is False
+            or _keyword(call, "primary_key") is True
+            or _keyword(call, "unique") is True
+        )
+    if name == "create_index":
+        return _keyword(call, "unique") is True
+    return True
+
+
+def _rows_matter(tree):
+    """Whether any op call of upgrade() may fail on existing rows (unknown: True)."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "upgrade":
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
+                    base = sub.func.value
+                    if isinstance(base, ast.Name) and base.id in ("op", "batch_op"):
+                        if _rows_can_break(sub, sub.func.attr):
+                            return True
+            return False
+    return True
+
+
 def _static_facts(path):
     try:
         tree = ast.parse(read_python_source(path), filename=path)
@@ -293,6 +352,7 @@ def _static_facts(path):
         "downgradeOps": down_ops,
         "downgradeEmpty": down_trivial,
         "downgradeLine": down_line,
+        "upgradeMayFailOnRows": _rows_matter(tree),
     }
 
 
