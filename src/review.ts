@@ -51,6 +51,7 @@ import {
   type StartedTree,
 } from './replay/base-tree.ts';
 import { commitAtFrontier } from './replay/frontier-commit.ts';
+import { mayFailOnRows } from './replay/plan.ts';
 import {
   changedPythonFiles,
   compareWithBase,
@@ -328,8 +329,7 @@ async function reviewReplay(
   // On a hit, the base without rows is restored into a database of its own when the replay
   // with rows fails or the data checks need it: made ahead only when a revision may fail on
   // rows (after a replay it is a copy, made then).
-  if (changes.plan.replayed.some((r) => r.upgradeMayFailOnRows !== false) && (await cache?.available()))
-    server.reserve(['empty']);
+  if (mayFailOnRows(changes.plan) && (await cache?.available())) server.reserve(['empty']);
   const replay = await progress.stage(
     'replay',
     () =>

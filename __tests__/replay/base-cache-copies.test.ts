@@ -1,8 +1,9 @@
 // The further copies of a warm base (issue 16): on a hit, the base review's
 // database is restored from the cache entry like the base itself, not copied
 // with CREATE DATABASE … TEMPLATE from the database the replay goes on with;
-// the base without rows is restored only when a stage asks for it; a copy
-// that does not restore leaves no database behind.
+// the base without rows beside it when a revision may fail on rows, else
+// only when a stage asks for it; a copy that does not restore leaves no
+// database behind.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,17 @@ import { LOCAL_SERVER_URL, leftoverDatabasesOnLocalServer, query } from '../data
 
 const work = mkdtempSync(path.join(tmpdir(), 'ar-base-copies-'));
 const KEY = 'c'.repeat(64);
+// A revision that may fail on rows (nothing known of its source), and one that cannot.
 const PLAN = { frontier: ['a1a1a1a1a1a1'], replayed: [{ id: 'b1b1b1b1b1b1' }] } as unknown as ReplayPlan;
+const SAFE_PLAN = {
+  frontier: ['a1a1a1a1a1a1'],
+  replayed: [{ id: 'b1b1b1b1b1b1', upgradeMayFailOnRows: false }],
+} as unknown as ReplayPlan;
+
+/** Until `ready()`, checked every 20 ms for at most 5 s. */
+async function eventually(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 /** The provider, recording the databases it made and which were copies of another. */
 function recording(inner: UrlProvider): { provider: DatabaseProvider; made: string[]; templated: string[] } {
@@ -66,9 +77,13 @@ describe('copies of a base restored from the cache', () => {
   });
 
   /** restoreBase() from the entry written in beforeAll, asking for these copies. */
-  function restoreFromEntry(provider: DatabaseProvider, copies: string[]): ReturnType<typeof restoreBase> {
-    const cache = new BaseCache(work, KEY, PLAN.frontier, major, () => undefined);
-    return restoreBase(replayContext(provider), PLAN, cache, copies);
+  function restoreFromEntry(
+    provider: DatabaseProvider,
+    copies: string[],
+    plan: ReplayPlan = PLAN,
+  ): ReturnType<typeof restoreBase> {
+    const cache = new BaseCache(work, KEY, plan.frontier, major, () => undefined);
+    return restoreBase(replayContext(provider), plan, cache, copies);
   }
 
   it('restores each copy asked for from the entry, none made from a template', async () => {
@@ -87,9 +102,10 @@ describe('copies of a base restored from the cache', () => {
     expect(templated).toEqual([]);
   });
 
-  it('restores the base without rows only when a stage asks for it, once', async () => {
+  it('restores the base without rows only when a stage asks for it, once, when no revision may fail on rows', async () => {
     const { provider, made } = recording(inner);
-    const restored = await restoreFromEntry(provider, []);
+    const restored = await restoreFromEntry(provider, [], SAFE_PLAN);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(made).toEqual([restored?.database.name]); // the base the replay goes on with
     const empty = await restored?.withoutRows?.();
     expect(made).toEqual([restored?.database.name, empty?.name]);
@@ -102,6 +118,16 @@ describe('copies of a base restored from the cache', () => {
     expect(await query(empty?.url ?? '', 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
   });
 
+  it('restores it beside the base when a revision may fail on rows', async () => {
+    const { provider, made } = recording(inner);
+    const restored = await restoreFromEntry(provider, [], PLAN);
+    await eventually(() => made.length === 2); // not asked for: on its way already
+    expect(made).toHaveLength(2);
+    const empty = await restored?.withoutRows?.();
+    expect([...made].sort()).toEqual([restored?.database.name, empty?.name].sort());
+    expect(await query(empty?.url ?? '', 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
+  });
+
   it('gives the adversarial replays the base without rows restored from the entry, not an upgrade', async () => {
     const { provider, made } = recording(inner);
     const context = replayContext(provider); // no bridge: no upgrade
@@ -109,7 +135,7 @@ describe('copies of a base restored from the cache', () => {
     const bases = new BaseSource(context, null, PLAN.frontier, restored?.withoutRows ?? null);
     const taken = await bases.take();
     expect(taken.name).toMatch(/^alembic_review_empty_/);
-    expect(made).toEqual([restored?.database.name, taken.name]);
+    expect([...made].sort()).toEqual([restored?.database.name, taken.name].sort());
     expect(await query(taken.url, 'SELECT version_num FROM alembic_version')).toEqual([
       { version_num: 'a1a1a1a1a1a1' },
     ]);
@@ -130,7 +156,7 @@ describe('copies of a base restored from the cache', () => {
     const { provider, made } = recording(inner);
     const restored = await restoreFromEntry(provider, ['base', 'code-first']);
     expect(restored).toBeNull();
-    expect(made).toHaveLength(3); // the base and the two copies (the base without rows only when asked for)
+    expect(made).toHaveLength(4); // the base, the base without rows beside it (the revision may fail on rows), the two copies
     expect(await leftoverDatabasesOnLocalServer(made)).toEqual([]);
   });
 });

@@ -82,6 +82,12 @@ export class BaseReview {
         });
       return;
     }
+    // No base commit to review (--since): no copy either (the caller may be waiting for it).
+    const tree = await this.#tree.catch((error: unknown) => ({ unavailable: errorMessage(error) }));
+    if (!isBaseTree(tree)) {
+      this.#result = Promise.resolve({ findings: [], unavailable: tree.unavailable, durationMs: 0 });
+      return;
+    }
     const copy = await provider.createDatabase('base', database).catch(() => null);
     if (copy === null) {
       this.#result = this.#review(database, schema, configure);

@@ -188,3 +188,12 @@ export function sameRevisions(a: readonly string[], b: readonly string[]): boole
   const sorted = [...b].sort();
   return a.length === b.length && [...a].sort().every((x, i) => x === sorted[i]);
 }
+
+/**
+ * A revision the replay applies may fail on the rows already in the tables
+ * (read from its source; unknown counts as yes): then the base without rows
+ * is likely needed, for the same revisions replayed without them.
+ */
+export function mayFailOnRows(plan: ReplayPlan): boolean {
+  return plan.replayed.some((r) => r.upgradeMayFailOnRows !== false);
+}

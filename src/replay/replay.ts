@@ -12,7 +12,7 @@ import type { DatabaseProvider, ThrowawayDatabase } from '../database/provider.t
 import type { Statement } from '../model.ts';
 import { introspect } from '../schema/introspect.ts';
 import type { Schema } from '../schema/types.ts';
-import type { ReplayPlan } from './plan.ts';
+import { mayFailOnRows, type ReplayPlan } from './plan.ts';
 import { buildBase, rebuildBase, type BaseBuild, type BaseSource } from './base.ts';
 import type { BaseCache } from './base-cache.ts';
 import { seedDatabase, type SeedFailure } from './seed.ts';
@@ -295,21 +295,16 @@ export async function restoreBase(
   if (cache === null || plan.frontier.length === 0 || !(await cache.available())) return null;
   const { provider } = context;
   const copyDatabases = copyPurposes.map((purpose) => provider.createDatabase(purpose).catch(() => null));
+  // The base without rows beside the base when a revision may fail on rows
+  // (the replay without rows then finds it ready), else only when a stage
+  // asks for it: as costly as the base, and most reviews never need it.
+  let restoring =
+    plan.replayed.length > 0 && mayFailOnRows(plan) ? restoreWithoutRows(provider, cache) : undefined;
   const database = await provider.createDatabase('rows');
   const restored = await cache.restore(database);
   if (restored !== null) {
-    // Restored only when a stage asks for it (a replay with rows that fails,
-    // the data checks): as costly as the base, and most reviews never need it.
-    let restoring: Promise<ThrowawayDatabase | null> | undefined;
     const withoutRows =
-      plan.replayed.length === 0
-        ? null
-        : () =>
-            (restoring ??= restoredCopy(
-              provider,
-              cache,
-              provider.createDatabase('empty').catch(() => null),
-            ));
+      plan.replayed.length === 0 ? null : () => (restoring ??= restoreWithoutRows(provider, cache));
     // Restored after the base, not competing with it: the replay goes on meanwhile.
     const copies = new Map(
       copyPurposes.map((purpose, i) => [
@@ -329,9 +324,21 @@ export async function restoreBase(
     };
   }
   // A half-restored database is never the base: dropped, and the replay gets a fresh one.
-  const created = [database, ...(await Promise.all(copyDatabases))];
+  const created = [database, (await restoring) ?? null, ...(await Promise.all(copyDatabases))];
   await Promise.all(created.flatMap((d) => (d === null ? [] : [provider.dropDatabase(d)])));
   return null;
+}
+
+/** The base without rows, restored from the entry into a database of its own; null when it did not restore. */
+function restoreWithoutRows(
+  provider: ReplayContext['provider'],
+  cache: BaseCache,
+): Promise<ThrowawayDatabase | null> {
+  return restoredCopy(
+    provider,
+    cache,
+    provider.createDatabase('empty').catch(() => null),
+  );
 }
 
 /** The entry restored into one more database; null (the database dropped) when it did not restore. */
