@@ -44,6 +44,7 @@ import { BaseCache } from './replay/base-cache.ts';
 import {
   isBaseTree,
   loadTree,
+  NO_BASE_COMMIT,
   openTreeAt,
   startTreeAt,
   type BaseTree,
@@ -257,8 +258,7 @@ async function startBaseTree(
 ): Promise<StartedTree | BaseTreeUnavailable> {
   // No base to compare with: findChanges says why, and the review stops there.
   const { gitRoot, against } = await comparison.catch(() => ({ gitRoot: null, against: null }));
-  if (gitRoot === null || against === null)
-    return { unavailable: 'there is no base commit (--since names a revision)' };
+  if (gitRoot === null || against === null) return NO_BASE_COMMIT;
   const python = resolvePython(options.projectDir, options.python);
   return startTreeAt(against.sha, gitRoot, options, python, io.pythonOutput, (line) => {
     progress.note(line);

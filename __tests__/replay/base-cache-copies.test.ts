@@ -132,7 +132,7 @@ describe('copies of a base restored from the cache', () => {
     const { provider, made } = recording(inner);
     const context = replayContext(provider); // no bridge: no upgrade
     const restored = await restoreFromEntry(provider, []);
-    const bases = new BaseSource(context, null, PLAN.frontier, restored?.withoutRows ?? null);
+    const bases = new BaseSource(context, restored?.withoutRows ?? null, PLAN.frontier);
     const taken = await bases.take();
     expect(taken.name).toMatch(/^alembic_review_empty_/);
     expect([...made].sort()).toEqual([restored?.database.name, taken.name].sort());

@@ -38,6 +38,10 @@ export interface BaseTreeUnavailable {
   unavailable: string;
 }
 
+export const NO_BASE_COMMIT: BaseTreeUnavailable = {
+  unavailable: 'there is no base commit (--since names a revision)',
+};
+
 async function exists(file: string): Promise<boolean> {
   try {
     await stat(file);
@@ -160,7 +164,7 @@ export async function openBaseTree(
   log: (line: string) => void = () => undefined,
 ): Promise<BaseTree | BaseTreeUnavailable> {
   const commit = changes.baseCommit;
-  if (commit === null) return { unavailable: 'there is no base commit (--since names a revision)' };
+  if (commit === null) return NO_BASE_COMMIT;
   return openTreeAt(commit, options, changes, python, onStderr, log);
 }
 

@@ -101,16 +101,13 @@ export interface Replay {
    */
   noMigrationsRan: boolean;
   /**
-   * The copy of the base without rows, untouched, when the replay with rows
-   * passed (the data checks work on it; whoever takes it drops it); else null.
+   * The base without rows, untouched, when the replay with rows passed (the
+   * data checks work on it; whoever takes it drops it): the copy made before
+   * the rows, or on a cache hit restored from the entry when first asked
+   * (null when it does not restore), the same however often asked. Null
+   * when there is none.
    */
-  baseWithoutRows: ThrowawayDatabase | null;
-  /**
-   * On a cache hit, where baseWithoutRows is null: restores that copy from
-   * the entry when first asked (null when it does not restore); the same
-   * copy however often it is asked.
-   */
-  restoreBaseWithoutRows: (() => Promise<ThrowawayDatabase | null>) | null;
+  baseWithoutRows: (() => Promise<ThrowawayDatabase | null>) | null;
 }
 
 /** "schema.table" of Alembic's version table, as env.py configured it. */
@@ -196,7 +193,6 @@ export async function replayChange(
     head: null,
     noMigrationsRan: false,
     baseWithoutRows: null,
-    restoreBaseWithoutRows: null,
   };
   if (base.unavailable !== null || failed(frontier)) return replay;
 
@@ -246,8 +242,7 @@ export async function replayChange(
     }
   }
   if (!failed(replay.withRows)) {
-    replay.baseWithoutRows = emptyBase;
-    replay.restoreBaseWithoutRows = restoreEmpty;
+    replay.baseWithoutRows = emptyBase === null ? restoreEmpty : () => Promise.resolve(emptyBase);
     replay.head = { database: rows, schema: await introspect(rows.url), withoutRows: false };
     return replay;
   }

@@ -256,27 +256,34 @@ def as_list(value):
     return [value]
 
 
-def _function_ops(tree, name):
-    """(called op names, body is only pass/docstring) of a module-level function."""
+def _module_function(tree, name):
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == name:
-            ops = []
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.Call):
-                    func = sub.func
-                    if isinstance(func, ast.Attribute):
-                        base = func.value
-                        if isinstance(base, ast.Name) and base.id == "op":
-                            ops.append({"op": func.attr, "line": sub.lineno})
-                        elif isinstance(base, ast.Name) and base.id == "batch_op":
-                            ops.append({"op": "batch." + func.attr, "line": sub.lineno})
-            trivial = all(
-                isinstance(stmt, ast.Pass)
-                or (isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant))
-                for stmt in node.body
-            )
-            return ops, trivial, node.lineno
-    return [], True, None
+            return node
+    return None
+
+
+def _op_calls(function):
+    """(call node, op name, whether it is a batch_op call) of each op.X() / batch_op.X() in a function."""
+    for sub in ast.walk(function):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
+            base = sub.func.value
+            if isinstance(base, ast.Name) and base.id in ("op", "batch_op"):
+                yield sub, sub.func.attr, base.id == "batch_op"
+
+
+def _function_ops(tree, name):
+    """(called op names, body is only pass/docstring) of a module-level function."""
+    node = _module_function(tree, name)
+    if node is None:
+        return [], True, None
+    ops = [{"op": ("batch." if batch else "") + op, "line": call.lineno} for call, op, batch in _op_calls(node)]
+    trivial = all(
+        isinstance(stmt, ast.Pass)
+        or (isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant))
+        for stmt in node.body
+    )
+    return ops, trivial, node.lineno
 
 
 # Operations that cannot fail because of the rows a table already holds (the
@@ -297,12 +304,15 @@ _ROWS_CANNOT_BREAK = {
 }
 
 
-def _keyword(call, name):
-    for sub in ast.walk(call):
-        if isinstance(sub, ast.Call):
-            for keyword in sub.keywords:
-                if keyword.arg == name and isinstance(keyword.value, ast.Constant):
-                    return keyword.value.value
+def _keywords(call):
+    """Every keyword argument in a call and the calls inside it (the sa.Column of an add_column)."""
+    return [keyword for sub in ast.walk(call) if isinstance(sub, ast.Call) for keyword in sub.keywords]
+
+
+def _constant(call, name):
+    for keyword in _keywords(call):
+        if keyword.arg == name and isinstance(keyword.value, ast.Constant):
+            return keyword.value.value
     return None
 
 
@@ -311,31 +321,18 @@ def _rows_can_break(call, name):
     if name in _ROWS_CANNOT_BREAK:
         return False
     if name == "add_column":
-        for sub in ast.walk(call):
-            if isinstance(sub, ast.Call) and any(k.arg == "server_default" for k in sub.keywords):
-                return _keyword(call, "primary_key") is True or _keyword(call, "unique") is True
-        return (
-            _keyword(call, "nullable") is False
-            or _keyword(call, "primary_key") is True
-            or _keyword(call, "unique") is True
-        )
+        unique = _constant(call, "primary_key") is True or _constant(call, "unique") is True
+        filled = any(keyword.arg == "server_default" for keyword in _keywords(call))
+        return unique or (_constant(call, "nullable") is False and not filled)
     if name == "create_index":
-        return _keyword(call, "unique") is True
+        return _constant(call, "unique") is True
     return True
 
 
 def _rows_matter(tree):
     """Whether any op call of upgrade() may fail on existing rows (unknown: True)."""
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == "upgrade":
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
-                    base = sub.func.value
-                    if isinstance(base, ast.Name) and base.id in ("op", "batch_op"):
-                        if _rows_can_break(sub, sub.func.attr):
-                            return True
-            return False
-    return True
+    node = _module_function(tree, "upgrade")
+    return node is None or any(_rows_can_break(call, op) for call, op, _batch in _op_calls(node))
 
 
 def _static_facts(path):

@@ -66,23 +66,21 @@ export class BaseSource {
   readonly #context: ReplayContext;
   readonly #provider: DatabaseProvider;
   readonly #frontier: readonly string[];
-  #template: ThrowawayDatabase | null;
-  /** Makes the first database when there is none yet (the base cache's entry restored). */
-  #restore: (() => Promise<ThrowawayDatabase | null>) | null;
+  #template: ThrowawayDatabase | null = null;
+  /** The replay's base without rows (a copy, or restored from the base cache), until first taken. */
+  #first: (() => Promise<ThrowawayDatabase | null>) | null;
   #keepTemplate = false;
   readonly #taken: ThrowawayDatabase[] = [];
 
   constructor(
     context: ReplayContext,
-    template: ThrowawayDatabase | null,
+    first: (() => Promise<ThrowawayDatabase | null>) | null,
     frontier: readonly string[],
-    restore: (() => Promise<ThrowawayDatabase | null>) | null = null,
   ) {
     this.#context = context;
     this.#provider = context.provider;
-    this.#template = template;
+    this.#first = first;
     this.#frontier = frontier;
-    this.#restore = restore;
   }
 
   /** Several databases will be needed: copy the template rather than use it. */
@@ -91,9 +89,9 @@ export class BaseSource {
   }
 
   async take(): Promise<ThrowawayDatabase> {
-    const restore = this.#restore;
-    this.#restore = null;
-    if (this.#template === null && restore !== null) this.#template = await restore();
+    const first = this.#first;
+    this.#first = null;
+    if (first !== null) this.#template = await first();
     let database: ThrowawayDatabase;
     if (this.#template !== null && this.#keepTemplate) {
       database = await this.#provider.createDatabase('adversarial', this.#template);
@@ -127,7 +125,7 @@ export class BaseSource {
   close(): void {
     this.#taken.length = 0;
     this.#template = null;
-    this.#restore = null;
+    this.#first = null;
   }
 }
 

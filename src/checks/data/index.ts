@@ -70,7 +70,7 @@ async function preflightCheck(
 
 export async function dataChecks(input: DataChecksInput): Promise<DataChecks> {
   const { context, replay, plan } = input;
-  const bases = new BaseSource(context, replay.baseWithoutRows, plan.frontier, replay.restoreBaseWithoutRows);
+  const bases = new BaseSource(context, replay.baseWithoutRows, plan.frontier);
   let preflight: PreflightDatabase | null = null;
   const none: DataChecks = { findings: [], estimates: new Map(), summary: 'nothing to check' };
   try {
