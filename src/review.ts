@@ -41,6 +41,7 @@ import type { Options } from './options.ts';
 import { Progress } from './progress.ts';
 import { baseFindings } from './replay/base.ts';
 import { BaseCache } from './replay/base-cache.ts';
+import { EarlyBase } from './replay/early-base.ts';
 import {
   isBaseTree,
   loadTree,
@@ -52,7 +53,6 @@ import {
   type StartedTree,
 } from './replay/base-tree.ts';
 import { commitAtFrontier } from './replay/frontier-commit.ts';
-import { mayFailOnRows } from './replay/plan.ts';
 import {
   changedPythonFiles,
   compareWithBase,
@@ -98,6 +98,8 @@ interface Run {
   baseTree: Promise<BaseTree | BaseTreeUnavailable>;
   /** The code of the commit whose revisions end at the frontier, opened when a base from models needs it. */
   treeAtFrontier?: () => Promise<BaseTree | BaseTreeUnavailable>;
+  /** The warm base restored while the project opened, if an entry fitted. */
+  earlyBase?: Promise<EarlyBase | null>;
 }
 
 export async function review(options: Options, io: ReviewIO): Promise<Review> {
@@ -129,6 +131,8 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     options.database === 'none' ? null : provisionDatabase(options, progress, extensionsOfRevisions.promise);
   // Awaited below; a project that fails to open is the error reported, not this one.
   provisioning?.catch(() => undefined);
+  // The warm base restored from the cache meanwhile, when an entry fits.
+  const earlyBase = provisioning === null ? NO_EARLY_BASE : EarlyBase.start(options, provisioning);
   let startedBase: Promise<StartedTree | BaseTreeUnavailable> = Promise.resolve(NO_BASE_TREE);
   let baseTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
   let frontierTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
@@ -137,7 +141,10 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     const comparison = compareWithBase(options);
     comparison.catch(noop); // said by findChanges
     // The base commit's project starts opening too: its Python's start is most of what that costs.
-    if (provisioning !== null) startedBase = startBaseTree(comparison, options, io, progress);
+    if (provisioning !== null) {
+      startedBase = startBaseTree(comparison, options, io, progress);
+      reserveDatabases(provisioning, earlyBase, comparison);
+    }
     const project = await progress.stage(
       'open project',
       () => inspectProject(bridge, options, changedPythonFiles(comparison)),
@@ -147,10 +154,6 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     const engines = project.load.engines ?? [];
     if (engines.length > 0 && options.engine === null) throw new EachEngine(engines);
     extensionsOfRevisions.resolve(revisionExtensions(project.load.revisions.map((r) => r.path)));
-    // The models databases (the pull request's, the base commit's) next, ready when the replay ends.
-    void provisioning?.then((server) => {
-      server.reserve(['models', 'models']);
-    }, noop);
     for (const note of project.load.notes ?? []) progress.note(note);
     // A named section chosen because the change's revisions are there: the base commit's tree uses it too.
     if (typeof project.load.iniSection === 'string')
@@ -178,7 +181,7 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       (frontierTree ??= openFrontierTree(options, changes, project, io, (line) => {
         progress.note(line);
       }));
-    const run: Run = { options, progress, project, changes, baseTree, treeAtFrontier };
+    const run: Run = { options, progress, project, changes, baseTree, treeAtFrontier, earlyBase };
     const server = await provisioning;
     await server.extensionsDecided();
     if (project.load.flask === true) {
@@ -198,7 +201,11 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
         tree.catch(() => NO_BASE_TREE),
       ),
     );
-    await Promise.all([bridge.close(), ...trees.flatMap((tree) => ('close' in tree ? [tree.close()] : []))]);
+    await Promise.all([
+      bridge.close(),
+      ...trees.flatMap((tree) => ('close' in tree ? [tree.close()] : [])),
+      earlyBase.then((early) => early?.settled(), noop),
+    ]);
     const provider = await provisioning?.catch(() => undefined);
     await provider?.stop();
   }
@@ -224,9 +231,28 @@ async function provisionDatabase(
   const server = new ReservingProvider(started);
   // Asked now, while the server is idle: the cache key needs it before the replay.
   server.serverVersion().catch(noop);
-  // The database the base goes into, made while the project opens and the cache is looked up.
-  server.reserve(['rows']);
   return server;
+}
+
+/**
+ * The databases every review asks for, made while the project opens, in the
+ * order it asks: the one the base goes into (unless an early restore has
+ * it), the models database, and, with a base commit, its copy of the base
+ * (restored from the cache on a hit) and the base commit's models database.
+ * The base without rows, when needed, goes ahead of them (reviewReplay).
+ */
+function reserveDatabases(
+  provisioning: Promise<ReservingProvider>,
+  earlyBase: Promise<EarlyBase | null>,
+  comparison: Promise<BaseComparison>,
+): void {
+  const started = Promise.all([provisioning, earlyBase]).then(([server, early]) => {
+    server.reserve([...(early === null ? ['rows'] : []), 'models']);
+    return { server, early };
+  });
+  void Promise.all([started, comparison]).then(([{ server, early }, { against }]) => {
+    if (against !== null) server.reserve([...(early === null ? [] : ['base']), 'models']);
+  }, noop);
 }
 
 function noop(): void {
@@ -247,6 +273,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 }
 
 const NO_BASE_TREE: BaseTreeUnavailable = { unavailable: 'offline review' };
+const NO_EARLY_BASE: Promise<EarlyBase | null> = Promise.resolve(null);
 const NO_TREE = Promise.resolve(NO_BASE_TREE);
 
 /** The base commit's tree unpacked and its bridge started, as soon as git has named the base commit. */
@@ -326,10 +353,8 @@ async function reviewReplay(
   const { options, progress, project, changes } = run;
   const findings = [...graph];
   const cache = await openCache(run, server);
-  // On a hit, the base without rows is restored into a database of its own when the replay
-  // with rows fails or the data checks need it: made ahead only when a revision may fail on
-  // rows (after a replay it is a copy, made then).
-  if (mayFailOnRows(changes.plan) && (await cache?.available())) server.reserve(['empty']);
+  // The base review needs a base commit; on a hit, its copy is restored with the base.
+  const baseCopies = [...deployOrder.baseCopies, ...(changes.baseCommit === null ? [] : ['base'])];
   const replay = await progress.stage(
     'replay',
     () =>
@@ -346,9 +371,9 @@ async function reviewReplay(
           await deployOrder.atBase(database, copies.get('code-first'));
           await baseline.run(database, schema, configure, copies.get('base'));
         },
-        // The base review needs a base commit; restored with the base on a hit.
-        baseCopies: [...deployOrder.baseCopies, ...(changes.baseCommit === null ? [] : ['base'])],
+        baseCopies,
         cache,
+        ...(run.earlyBase === undefined ? {} : { early: run.earlyBase }),
       }),
     (r) =>
       `${r.withRows.steps.size} of ${changes.plan.replayed.length} revisions applied with rows (${changes.plan.newRevisions.length} new${changes.plan.reviewed.length > changes.plan.newRevisions.length ? `, ${changes.plan.reviewed.length - changes.plan.newRevisions.length} edited` : ''})`,

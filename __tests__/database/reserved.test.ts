@@ -1,5 +1,6 @@
-// Databases created ahead of need (issue 16): handed out by purpose, never
-// for a copy, and dropped with the rest when nobody asked for them.
+// Databases created ahead of need (issue 16): one at a time in the order
+// reserved, handed out by purpose, never for a copy, and dropped with the
+// rest when nobody asked for them (those not made yet are not made).
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReservingProvider } from '../../src/database/reserved.ts';
 import { UrlProvider } from '../../src/database/url-provider.ts';
@@ -13,10 +14,16 @@ describe('a provider that reserves databases', () => {
     const inner = new UrlProvider(LOCAL_SERVER_URL);
     await inner.start();
     const provider = new ReservingProvider(inner);
-    provider.reserve(['models', 'models', 'rows']);
-    // The reservations run at once: before anyone asks, the server has them.
+    provider.reserve(['models', 'models']);
+    provider.reserve(['rows']);
+    // Before anyone asks, the server has them, made one at a time in the order reserved.
     await expect.poll(() => inner.createdDatabases.length, { timeout: 10_000 }).toBe(3);
     const reserved = [...inner.createdDatabases];
+    expect(reserved.map((name) => /^alembic_review_([a-z]+)_/.exec(name)?.[1])).toEqual([
+      'models',
+      'models',
+      'rows',
+    ]);
 
     const models = await provider.createDatabase('models');
     expect(models.name).toMatch(/^alembic_review_models_/);
@@ -43,6 +50,19 @@ describe('a provider that reserves databases', () => {
     expect(all).toHaveLength(6); // the unused 'rows' reservation among them
     await provider.stop();
     expect(await leftoverDatabasesOnLocalServer(all)).toEqual([]);
+  });
+
+  it('does not make the reservations not started yet when stopped', async () => {
+    const inner = new UrlProvider(LOCAL_SERVER_URL);
+    await inner.start();
+    const provider = new ReservingProvider(inner);
+    provider.reserve(['rows', 'models', 'models', 'base']);
+    await provider.stop();
+    // The one being made when stop() came, at most; dropped with the rest.
+    expect(inner.createdDatabases).toEqual([]);
+    expect((await provider.createDatabase('models').catch((error: unknown) => error)) instanceof Error).toBe(
+      true,
+    );
   });
 
   it('creates the database as usual when its reservation failed', async () => {

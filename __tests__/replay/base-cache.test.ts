@@ -244,8 +244,13 @@ describe('a review with the cache', () => {
     // restored without its rows would make this fails-on-existing-rows instead.
     expect(cold.report.findings.find((f) => f.ruleId === 'migration-failed')?.revision).toBe('b1b1b1b1b1b1');
     const warm = await review();
-    expect(warm.stderr).toMatch(/base restored from cache \(key [0-9a-f]{12}, [\d.]+ m?s\)/);
+    // Restored while the project opened (its files read the same as when it was saved).
+    expect(warm.stderr).toMatch(
+      /base restored from cache while the project opened \(key [0-9a-f]{12}, [\d.]+ m?s\)/,
+    );
     expect(warm.stderr).not.toMatch(/base saved to the cache/);
+    // b1 fails with rows: on the restored base, the rows come out again for the replay without them.
+    expect(warm.stderr).toMatch(/the seeded rows taken out again/);
     expect(findings(warm)).toEqual(findings(cold));
     expect(warm.report.summary).toEqual(cold.report.summary);
   });

@@ -29,6 +29,14 @@ export interface DatabaseProvider {
    * have no open connection); dropped again by dropDatabase() or stop().
    */
   createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase>;
+  /**
+   * A fresh empty database made at once, before the run's extensions are
+   * decided (the warm base restored while the project opens): the caller
+   * adds them with addExtensions() before the project's code runs on it.
+   */
+  createEarlyDatabase(purpose: string): Promise<ThrowawayDatabase>;
+  /** The run's extensions, once decided, in a database made by createEarlyDatabase(). */
+  addExtensions(database: ThrowawayDatabase): Promise<void>;
   dropDatabase(database: ThrowawayDatabase): Promise<void>;
   /** Drops every database it created and releases the server (idempotent). */
   stop(): Promise<void>;

@@ -233,6 +233,14 @@ export abstract class ServerProvider {
     return database;
   }
 
+  createEarlyDatabase(purpose: string): Promise<ThrowawayDatabase> {
+    return this.databases.create(this.requireAdmin(), purpose);
+  }
+
+  addExtensions(database: ThrowawayDatabase): Promise<void> {
+    return this.databases.addExtensions(this.requireAdmin(), database, undefined);
+  }
+
   async dropDatabase(database: ThrowawayDatabase): Promise<void> {
     return this.databases.drop(this.requireAdmin(), database);
   }

@@ -154,7 +154,28 @@ export class UrlProvider implements DatabaseProvider {
     return this.#admin;
   }
 
-  async createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
+  createDatabase(purpose: string, template?: ThrowawayDatabase): Promise<ThrowawayDatabase> {
+    return this.#create(purpose, template, true);
+  }
+
+  createEarlyDatabase(purpose: string): Promise<ThrowawayDatabase> {
+    return this.#create(purpose, undefined, false);
+  }
+
+  async addExtensions(database: ThrowawayDatabase): Promise<void> {
+    const admin = this.#requireAdmin();
+    try {
+      await this.#databases.addExtensions(admin, database, undefined);
+    } catch (error) {
+      throw this.#notCreated(admin, error);
+    }
+  }
+
+  async #create(
+    purpose: string,
+    template: ThrowawayDatabase | undefined,
+    withExtensions: boolean,
+  ): Promise<ThrowawayDatabase> {
     const admin = this.#requireAdmin();
     this.#cleanup.arm();
     // Tracked while in flight so that a teardown (SIGTERM) racing with it still
@@ -164,17 +185,21 @@ export class UrlProvider implements DatabaseProvider {
     let database: ThrowawayDatabase;
     try {
       database = await creating;
-      await this.#databases.addExtensions(admin, database, template);
+      if (withExtensions) await this.#databases.addExtensions(admin, database, template);
     } catch (error) {
-      throw new UsageError(
-        'database',
-        `Could not create a database on ${hostPort(admin)} (--database-url ${redactUrl(this.#url)}): ${errorMessage(error)}`,
-        { cause: error },
-      );
+      throw this.#notCreated(admin, error);
     } finally {
       this.#pending.delete(creating);
     }
     return database;
+  }
+
+  #notCreated(admin: ServerAddress, error: unknown): UsageError {
+    return new UsageError(
+      'database',
+      `Could not create a database on ${hostPort(admin)} (--database-url ${redactUrl(this.#url)}): ${errorMessage(error)}`,
+      { cause: error },
+    );
   }
 
   async dropDatabase(database: ThrowawayDatabase): Promise<void> {

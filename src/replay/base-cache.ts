@@ -5,7 +5,7 @@
 // entry (another key, a checksum that does not match, a version table that
 // is not at the frontier) is a miss, and the replay runs as without a cache.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import type { ConfigureSummary, LoadResult } from '../alembic/protocol.ts';
@@ -20,7 +20,7 @@ import { ancestorsOf, sameRevisions } from './plan.ts';
 import { newClient } from '../database/client.ts';
 
 /** Bumped whenever what an entry holds, or how it is restored, changes. */
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 
 /** Everything the base frontier depends on, as named strings (file contents hashed). */
 export interface KeyInputs {
@@ -92,28 +92,17 @@ export async function keyInputs(context: KeyContext): Promise<KeyInputs> {
   const configs = [options.configFile, options.tomlFile].filter((file) => file !== null);
   const files: Record<string, string> = {
     ...(await readAll(helpers, relative)),
-    'env.py': await readOrEmpty(load.envPy),
-    ...(await readAll(configs, relative)),
+    ...(await readAll([load.envPy, ...configs], relative)),
   };
   const major = majorVersion(context.serverVersion);
   return {
     revisions,
     files,
     settings: {
+      ...optionSettings(options),
       frontier: [...context.frontier].sort().join(' '),
-      baseFrom: options.baseFrom.kind,
       iniSection: options.iniSection,
-      configFactory: options.configFactory ?? '',
-      xArgs: options.xArgs.join('\n'),
-      urlEnv: options.urlEnv.join(' '),
       driver: options.driver ?? load.driver,
-      databaseRole: options.databaseRole,
-      extensions: [...options.extensions].sort().join(' '),
-      tenantSchema: options.tenantSchema ?? '',
-      // multidb: each database has a base of its own.
-      engine: options.engine ?? '',
-      seedRows: String(options.seedRows),
-      seedSql: options.seedSql ?? '',
       python: context.hello.python,
       alembic: context.hello.alembic,
       sqlalchemy: context.hello.sqlalchemy,
@@ -122,8 +111,25 @@ export async function keyInputs(context: KeyContext): Promise<KeyInputs> {
   };
 }
 
+/** The settings of the key that the options alone decide (known before the project is loaded). */
+function optionSettings(options: Options): Record<string, string> {
+  return {
+    baseFrom: options.baseFrom.kind,
+    configFactory: options.configFactory ?? '',
+    xArgs: options.xArgs.join('\n'),
+    urlEnv: options.urlEnv.join(' '),
+    databaseRole: options.databaseRole,
+    extensions: [...options.extensions].sort().join(' '),
+    tenantSchema: options.tenantSchema ?? '',
+    // multidb: each database has a base of its own.
+    engine: options.engine ?? '',
+    seedRows: String(options.seedRows),
+    seedSql: options.seedSql ?? '',
+  };
+}
+
 /** A cache entry as read: its metadata and the dump. */
-interface Entry {
+export interface Entry {
   meta: EntryMeta;
   sql: string;
 }
@@ -138,6 +144,12 @@ interface EntryMeta {
   versions: string[];
   configure: ConfigureSummary | null;
   postgresMajor: number;
+  /** Each file the key read (project-relative path → sha256 of its text): checked on disk by findEarlyEntry. */
+  files: Record<string, string>;
+  /** The key's settings, the options' among them (findEarlyEntry compares those). */
+  settings: Record<string, string>;
+  /** The extensions the run created in the database before the replay (an early restore needs none). */
+  extensions: string[];
   createdAt: string;
   dumpedBy: string;
 }
@@ -150,7 +162,8 @@ function versionTable(configure: ConfigureSummary | null): string {
   return sqlName(configure?.versionTableSchema ?? 'public', configure?.versionTable ?? 'alembic_version');
 }
 
-async function versionRows(client: pg.Client, configure: ConfigureSummary | null): Promise<string[]> {
+/** The version table's rows, sorted. */
+export async function versionRows(client: pg.Client, configure: ConfigureSummary | null): Promise<string[]> {
   const rows = await client.query<{ version_num: string }>(
     `SELECT version_num FROM ${versionTable(configure)}`,
   );
@@ -171,6 +184,120 @@ export function restorableSql(dump: string): string {
   );
 }
 
+const sqlFile = (dir: string, key: string): string => path.join(dir, `base-${key}.sql`);
+const metaFile = (dir: string, key: string): string => path.join(dir, `base-${key}.json`);
+
+/** The files the key read, each by its sha256. */
+function hashedFiles(inputs: KeyInputs): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries({ ...inputs.revisions, ...inputs.files }).map(([name, text]) => [name, sha256(text)]),
+  );
+}
+
+/** The entry under `key`, if it is there and sound for this server and frontier; a reason otherwise. */
+async function readEntry(
+  dir: string,
+  key: string,
+  major: number,
+  frontier: readonly string[],
+): Promise<Entry | { miss: string }> {
+  let meta: EntryMeta;
+  let sql: string;
+  try {
+    meta = JSON.parse(await readFile(metaFile(dir, key), 'utf8')) as EntryMeta;
+    sql = await readFile(sqlFile(dir, key), 'utf8');
+  } catch {
+    return { miss: 'no entry' };
+  }
+  if (meta.format !== CACHE_FORMAT || meta.key !== key) return { miss: 'the entry has another key' };
+  if (meta.postgresMajor !== major) return { miss: 'the entry is for another PostgreSQL' };
+  if (sha256(sql) !== meta.sha256) return { miss: 'the dump does not match its checksum' };
+  if (!Array.isArray(meta.versions) || !sameRevisions(meta.versions, frontier))
+    return { miss: 'the entry is not at the frontier' };
+  return { meta, sql };
+}
+
+/**
+ * Restores `entry` into `database` (fresh, empty); why it did not, null when
+ * it did and the version table holds `frontier`.
+ */
+export async function restoreEntry(
+  database: ThrowawayDatabase,
+  entry: Entry,
+  frontier: readonly string[],
+): Promise<string | null> {
+  // As the run's role, like the project's code: the entry gets no more rights than a migration.
+  const client = newClient({ connectionString: database.url });
+  try {
+    await client.connect();
+    await client.query(restorableSql(entry.sql));
+    await client.query('RESET search_path');
+    const versions = await versionRows(client, entry.meta.configure);
+    if (!sameRevisions(versions, frontier))
+      return `the restored version table holds ${versions.join(', ') || 'nothing'}, not the frontier`;
+    return null;
+  } catch (error) {
+    return `the entry did not restore (${errorMessage(error)})`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The entry most likely to be this run's, found before the project is loaded
+ * (see early-base.ts): saved with the options' settings, for the server's
+ * major (awaited last: the files are read while the server starts), no
+ * extension created beforehand, and every file its key read reading the same
+ * on disk now; of several, the one that read the most files (the latest
+ * frontier of a branch), then the most recently used. Only a guess: the key,
+ * once known, decides. Null when none fits.
+ */
+export async function findEarlyEntry(
+  options: Options,
+  serverMajor: Promise<number | null>,
+): Promise<Entry | null> {
+  const dir = options.cacheDir;
+  if (dir === null) return null;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const wanted = optionSettings(options);
+  const candidates: { meta: EntryMeta; used: number }[] = [];
+  for (const name of names) {
+    const key = /^base-([0-9a-f]{64})\.json$/.exec(name)?.[1];
+    if (key === undefined) continue;
+    try {
+      const file = path.join(dir, name);
+      const meta = JSON.parse(await readFile(file, 'utf8')) as EntryMeta;
+      const fits =
+        meta.format === CACHE_FORMAT &&
+        meta.key === key &&
+        Array.isArray(meta.extensions) &&
+        meta.extensions.length === 0 &&
+        typeof meta.settings === 'object' &&
+        Object.entries(wanted).every(([setting, value]) => meta.settings[setting] === value);
+      if (fits) candidates.push({ meta, used: (await stat(file)).mtimeMs });
+    } catch {
+      // Unreadable or not an entry: not a candidate.
+    }
+  }
+  const size = (meta: EntryMeta): number => Object.keys(meta.files).length;
+  candidates.sort((a, b) => size(b.meta) - size(a.meta) || b.used - a.used);
+  const onDisk: EntryMeta[] = [];
+  for (const { meta } of candidates) if (await sameOnDisk(options.projectDir, meta.files)) onDisk.push(meta);
+  const major = await serverMajor;
+  for (const meta of onDisk.filter((m) => m.postgresMajor === major)) {
+    const entry = await readEntry(dir, meta.key, meta.postgresMajor, meta.versions);
+    if (!('miss' in entry)) return entry;
+  }
+  return null;
+}
+
+/** Whether every file reads on disk as its hash says (an unreadable one as empty text, as keyInputs reads it). */
+async function sameOnDisk(projectDir: string, files: Record<string, string>): Promise<boolean> {
+  const entries = Object.entries(files);
+  const texts = await Promise.all(entries.map(([name]) => readOrEmpty(path.resolve(projectDir, name))));
+  return entries.every(([, hash], i) => sha256(texts[i] ?? '') === hash);
+}
+
 /** The cache directory for one run: one key, one entry. */
 export class BaseCache {
   readonly dir: string;
@@ -178,24 +305,33 @@ export class BaseCache {
   readonly #frontier: string[];
   readonly #major: number;
   readonly #log: (line: string) => void;
+  readonly #inputs: KeyInputs | null;
   /** The entry as read once (available() then restore()); null until read. */
   #entry: Promise<Entry | { miss: string }> | null = null;
   #missSaid = false;
 
-  constructor(dir: string, key: string, frontier: string[], major: number, log: (line: string) => void) {
+  constructor(
+    dir: string,
+    key: string,
+    frontier: string[],
+    major: number,
+    log: (line: string) => void,
+    inputs: KeyInputs | null = null,
+  ) {
     this.dir = dir;
     this.key = key;
     this.#frontier = [...frontier].sort();
     this.#major = major;
     this.#log = log;
+    this.#inputs = inputs;
   }
 
   static async open(context: KeyContext, log: (line: string) => void): Promise<BaseCache | null> {
     const dir = context.options.cacheDir;
     const major = majorVersion(context.serverVersion);
     if (dir === null || major === null) return null;
-    const key = baseCacheKey(await keyInputs(context));
-    return new BaseCache(dir, key, context.frontier, major, log);
+    const inputs = await keyInputs(context);
+    return new BaseCache(dir, baseCacheKey(inputs), context.frontier, major, log, inputs);
   }
 
   get shortKey(): string {
@@ -203,29 +339,22 @@ export class BaseCache {
   }
 
   get #sqlFile(): string {
-    return path.join(this.dir, `base-${this.key}.sql`);
+    return sqlFile(this.dir, this.key);
   }
 
   get #metaFile(): string {
-    return path.join(this.dir, `base-${this.key}.json`);
+    return metaFile(this.dir, this.key);
   }
 
   /** The entry, if there is one and it is sound; a reason otherwise. */
-  async #read(): Promise<Entry | { miss: string }> {
-    let meta: EntryMeta;
-    let sql: string;
-    try {
-      meta = JSON.parse(await readFile(this.#metaFile, 'utf8')) as EntryMeta;
-      sql = await readFile(this.#sqlFile, 'utf8');
-    } catch {
-      return { miss: 'no entry' };
-    }
-    if (meta.format !== CACHE_FORMAT || meta.key !== this.key) return { miss: 'the entry has another key' };
-    if (meta.postgresMajor !== this.#major) return { miss: 'the entry is for another PostgreSQL' };
-    if (sha256(sql) !== meta.sha256) return { miss: 'the dump does not match its checksum' };
-    if (!Array.isArray(meta.versions) || !sameRevisions(meta.versions, this.#frontier))
-      return { miss: 'the entry is not at the frontier' };
-    return { meta, sql };
+  #read(): Promise<Entry | { miss: string }> {
+    return readEntry(this.dir, this.key, this.#major, this.#frontier);
+  }
+
+  /** Marks the entry recently used: the action keeps the entries a run touched. */
+  async touch(): Promise<void> {
+    const now = new Date();
+    await utimes(this.#metaFile, now, now).catch(() => undefined);
   }
 
   /**
@@ -260,9 +389,7 @@ export class BaseCache {
       this.#log(`base cache: ${failure}; replaying`);
       return null;
     }
-    // Recently used: the action keeps the entries a run touched.
-    const now = new Date();
-    await utimes(this.#metaFile, now, now).catch(() => undefined);
+    await this.touch();
     this.#log(`base restored from cache (key ${this.shortKey}, ${formatMs(performance.now() - start)})`);
     return { configure: entry.meta.configure };
   }
@@ -273,23 +400,8 @@ export class BaseCache {
     return !('miss' in entry) && (await this.#restoreInto(database, entry)) === null;
   }
 
-  /** Why the entry did not restore into one database; null when it did. */
-  async #restoreInto(database: ThrowawayDatabase, entry: Entry): Promise<string | null> {
-    // As the run's role, like the project's code: the entry gets no more rights than a migration.
-    const client = newClient({ connectionString: database.url });
-    try {
-      await client.connect();
-      await client.query(restorableSql(entry.sql));
-      await client.query('RESET search_path');
-      const versions = await versionRows(client, entry.meta.configure);
-      if (!sameRevisions(versions, this.#frontier))
-        return `the restored version table holds ${versions.join(', ') || 'nothing'}, not the frontier`;
-      return null;
-    } catch (error) {
-      return `the entry did not restore (${errorMessage(error)})`;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+  #restoreInto(database: ThrowawayDatabase, entry: Entry): Promise<string | null> {
+    return restoreEntry(database, entry, this.#frontier);
   }
 
   /** Dumps `database` (at the frontier, no connection open) as the entry; never fails the review. */
@@ -324,6 +436,9 @@ export class BaseCache {
         versions,
         configure,
         postgresMajor: this.#major,
+        files: this.#inputs === null ? {} : hashedFiles(this.#inputs),
+        settings: this.#inputs?.settings ?? {},
+        extensions: [...(await provider.extensionsDecided())],
         createdAt: new Date().toISOString(),
         dumpedBy: dumped.by,
       };

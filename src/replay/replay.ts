@@ -4,18 +4,28 @@
 // with the revision line that emitted it, its locks and rewrites. When a
 // revision fails there, the same revisions are replayed on an empty copy of
 // the base: if they pass, the rows were the problem (fails-on-existing-rows).
+import { isDeepStrictEqual } from 'node:util';
 import type { Bridge } from '../alembic/bridge.ts';
 import { RevisionTimeout } from '../alembic/bridge.ts';
 import { explainBridgeError } from '../alembic/project.ts';
-import type { BridgeStatement, MigrationFailure, RunResult } from '../alembic/protocol.ts';
+import type { BridgeStatement, ConfigureSummary, MigrationFailure, RunResult } from '../alembic/protocol.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from '../database/provider.ts';
 import type { Statement } from '../model.ts';
 import { introspect } from '../schema/introspect.ts';
 import type { Schema } from '../schema/types.ts';
-import { mayFailOnRows, type ReplayPlan } from './plan.ts';
+import { mayFailOnRows, sameRevisions, type ReplayPlan } from './plan.ts';
 import { buildBase, rebuildBase, type BaseBuild, type BaseSource } from './base.ts';
 import type { BaseCache } from './base-cache.ts';
-import { seedDatabase, type SeedFailure } from './seed.ts';
+import type { EarlyBase } from './early-base.ts';
+import {
+  removeSeededRows,
+  seedDatabase,
+  seededRowsRemovable,
+  type SeedFailure,
+  type SeedUndo,
+} from './seed.ts';
+import { versionRows } from './base-cache.ts';
+import { newClient } from '../database/client.ts';
 
 export interface StepRecord {
   revision: string;
@@ -69,6 +79,8 @@ export interface ReplaySettings {
   baseCopies?: readonly string[];
   /** The warm base: restored from here on a hit, saved here after a replay. */
   cache?: BaseCache | null;
+  /** The entry restored while the project opened, used if it is the cache's (see early-base.ts). */
+  early?: Promise<EarlyBase | null>;
 }
 
 /** A database at the head of the change, with its schema. */
@@ -177,7 +189,7 @@ export async function replayChange(
 ): Promise<Replay> {
   const { provider, log } = context;
   const cache = settings.base.from.kind === 'replay' ? (settings.cache ?? null) : null;
-  const restored = await restoreBase(context, plan, cache, settings.baseCopies ?? []);
+  const restored = await restoreBase(context, plan, cache, settings.baseCopies ?? [], settings.early);
   const base =
     restored ?? (await buildBase(context, plan, await provider.createDatabase('rows'), settings.base));
   const rows = base.database;
@@ -203,6 +215,11 @@ export async function replayChange(
   // fails and the same revisions must be tried without them (from the cache,
   // restored then).
   const restoreEmpty = targets.length === 0 ? null : (restored?.withoutRows ?? null);
+  // On a restored base the seeded rows can usually be taken out again (see
+  // unseeded); where they cannot, the base without rows is restored beside it
+  // when a revision may fail on rows, for the replay without rows to find ready.
+  const undoable = restored !== null && (await seededRowsRemovable(rows.url, settings.seedSql));
+  if (!undoable && mayFailOnRows(plan)) void restoreEmpty?.();
   const emptyBase =
     targets.length === 0 || restored !== null ? null : await copyDatabase(context, rows, 'empty');
   // A replayed base goes to the cache before anything changes it (on a miss, a
@@ -226,6 +243,7 @@ export async function replayChange(
   const seeded = await seedDatabase(rows.url, replay.baseSchema, settings.seedRows, {
     seedSql: settings.seedSql,
     versionTable,
+    undoable,
   });
   replay.baseRows = seeded.rows;
   replay.seedFailures = seeded.failures;
@@ -248,7 +266,11 @@ export async function replayChange(
   }
 
   log('a revision failed with rows in the tables: applying the same revisions to the base without rows');
-  let empty = emptyBase ?? (await restoreEmpty?.()) ?? null;
+  let empty =
+    emptyBase ??
+    (await unseeded(rows, baseSchema, frontier.configure, seeded.undo, plan.frontier, log)) ??
+    (await restoreEmpty?.()) ??
+    null;
   if (empty === null) {
     const rebuilt = await rebuildBase(
       context,
@@ -270,6 +292,36 @@ export async function replayChange(
   return replay;
 }
 
+/**
+ * The base with rows as the base without them, when the upgrade that failed
+ * on the rows left it at the base (the version table at the frontier, the
+ * schema as before) and the seeded rows come out again (removeSeededRows):
+ * no database to restore. Null when not.
+ */
+async function unseeded(
+  rows: ThrowawayDatabase,
+  baseSchema: Schema,
+  configure: ConfigureSummary | null,
+  undo: SeedUndo | null,
+  frontier: readonly string[],
+  log: (line: string) => void,
+): Promise<ThrowawayDatabase | null> {
+  if (undo === null) return null;
+  const client = newClient({ connectionString: rows.url });
+  try {
+    await client.connect();
+    if (!sameRevisions(await versionRows(client, configure), frontier)) return null;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  if (!isDeepStrictEqual(await introspect(rows.url), baseSchema)) return null;
+  if (!(await removeSeededRows(rows.url, undo))) return null;
+  log('the seeded rows taken out again: the base without rows is the same database');
+  return rows;
+}
+
 /** Databases at the base made for atBase, by purpose; null where none could be made. */
 export type BaseCopies = ReadonlyMap<string, Promise<ThrowawayDatabase | null>>;
 
@@ -284,19 +336,19 @@ export async function restoreBase(
   plan: ReplayPlan,
   cache: BaseCache | null,
   copyPurposes: readonly string[],
+  early: Promise<EarlyBase | null> = Promise.resolve(null),
 ): Promise<
   (BaseBuild & { withoutRows: (() => Promise<ThrowawayDatabase | null>) | null; copies: BaseCopies }) | null
 > {
   if (cache === null || plan.frontier.length === 0 || !(await cache.available())) return null;
   const { provider } = context;
   const copyDatabases = copyPurposes.map((purpose) => provider.createDatabase(purpose).catch(() => null));
-  // The base without rows beside the base when a revision may fail on rows
-  // (the replay without rows then finds it ready), else only when a stage
-  // asks for it: as costly as the base, and most reviews never need it.
-  let restoring =
-    plan.replayed.length > 0 && mayFailOnRows(plan) ? restoreWithoutRows(provider, cache) : undefined;
-  const database = await provider.createDatabase('rows');
-  const restored = await cache.restore(database);
+  // The base without rows only when asked for (replayChange asks at once when it
+  // will likely be needed): as costly as the base, and most reviews never need it.
+  let restoring: Promise<ThrowawayDatabase | null> | undefined;
+  const restoredEarly = await (await early)?.take(cache, context.log);
+  const database = restoredEarly?.database ?? (await provider.createDatabase('rows'));
+  const restored = restoredEarly ?? (await cache.restore(database));
   if (restored !== null) {
     const withoutRows =
       plan.replayed.length === 0 ? null : () => (restoring ??= restoreWithoutRows(provider, cache));

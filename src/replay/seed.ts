@@ -20,6 +20,20 @@ export interface SeedResult {
   /** "schema.table" → rows in the table after seeding (including rows the migrations inserted). */
   rows: Record<string, number>;
   failures: SeedFailure[];
+  /** What removeSeededRows() needs to take the rows out again (asked with `undoable`, no seed SQL). */
+  undo: SeedUndo | null;
+}
+
+/** The seeding as it can be undone: which transactions wrote, and what was there before. */
+export interface SeedUndo {
+  /** The seeding's transaction ids (its own and its savepoints') lie in [first, next). */
+  firstXid: bigint;
+  nextXid: bigint;
+  /** "schema.table" → rows before seeding (the rows the migrations inserted). */
+  rowsBefore: Record<string, number>;
+  /** Each sequence's state before seeding. */
+  sequences: { name: string; lastValue: string | null; startValue: string }[];
+  tables: Table[];
 }
 
 type Row = Record<string, unknown>;
@@ -232,7 +246,7 @@ export async function seedDatabase(
   url: string,
   schema: Schema,
   count: number,
-  options: { seedSql?: string | undefined; versionTable: string },
+  options: { seedSql?: string | undefined; versionTable: string; undoable?: boolean },
 ): Promise<SeedResult> {
   const { seedSql, versionTable } = options;
   const client = newClient({ connectionString: url });
@@ -244,7 +258,10 @@ export async function seedDatabase(
         (t.kind === 'table' || t.kind === 'partitioned table') && tableKey(t.schema, t.name) !== versionTable,
     );
     const seeded = new Map<string, Row[]>();
+    const undoable = options.undoable === true && seedSql === undefined;
+    const before = undoable ? await stateBefore(client, tables) : null;
     await client.query('BEGIN');
+    const firstXid = undoable ? await currentXid(client) : null;
     if (count > 0) {
       for (const table of seedOrder(tables)) {
         const key = tableKey(table.schema, table.name);
@@ -272,6 +289,11 @@ export async function seedDatabase(
       }
     }
     await client.query('COMMIT');
+    // Any transaction after the seeding's has a later id.
+    const undo =
+      before === null || firstXid === null
+        ? null
+        : { ...before, firstXid, nextXid: await currentXid(client), tables };
     if (seedSql !== undefined) {
       let sql: string;
       try {
@@ -288,7 +310,98 @@ export async function seedDatabase(
         );
       }
     }
-    return { rows: await countRows(client, tables), failures };
+    return { rows: await countRows(client, tables), failures, undo };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function currentXid(client: pg.Client): Promise<bigint> {
+  const result = await client.query<{ xid: string }>('SELECT txid_current()::text AS xid');
+  return BigInt(result.rows[0]?.xid ?? '0');
+}
+
+async function stateBefore(
+  client: pg.Client,
+  tables: readonly Table[],
+): Promise<Pick<SeedUndo, 'rowsBefore' | 'sequences'>> {
+  const sequences = await client.query<{ name: string; last_value: string | null; start_value: string }>(
+    `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text, start_value::text
+       FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`,
+  );
+  return {
+    rowsBefore: await countRows(client, tables),
+    sequences: sequences.rows.map((r) => ({
+      name: r.name,
+      lastValue: r.last_value,
+      startValue: r.start_value,
+    })),
+  };
+}
+
+/** Whether anything but the seeding can write rows when it inserts: triggers, rules, row security policies. */
+async function othersWrite(client: pg.Client): Promise<boolean> {
+  const others = await client.query<{ n: string }>(
+    `SELECT (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal)
+          + (SELECT count(*) FROM pg_rules WHERE schemaname NOT IN ('pg_catalog', 'information_schema'))
+          + (SELECT count(*) FROM pg_policy) AS n`,
+  );
+  return others.rows[0]?.n !== '0';
+}
+
+/** Whether removeSeededRows() can work on this base: no seed SQL, and nothing else writes rows. */
+export async function seededRowsRemovable(url: string, seedSql: string | undefined): Promise<boolean> {
+  if (seedSql !== undefined) return false;
+  const client = newClient({ connectionString: url });
+  try {
+    await client.connect();
+    return !(await othersWrite(client));
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Takes the seeded rows out again, leaving the base as it was before
+ * seeding (sequences included): the base without rows, without a database
+ * of its own. Only where nothing but the seeding can have written them: no
+ * triggers, rules or row security policies, and the transaction ids not
+ * wrapped around between them. Whether it did; when not, nothing changed.
+ */
+export async function removeSeededRows(url: string, undo: SeedUndo): Promise<boolean> {
+  const low = undo.firstXid % 2n ** 32n;
+  const high = undo.nextXid % 2n ** 32n;
+  if (high <= low) return false;
+  const client = newClient({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    if (await othersWrite(client)) {
+      await client.query('ROLLBACK');
+      return false;
+    }
+    // Children first; a row is the seeding's when its inserting transaction is.
+    for (const table of seedOrder(undo.tables).reverse())
+      await client.query(
+        `DELETE FROM ${qualified(table)} WHERE xmin::text::bigint >= ${low} AND xmin::text::bigint < ${high}`,
+      );
+    for (const sequence of undo.sequences) {
+      const value = sequence.lastValue ?? sequence.startValue;
+      await client.query(`SELECT setval($1::regclass, $2::bigint, $3)`, [
+        sequence.name,
+        value,
+        sequence.lastValue !== null,
+      ]);
+    }
+    const after = await countRows(client, undo.tables);
+    const same = Object.entries(undo.rowsBefore).every(([table, n]) => after[table] === n);
+    await client.query(same ? 'COMMIT' : 'ROLLBACK');
+    return same;
+  } catch {
+    await client.query('ROLLBACK').catch(() => undefined);
+    return false;
   } finally {
     await client.end().catch(() => undefined);
   }
