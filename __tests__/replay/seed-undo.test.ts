@@ -2,15 +2,16 @@
 // cache, the base without rows is the same database once the rows the
 // seeding added are deleted and its sequences set back, so no second
 // database is restored for the replay without rows. Only the seeding's rows
-// go (those the migrations inserted stay), and nothing is touched where
-// something else can have written rows: a trigger, or the user's seed SQL.
+// go (those the migrations inserted stay, what triggers wrote meanwhile goes
+// with them), and nothing is changed where a trigger touched anything else,
+// nor offered with the user's seed SQL.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThrowawayDatabase } from '../../src/database/provider.ts';
 import { UrlProvider } from '../../src/database/url-provider.ts';
-import { removeSeededRows, seedDatabase, seededRowsRemovable } from '../../src/replay/seed.ts';
+import { removeSeededRows, seedDatabase } from '../../src/replay/seed.ts';
 import { introspect } from '../../src/schema/introspect.ts';
 import { teardownAll } from '../../src/teardown.ts';
 import { LOCAL_SERVER_URL, query } from '../database/helpers.ts';
@@ -71,7 +72,6 @@ describe('the seeded rows taken out again', () => {
     });
     expect(seeded.rows).toEqual({ 'public.authors': 6, 'public.posts': 6 });
     expect(seeded.undo).not.toBeNull();
-    expect(await seededRowsRemovable(database.url, undefined)).toBe(true);
     expect(await removeSeededRows(database.url, seeded.undo ?? fail())).toBe(true);
     expect(await contents(database.url)).toEqual(before);
     // The next row gets the id it would have got without the seeding.
@@ -81,24 +81,52 @@ describe('the seeded rows taken out again', () => {
     await provider.dropDatabase(database);
   });
 
-  it('leaves everything as seeded where a trigger can have written rows', async () => {
+  it('takes out what a trigger wrote while the seeding inserted, too', async () => {
     const database = await base(`
       CREATE TABLE audit (what text);
       CREATE FUNCTION audited() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN INSERT INTO audit VALUES (TG_TABLE_NAME); RETURN NEW; END $$;
       CREATE TRIGGER authors_audit AFTER INSERT ON authors FOR EACH ROW EXECUTE FUNCTION audited();
     `);
-    const schema = await introspect(database.url);
-    const seeded = await seedDatabase(database.url, schema, 5, {
+    const before = await contents(database.url);
+    const seeded = await seedDatabase(database.url, await introspect(database.url), 5, {
       versionTable: 'public.alembic_version',
       undoable: true,
     });
-    const after = await contents(database.url);
-    expect(await seededRowsRemovable(database.url, undefined)).toBe(false);
-    expect(await removeSeededRows(database.url, seeded.undo ?? fail())).toBe(false);
-    expect(await contents(database.url)).toEqual(after);
+    expect(await query(database.url, 'SELECT count(*)::int AS n FROM audit')).not.toEqual([{ n: 0 }]);
+    expect(await removeSeededRows(database.url, seeded.undo ?? fail())).toBe(true);
+    expect(await contents(database.url)).toEqual(before);
+    expect(await query(database.url, 'SELECT count(*)::int AS n FROM audit')).toEqual([{ n: 0 }]);
     await provider.dropDatabase(database);
   });
+
+  for (const [label, trigger] of [
+    [
+      'changed a row the migrations inserted',
+      `CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN UPDATE authors SET name = 'touched' WHERE id = 1; RETURN NEW; END $$;
+       CREATE TRIGGER posts_touch AFTER INSERT ON posts FOR EACH ROW EXECUTE FUNCTION touch();`,
+    ],
+    [
+      'writes when rows are deleted',
+      `CREATE TABLE deleted (what text);
+       CREATE FUNCTION kept() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN INSERT INTO deleted VALUES (OLD.title); RETURN OLD; END $$;
+       CREATE TRIGGER posts_kept AFTER DELETE ON posts FOR EACH ROW EXECUTE FUNCTION kept();`,
+    ],
+  ] as const) {
+    it(`leaves everything as seeded where a trigger ${label}`, async () => {
+      const database = await base(trigger);
+      const seeded = await seedDatabase(database.url, await introspect(database.url), 5, {
+        versionTable: 'public.alembic_version',
+        undoable: true,
+      });
+      const after = await contents(database.url);
+      expect(await removeSeededRows(database.url, seeded.undo ?? fail())).toBe(false);
+      expect(await contents(database.url)).toEqual(after);
+      await provider.dropDatabase(database);
+    });
+  }
 
   it('is not offered with the seed SQL, which can write anything', async () => {
     const database = await base();
@@ -111,7 +139,6 @@ describe('the seeded rows taken out again', () => {
       undoable: true,
     });
     expect(seeded.undo).toBeNull();
-    expect(await seededRowsRemovable(database.url, seedSql)).toBe(false);
     await provider.dropDatabase(database);
   });
 });

@@ -17,13 +17,7 @@ import { mayFailOnRows, sameRevisions, type ReplayPlan } from './plan.ts';
 import { buildBase, rebuildBase, type BaseBuild, type BaseSource } from './base.ts';
 import type { BaseCache } from './base-cache.ts';
 import type { EarlyBase } from './early-base.ts';
-import {
-  removeSeededRows,
-  seedDatabase,
-  seededRowsRemovable,
-  type SeedFailure,
-  type SeedUndo,
-} from './seed.ts';
+import { removeSeededRows, seedDatabase, type SeedFailure, type SeedUndo } from './seed.ts';
 import { versionRows } from './base-cache.ts';
 import { newClient } from '../database/client.ts';
 
@@ -218,7 +212,7 @@ export async function replayChange(
   // On a restored base the seeded rows can usually be taken out again (see
   // unseeded); where they cannot, the base without rows is restored beside it
   // when a revision may fail on rows, for the replay without rows to find ready.
-  const undoable = restored !== null && (await seededRowsRemovable(rows.url, settings.seedSql));
+  const undoable = restored !== null && settings.seedSql === undefined;
   if (!undoable && mayFailOnRows(plan)) void restoreEmpty?.();
   const emptyBase =
     targets.length === 0 || restored !== null ? null : await copyDatabase(context, rows, 'empty');
