@@ -119,7 +119,9 @@ async function ourDatabases(): Promise<Set<string>> {
 }
 
 /** The names the review CLI gives its databases (src/database/server.ts newDatabaseName). */
-const CLI_DATABASE = new RegExp(`^${DATABASE_PREFIX}(rows|empty|models)_[0-9a-f]{10}$`);
+const CLI_DATABASE = new RegExp(
+  `^${DATABASE_PREFIX}(rows|empty|models|base|base_models|code_first|adversarial|app)_[0-9a-f]{10}$`,
+);
 
 const ms = (start: number): number => Math.round(performance.now() - start);
 
@@ -371,7 +373,7 @@ async function runCli(
       { reject: false, cwd: ROOT, env: pythonpath === null ? {} : { PYTHONPATH: pythonpath } },
     );
     const wallMs = ms(start);
-    // Only names the CLI makes (purposes rows, empty, models): other benches and tests share the server.
+    // Only names the CLI makes (its purposes): other benches and tests share the server.
     const databasesLeftOver = [...(await ourDatabases())].filter(
       (name) => !before.has(name) && CLI_DATABASE.test(name),
     );
@@ -534,7 +536,7 @@ ${table('measure | value', [
   ['statements captured for new revisions', run.statementsCapturedNew],
   ['wall time', `${run.wallMs} ms`],
   [
-    'its databases (alembic_review_rows/empty/models_*) left over',
+    'its databases (alembic_review_rows/empty/models/base…_*) left over',
     run.databasesLeftOver.length === 0 ? 'none' : run.databasesLeftOver.join(', '),
   ],
 ])}

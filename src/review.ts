@@ -177,6 +177,14 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     }
 
     baseTree = startedBase.then((started) => loadTree(started, options));
+    // Flask-Migrate: the base commit's app is created as soon as its tree is open (it needs no
+    // base), not when the base review gets its copy of the base; that review says how it went.
+    void Promise.all([baseTree, provisioning])
+      .then(async ([tree, server]) => {
+        if (isBaseTree(tree))
+          await createFlaskApp(tree.bridge, tree.load, server, options.urlEnv, project.python);
+      }, noop)
+      .catch(noop);
     const treeAtFrontier = () =>
       (frontierTree ??= openFrontierTree(options, changes, project, io, (line) => {
         progress.note(line);
@@ -235,11 +243,11 @@ async function provisionDatabase(
 }
 
 /**
- * The databases every review asks for, made while the project opens, in the
- * order it asks: the one the base goes into (unless an early restore has
- * it), the models database, and, with a base commit, its copy of the base
- * (restored from the cache on a hit) and the base commit's models database.
- * The base without rows, when needed, goes ahead of them (reviewReplay).
+ * The databases every review asks for, made one at a time while the project
+ * opens, the pull request's path first: the one the base goes into (unless
+ * an early restore has it), the models database, and, with a base commit,
+ * the base review's copy of the base (restored from the cache on a hit) and
+ * the base commit's models database (the base review runs alongside).
  */
 function reserveDatabases(
   provisioning: Promise<ReservingProvider>,
@@ -251,7 +259,7 @@ function reserveDatabases(
     return { server, early };
   });
   void Promise.all([started, comparison]).then(([{ server, early }, { against }]) => {
-    if (against !== null) server.reserve([...(early === null ? [] : ['base']), 'models']);
+    if (against !== null) server.reserve([...(early === null ? [] : ['base']), 'base models']);
   }, noop);
 }
 

@@ -210,7 +210,7 @@ export function prewarm(bridge: Bridge, load: LoadResult): void {
   void bridge.call('prewarm', { driver: load.driver }).catch(() => undefined);
 }
 
-const APPS = new WeakMap<Bridge, string | null>();
+const APPS = new WeakMap<Bridge, Promise<string | null>>();
 
 /**
  * Flask-Migrate: the app created before env.py runs, in a throwaway database
@@ -225,18 +225,23 @@ export async function createFlaskApp(
   python: string,
 ): Promise<string | null> {
   if (load.flask !== true) return null;
-  const earlier = APPS.get(bridge);
-  if (earlier !== undefined) return earlier;
-  const database = await provider.createDatabase('app');
-  try {
-    const created = await bridge.call('flask-app', {
-      url: database.url,
-      expect: { name: database.name, token: database.token },
-      urlEnv,
-    });
-    APPS.set(bridge, created.found);
-    return created.found;
-  } catch (error) {
-    throw explainBridgeError(error, python);
+  // Once per bridge, however often and however soon after each other asked.
+  let creating = APPS.get(bridge);
+  if (creating === undefined) {
+    creating = (async () => {
+      const database = await provider.createDatabase('app');
+      try {
+        const created = await bridge.call('flask-app', {
+          url: database.url,
+          expect: { name: database.name, token: database.token },
+          urlEnv,
+        });
+        return created.found;
+      } catch (error) {
+        throw explainBridgeError(error, python);
+      }
+    })();
+    APPS.set(bridge, creating);
   }
+  return creating;
 }

@@ -163,7 +163,7 @@ export class BaseReview {
         schema: await this.#atBaseHeads(context, tree, database, schema),
         withoutRows: false,
       };
-      const models = await buildModels(context, head);
+      const models = await buildModels(context, head, 'base models');
       const modelsSchema = models.schema;
       if (modelsSchema === null) {
         return done(

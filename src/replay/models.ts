@@ -34,10 +34,19 @@ const NO_MODELS: Omit<ModelsState, 'findings'> = {
   schemas: [],
 };
 
-export async function buildModels(context: ReplayContext, head: HeadState | null): Promise<ModelsState> {
+/**
+ * The models created in a database of their own (`purpose`: the pull
+ * request's 'models', the base commit's 'base models', each reserved ahead
+ * in the order needed) and introspected.
+ */
+export async function buildModels(
+  context: ReplayContext,
+  head: HeadState | null,
+  purpose = 'models',
+): Promise<ModelsState> {
   // Not dropped here: DROP DATABASE waits for a checkpoint, and the
   // provider's stop() drops every database at once.
-  const database = await context.provider.createDatabase('models');
+  const database = await context.provider.createDatabase(purpose);
   try {
     const result = await context.bridge.call('models', {
       url: database.url,
