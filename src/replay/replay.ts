@@ -9,17 +9,16 @@ import type { Bridge } from '../alembic/bridge.ts';
 import { RevisionTimeout } from '../alembic/bridge.ts';
 import { explainBridgeError } from '../alembic/project.ts';
 import type { BridgeStatement, ConfigureSummary, MigrationFailure, RunResult } from '../alembic/protocol.ts';
+import { newClient } from '../database/client.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from '../database/provider.ts';
 import type { Statement } from '../model.ts';
 import { introspect } from '../schema/introspect.ts';
 import type { Schema } from '../schema/types.ts';
 import { mayFailOnRows, sameRevisions, type ReplayPlan } from './plan.ts';
 import { buildBase, rebuildBase, type BaseBuild, type BaseSource } from './base.ts';
-import type { BaseCache } from './base-cache.ts';
+import { versionRows, type BaseCache } from './base-cache.ts';
 import type { EarlyBase } from './early-base.ts';
 import { removeSeededRows, seedDatabase, type SeedFailure, type SeedUndo } from './seed.ts';
-import { versionRows } from './base-cache.ts';
-import { newClient } from '../database/client.ts';
 
 export interface StepRecord {
   revision: string;
