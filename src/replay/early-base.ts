@@ -9,6 +9,7 @@
 import type { ConfigureSummary } from '../alembic/protocol.ts';
 import { majorVersion } from '../database/dump.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from '../database/provider.ts';
+import { errorMessage } from '../errors.ts';
 import type { Options } from '../options.ts';
 import { formatMs } from '../progress.ts';
 import { findEarlyEntry, restoreEntry, type BaseCache, type Entry } from './base-cache.ts';
@@ -52,7 +53,7 @@ export class EarlyBase {
         database = await started.createEarlyDatabase('rows');
         failure = await restoreEntry(database, entry, entry.meta.versions);
       } catch (error) {
-        failure = String(error);
+        failure = errorMessage(error);
       }
       return { entry, database, failure, durationMs: performance.now() - start };
     })();

@@ -346,11 +346,11 @@ async function countEveryTable(client: pg.Client): Promise<Record<string, number
         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`,
   );
   const tables = names.rows.map((r) => r.name);
-  if (tables.length === 0) return {};
-  const result = await client.query<{ i: number; n: string }>(
-    tables.map((name, i) => `SELECT ${i} AS i, count(*)::bigint AS n FROM ONLY ${name}`).join(' UNION ALL '),
+  const counts = await countEach(
+    client,
+    tables.map((name) => `ONLY ${name}`),
   );
-  return Object.fromEntries(result.rows.map((r) => [tables[r.i] ?? '', Number(r.n)]));
+  return Object.fromEntries(tables.map((name, i) => [name, counts[i] ?? 0]));
 }
 
 /**
@@ -406,13 +406,16 @@ export async function countRows(
   client: pg.Client,
   tables: readonly Table[],
 ): Promise<Record<string, number>> {
-  const rows: Record<string, number> = {};
-  if (tables.length === 0) return rows;
-  const parts = tables.map((t, index) => `SELECT ${index} AS i, count(*)::bigint AS n FROM ${qualified(t)}`);
+  const counts = await countEach(client, tables.map(qualified));
+  return Object.fromEntries(tables.map((t, i) => [tableKey(t.schema, t.name), counts[i] ?? 0]));
+}
+
+/** count(*) of each FROM item, in one query, in their order. */
+async function countEach(client: pg.Client, fromItems: readonly string[]): Promise<number[]> {
+  if (fromItems.length === 0) return [];
+  const parts = fromItems.map((item, index) => `SELECT ${index} AS i, count(*)::bigint AS n FROM ${item}`);
   const result = await client.query<{ i: number; n: string }>(parts.join(' UNION ALL '));
-  for (const row of result.rows) {
-    const table = tables[row.i];
-    if (table !== undefined) rows[tableKey(table.schema, table.name)] = Number(row.n);
-  }
-  return rows;
+  const counts: number[] = [];
+  for (const row of result.rows) counts[row.i] = Number(row.n);
+  return counts;
 }
