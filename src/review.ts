@@ -8,6 +8,7 @@ import type { BridgeRevision } from './alembic/protocol.ts';
 import { resolvePython, secretLooking } from './alembic/bridge.ts';
 import { createFlaskApp, inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
 import { attributeOrigins, BaseReview, type BaseFindings } from './checks/baseline.ts';
+import { baselineKept, baselineSettings, KeptBaseline } from './checks/baseline-cache.ts';
 import { combineFindings } from './checks/combine.ts';
 import { EachEngine, mergeEngineReviews, type EngineReview } from './engines.ts';
 import { dataChecks, withEstimates } from './checks/data/index.ts';
@@ -143,7 +144,7 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     // The base commit's project starts opening too: its Python's start is most of what that costs.
     if (provisioning !== null) {
       startedBase = startBaseTree(comparison, options, io, progress);
-      reserveDatabases(provisioning, earlyBase, comparison);
+      reserveDatabases(provisioning, earlyBase, comparison, options);
     }
     const project = await progress.stage(
       'open project',
@@ -247,20 +248,34 @@ async function provisionDatabase(
  * opens, the pull request's path first: the one the base goes into (unless
  * an early restore has it), the models database, and, with a base commit,
  * the base review's copy of the base (restored from the cache on a hit) and
- * the base commit's models database (the base review runs alongside).
+ * the base commit's models database (the base review runs alongside;
+ * neither when the early base's entry has the base review kept beside it).
  */
 function reserveDatabases(
   provisioning: Promise<ReservingProvider>,
   earlyBase: Promise<EarlyBase | null>,
   comparison: Promise<BaseComparison>,
+  options: Options,
 ): void {
+  const cacheDir = options.cacheDir;
+  const settings = baselineSettings(options, resolvePython(options.projectDir, options.python));
   const started = Promise.all([provisioning, earlyBase]).then(([server, early]) => {
     server.reserve([...(early === null ? ['rows'] : []), 'models']);
     return { server, early };
   });
-  void Promise.all([started, comparison]).then(([{ server, early }, { against }]) => {
-    if (against !== null) server.reserve([...(early === null ? [] : ['base']), 'base models']);
-  }, noop);
+  void Promise.all([started, comparison])
+    .then(async ([{ server, early }, { against }]) => {
+      if (against === null) return;
+      // The base review kept from an earlier run for this base needs neither (a guess, as the early base is).
+      if (
+        early !== null &&
+        cacheDir !== null &&
+        (await baselineKept(cacheDir, early.key, against.sha, settings))
+      )
+        return;
+      server.reserve([...(early === null ? [] : ['base']), 'base models']);
+    })
+    .catch(noop);
 }
 
 function noop(): void {
@@ -361,8 +376,12 @@ async function reviewReplay(
   const { options, progress, project, changes } = run;
   const findings = [...graph];
   const cache = await openCache(run, server);
-  // The base review needs a base commit; on a hit, its copy is restored with the base.
-  const baseCopies = [...deployOrder.baseCopies, ...(changes.baseCommit === null ? [] : ['base'])];
+  const keptBase = await keepBaseReview(run, cache, server, baseline);
+  // The base review needs a base commit (and none when kept); on a hit, its copy is restored with the base.
+  const baseCopies = [
+    ...deployOrder.baseCopies,
+    ...(changes.baseCommit === null || keptBase ? [] : ['base']),
+  ];
   const replay = await progress.stage(
     'replay',
     () =>
@@ -465,7 +484,8 @@ async function reviewReplay(
   // After lint, which needs no database: the baseline (the base commit's models) has had time to finish.
   if (deployOrder.enabled && replay.head !== null && !replay.noMigrationsRan) {
     const head = replay.head;
-    const old = await baseModels(run, baseline);
+    const old = await baseline.runningRelease();
+    const rows = head.withoutRows ? 0 : options.seedRows;
     const deploy = await optional(context, 'the deploy-order check', () =>
       progress.stage(
         `deploy order (${options.deployOrder}): the running release on the new schema`,
@@ -478,11 +498,12 @@ async function reviewReplay(
             ops: migrationOps(reviewed, (id) => runs.get(id)?.statements ?? [], changes.relative),
             oldRelative: typeof old === 'string' ? changes.relative : old.relative,
             newRelative: changes.relative,
-            control: baseline.baseCopy(),
+            controlFailures: (compute) =>
+              baseline.controlFailures(options.seedSql === undefined ? `rows=${rows}` : null, compute),
             controlSeed: {
               schema: replay.baseSchema ?? head.schema,
               // The head without rows (the replay with them failed): the control gets none either.
-              rows: head.withoutRows ? 0 : options.seedRows,
+              rows,
               seedSql: options.seedSql,
               versionTable: versionTableKey(replay.frontier.configure),
             },
@@ -504,9 +525,10 @@ async function reviewReplay(
   });
   const base = await baseline.result();
   if (base.unavailable === null) {
-    progress.timings['baseline (alongside)'] = base.durationMs;
+    if (!keptBase) progress.timings['baseline (alongside)'] = base.durationMs;
     progress.note(`baseline: ${base.findings.length} drift and ORM findings already on the base commit`);
   }
+  if (await baseline.keep()) progress.note("baseline: the base commit's review kept in the cache");
   findings.push(...isolationFindings(server.access, context.bridge));
   return assemble(run, findings, revisions, {
     database: server.description,
@@ -543,17 +565,27 @@ async function openCache(run: Run, server: DatabaseProvider): Promise<BaseCache 
 }
 
 /**
- * The base commit's bridge once the baseline has built its models there (the
- * running release's models), or why there is none.
+ * The base review kept between runs beside the warm base (replayed bases
+ * with a base commit only): whether this run's was kept already (then the
+ * base review runs nothing, and the control's copy of the base is restored
+ * only if needed).
  */
-async function baseModels(
+async function keepBaseReview(
   run: Run,
+  cache: BaseCache | null,
+  server: ReservingProvider,
   baseline: BaseReview,
-): Promise<{ bridge: Bridge; relative: (file: string) => string } | string> {
-  const base = await baseline.result();
-  if (base.unavailable !== null) return base.unavailable;
-  const tree = await run.baseTree.catch((error: unknown) => ({ unavailable: errorMessage(error) }));
-  return isBaseTree(tree) ? { bridge: tree.bridge, relative: tree.relative } : tree.unavailable;
+): Promise<boolean> {
+  const baseCommit = run.changes.baseCommit;
+  if (cache === null || baseCommit === null) return false;
+  const settings = baselineSettings(run.options, run.project.python);
+  const kept = await KeptBaseline.open(cache.dir, cache.key, baseCommit, settings);
+  const hit = baseline.keepWith({
+    kept,
+    copyOfBase: () => cache.copyInto(server, server.createDatabase('base')),
+  });
+  if (hit) run.progress.note(`baseline: the base commit's review from the cache (key ${kept.shortKey})`);
+  return hit;
 }
 
 /** On the migrated head: drift against the models, the ORM smoke test, the round trip. */

@@ -229,7 +229,7 @@ describe('a review with the cache', () => {
   }
 
   const entry = (ext: string): string => {
-    const names = readdirSync(cacheDir).filter((n) => n.endsWith(ext));
+    const names = readdirSync(cacheDir).filter((n) => n.startsWith('base-') && n.endsWith(ext));
     expect(names).toHaveLength(1);
     return path.join(cacheDir, names[0] as string);
   };

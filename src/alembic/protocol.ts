@@ -281,6 +281,8 @@ export interface BridgeRequestMap {
   /** `alembic stamp`: the version table says targets; nothing runs. */
   stamp: { args: RunArgs; result: RunResult };
   models: { args: ModelsArgs; result: ModelsResult };
+  /** target_metadata from an offline run of env.py, for the ORM probe (no database, no create_all). */
+  metadata: { args: { urlEnv?: readonly string[] }; result: { hasMetadata: boolean; tables: number } };
   orm: { args: { url: string; expect: ExpectedDatabase }; result: OrmResult };
   /** Deploy order: this process's models' SELECT and INSERT per class on another schema, rolled back. */
   'orm-probe': { args: { url: string; expect: ExpectedDatabase }; result: ProbeResult };

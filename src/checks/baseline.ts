@@ -6,7 +6,8 @@
 // "base" when the base already has it (matched by rule, kind of change and
 // object), else "pr"; base drift the pull request no longer has is what it
 // fixes.
-import { createFlaskApp } from '../alembic/project.ts';
+import type { Bridge } from '../alembic/bridge.ts';
+import { createFlaskApp, explainBridgeError } from '../alembic/project.ts';
 import type { ConfigureSummary } from '../alembic/protocol.ts';
 import type { ThrowawayDatabase } from '../database/provider.ts';
 import { errorMessage } from '../errors.ts';
@@ -18,6 +19,7 @@ import { migrate, type ReplayContext } from '../replay/replay.ts';
 import { findingChange, findingObjects } from '../rules/objects.ts';
 import { introspect } from '../schema/introspect.ts';
 import type { Schema } from '../schema/types.ts';
+import type { KeptBaseline } from './baseline-cache.ts';
 import { finding } from './finding.ts';
 import { reviewIncomplete } from './runtime.ts';
 
@@ -29,12 +31,30 @@ export interface BaseFindings {
   durationMs: number;
 }
 
+/** Where the base review is kept between runs (./baseline-cache.ts), and a copy of the base on demand. */
+export interface Keeping {
+  kept: KeptBaseline;
+  /** A fresh copy of the base (restored from the warm base): on a hit, made only when the control needs it. */
+  copyOfBase: () => Promise<ThrowawayDatabase | null>;
+}
+
+/** The running release: the base commit's bridge with its models loaded. */
+export interface RunningRelease {
+  bridge: Bridge;
+  relative: (file: string) => string;
+}
+
 /** Runs the base review once the base schema exists (alongside the replay of the new revisions). */
 export class BaseReview {
   readonly #tree: Promise<BaseTree | BaseTreeUnavailable>;
   readonly #context: Omit<ReplayContext, 'bridge'>;
   #result: Promise<BaseFindings> | undefined;
   #copy: ThrowawayDatabase | null = null;
+  #keeping: Keeping | null = null;
+  /** The review came from the cache: no copy of the base was made, and the models are not loaded yet. */
+  #fromKept = false;
+  #keptCopy: Promise<ThrowawayDatabase | null> | undefined;
+  #release: Promise<RunningRelease | string> | undefined;
 
   readonly #frontier: readonly string[];
 
@@ -65,6 +85,7 @@ export class BaseReview {
     configure: ConfigureSummary | null,
     ready?: Promise<ThrowawayDatabase | null>,
   ): Promise<void> {
+    if (this.#fromKept) return;
     const provider = this.#context.provider;
     if (ready !== undefined) {
       // Restored from the cache with the base: nothing of `database` is needed, and the replay goes on at once.
@@ -100,10 +121,95 @@ export class BaseReview {
     this.#result = this.#review(copy, schema, configure);
   }
 
+  /**
+   * Keeps the review between runs in `keeping`; when it holds one for this
+   * base and commit already, that is the result, and run() does nothing.
+   * Before the replay. Whether it was kept.
+   */
+  keepWith(keeping: Keeping): boolean {
+    this.#keeping = keeping;
+    const findings = keeping.kept.findings;
+    if (findings === null) return false;
+    this.#fromKept = true;
+    this.#result = Promise.resolve({ findings, unavailable: null, durationMs: 0 });
+    return true;
+  }
+
   /** Once the base review is done: its copy of the base, untouched, or null when it had none. */
   async baseCopy(): Promise<ThrowawayDatabase | null> {
+    if (this.#fromKept) {
+      this.#keptCopy ??= (this.#keeping?.copyOfBase() ?? Promise.resolve(null)).catch(() => null);
+      return this.#keptCopy;
+    }
     await this.#result;
     return this.#copy;
+  }
+
+  /**
+   * What the running release's models fail on at the base with the rows of
+   * `seeding` (the deploy-order control): kept from an earlier run, else
+   * computed on the base review's copy of the base (and kept). Null when
+   * there is no copy or `compute` could not tell. `seeding` null: not kept
+   * (rows from a seed-sql file, which may change between runs).
+   */
+  async controlFailures(
+    seeding: string | null,
+    compute: (control: ThrowawayDatabase) => Promise<string[] | null>,
+  ): Promise<ReadonlySet<string> | null> {
+    const kept = seeding === null ? null : (this.#keeping?.kept.control(seeding) ?? null);
+    if (kept !== null) return kept;
+    const copy = await this.baseCopy();
+    if (copy === null) return null;
+    const failures = await compute(copy);
+    if (failures === null) return null;
+    if (seeding !== null) this.#keeping?.kept.setControl(seeding, failures);
+    return new Set(failures);
+  }
+
+  /**
+   * The base commit's bridge once its models are loaded there (the running
+   * release's models, for the deploy-order check), or why there is none.
+   * After a base review from the cache, loaded from an offline run of env.py,
+   * else by building them in a database of their own.
+   */
+  runningRelease(): Promise<RunningRelease | string> {
+    this.#release ??= this.#loadRelease();
+    return this.#release;
+  }
+
+  async #loadRelease(): Promise<RunningRelease | string> {
+    const base = await this.result();
+    if (base.unavailable !== null) return base.unavailable;
+    const tree = await this.#tree.catch((error: unknown) => ({ unavailable: errorMessage(error) }));
+    if (!isBaseTree(tree)) return tree.unavailable;
+    const release = { bridge: tree.bridge, relative: tree.relative };
+    if (!this.#fromKept) return release;
+    const context: ReplayContext = { ...this.#context, bridge: tree.bridge };
+    try {
+      await createFlaskApp(tree.bridge, tree.load, context.provider, context.urlEnv, context.python);
+      const offline = await tree.bridge
+        .call('metadata', { urlEnv: context.urlEnv })
+        .catch(() => ({ hasMetadata: false }));
+      if (offline.hasMetadata) return release;
+      context.log(
+        "baseline: the base commit's env.py gives no target_metadata offline: its models database is built after all",
+      );
+      const models = await buildModels(context, null, 'base models');
+      return models.schema === null
+        ? `the base commit's models could not be built (${models.findings[0]?.message ?? 'no target_metadata'})`
+        : release;
+    } catch (error) {
+      return `loading the base commit's models failed: ${errorMessage(explainBridgeError(error, context.python))}`;
+    }
+  }
+
+  /** Keeps a base review that ran to the end (and what was added to a kept one); whether it wrote. Never throws. */
+  async keep(): Promise<boolean> {
+    const keeping = this.#keeping;
+    if (keeping === null) return false;
+    const base = await this.result();
+    if (base.unavailable === null) keeping.kept.setFindings(base.findings);
+    return keeping.kept.save();
   }
 
   /** What the base review found (waits for it); unavailable when it never ran (no base schema). */

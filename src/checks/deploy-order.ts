@@ -377,8 +377,15 @@ export interface DeployOrderInput {
   /** Model files: a path of the base tree or of the pull request's → repository-relative. */
   oldRelative: (file: string) => string;
   newRelative: (file: string) => string;
-  /** A database at the base without rows, the control's (the base review's copy), or null. */
-  control: Promise<ThrowawayDatabase | null>;
+  /**
+   * What the old models also fail on at the base with the same rows (failure
+   * keys): `compute` runs them on a database at the base without rows (the
+   * base review's copy) and is only called when the answer was not kept from
+   * an earlier run; null when neither could tell.
+   */
+  controlFailures: (
+    compute: (control: ThrowawayDatabase) => Promise<string[] | null>,
+  ) => Promise<ReadonlySet<string> | null>;
   controlSeed: ControlSeed;
 }
 
@@ -489,17 +496,17 @@ export class DeployOrderCheck {
     input: DeployOrderInput,
   ): Promise<ProbeResult> {
     if (probed.failures.length === 0) return probed;
-    const control = await input.control.catch(() => null);
-    if (control === null) return probed;
     try {
       const seed = input.controlSeed;
-      await seedDatabase(control.url, seed.schema, seed.rows, {
-        seedSql: seed.seedSql,
-        versionTable: seed.versionTable,
+      const same = await input.controlFailures(async (control) => {
+        await seedDatabase(control.url, seed.schema, seed.rows, {
+          seedSql: seed.seedSql,
+          versionTable: seed.versionTable,
+        });
+        const onBase = await probeModels(oldBridge, control, input.python);
+        return 'ruleId' in onBase ? null : onBase.failures.map(failureKey);
       });
-      const onBase = await probeModels(oldBridge, control, input.python);
-      if ('ruleId' in onBase) return probed;
-      const same = new Set(onBase.failures.map(failureKey));
+      if (same === null) return probed;
       const kept = probed.failures.filter((f) => !same.has(failureKey(f)));
       const dropped = probed.failures.filter((f) => same.has(failureKey(f)));
       return {

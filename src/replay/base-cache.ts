@@ -400,6 +400,17 @@ export class BaseCache {
     return !('miss' in entry) && (await this.#restoreInto(database, entry)) === null;
   }
 
+  /** The entry restored into one more database, being created; null (the database dropped) when it did not restore. */
+  async copyInto(
+    provider: DatabaseProvider,
+    creating: Promise<ThrowawayDatabase | null>,
+  ): Promise<ThrowawayDatabase | null> {
+    const database = await creating.catch(() => null);
+    if (database === null || (await this.restoreCopy(database))) return database;
+    await provider.dropDatabase(database).catch(() => undefined);
+    return null;
+  }
+
   #restoreInto(database: ThrowawayDatabase, entry: Entry): Promise<string | null> {
     return restoreEntry(database, entry, this.#frontier);
   }

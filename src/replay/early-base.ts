@@ -25,11 +25,14 @@ interface Restoring {
 export class EarlyBase {
   readonly #provider: DatabaseProvider;
   readonly #restoring: Promise<Restoring>;
+  /** The entry's key: the run's, most likely (take() tells). */
+  readonly key: string;
   #taken = false;
 
-  private constructor(provider: DatabaseProvider, restoring: Promise<Restoring>) {
+  private constructor(provider: DatabaseProvider, restoring: Promise<Restoring>, key: string) {
     this.#provider = provider;
     this.#restoring = restoring;
+    this.key = key;
   }
 
   /**
@@ -57,7 +60,7 @@ export class EarlyBase {
       }
       return { entry, database, failure, durationMs: performance.now() - start };
     })();
-    return new EarlyBase(started, restoring);
+    return new EarlyBase(started, restoring, entry.meta.key);
   }
 
   /**

@@ -349,7 +349,7 @@ export async function restoreBase(
     const copies = new Map(
       copyPurposes.map((purpose, i) => [
         purpose,
-        restoredCopy(provider, cache, copyDatabases[i] ?? Promise.resolve(null)),
+        cache.copyInto(provider, copyDatabases[i] ?? Promise.resolve(null)),
       ]),
     );
     const outcome = { ...emptyOutcome(), configure: restored.configure };
@@ -374,23 +374,7 @@ function restoreWithoutRows(
   provider: ReplayContext['provider'],
   cache: BaseCache,
 ): Promise<ThrowawayDatabase | null> {
-  return restoredCopy(
-    provider,
-    cache,
-    provider.createDatabase('empty').catch(() => null),
-  );
-}
-
-/** The entry restored into one more database; null (the database dropped) when it did not restore. */
-async function restoredCopy(
-  provider: ReplayContext['provider'],
-  cache: BaseCache,
-  creating: Promise<ThrowawayDatabase | null>,
-): Promise<ThrowawayDatabase | null> {
-  const database = await creating;
-  if (database === null || (await cache.restoreCopy(database))) return database;
-  await provider.dropDatabase(database).catch(() => undefined);
-  return null;
+  return cache.copyInto(provider, provider.createDatabase('empty'));
 }
 
 /**

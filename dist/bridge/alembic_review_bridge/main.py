@@ -10,7 +10,7 @@ import sys
 import traceback
 
 from . import extensions
-from .models_database import cmd_models
+from .models_database import cmd_metadata, cmd_models
 from .orm import cmd_orm
 from .orm_probe import cmd_orm_probe
 from .project import cmd_load
@@ -34,6 +34,7 @@ COMMANDS = {
     "downgrade": cmd_downgrade,
     "stamp": cmd_stamp,
     "models": cmd_models,
+    "metadata": cmd_metadata,
     "orm": cmd_orm,
     "orm-probe": cmd_orm_probe,
     "prewarm": cmd_prewarm,

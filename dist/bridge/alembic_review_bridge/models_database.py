@@ -174,6 +174,22 @@ def cmd_models(args, emit):
     }
 
 
+def cmd_metadata(args, emit):
+    """target_metadata as env.py gives it when run offline (no database, no
+    create_all): what the ORM probe of the running release needs when its
+    models database is not (the base commit's review was kept in the cache).
+    An env.py that cannot run offline fails here; the caller then builds the
+    models database as usual."""
+    project = require_project()
+    run = run_env(dict(args, targets=[], capture=False, offline=True), emit, "none")
+    if run["failed"]:
+        failure = run["failed"]
+        raise BridgeError("env", failure["message"], file=failure.get("file"), line=failure.get("line"))
+    metadatas = _metadatas(project.configure or {})
+    project.metadatas = metadatas
+    return {"hasMetadata": bool(metadatas), "tables": sum(len(m.tables) for m in metadatas)}
+
+
 def _dangling_foreign_keys(metadatas):
     """Foreign keys of the models whose referenced table is not in
     target_metadata (typically: its model module is never imported where the
