@@ -76,6 +76,7 @@ import {
   type RevisionRun,
   versionTableKey,
 } from './replay/replay.ts';
+import { OneAtATime } from './replay/one-at-a-time.ts';
 import { roundTrip } from './replay/roundtrip.ts';
 import { noMigrationsRan } from './checks/tenant-env.ts';
 import { applyPolicy } from './rules/policy.ts';
@@ -445,6 +446,7 @@ async function reviewReplay(
   const environment = replay.withRows.preamble.map((s) => toStatement(s, changes.relative));
   let driftChecked = false;
   let headChecks: ReturnType<typeof checkHead> | null = null;
+  let deployChecks: Promise<Finding[]> | null = null;
   const notRunAgain = changes.plan.reviewed.filter(
     (r) => changes.plan.modified.includes(r) && !reviewed.includes(r),
   );
@@ -466,8 +468,15 @@ async function reviewReplay(
       ),
     );
   } else if (replay.head !== null) {
-    headChecks = checkHead(run, context, replay, replay.head, runs);
+    // The head's users take turns; the running release's probe takes one as soon as its process is ready.
+    const turns = new OneAtATime();
+    headChecks = checkHead(run, context, replay, replay.head, runs, turns);
     headChecks.catch(noop); // awaited after the lint
+    if (deployOrder.enabled) {
+      const input = { replay, head: replay.head, runs, reviewed, turns };
+      deployChecks = deployOrderCheck(run, context, baseline, deployOrder, input, headChecks);
+      deployChecks.catch(noop); // awaited after the head's checks
+    }
     // The head's checks wait on the project's Python: the lint, which needs no database, runs meanwhile.
     await nextTurn();
   }
@@ -481,38 +490,7 @@ async function reviewReplay(
   }
   findings.push(...linted);
 
-  // After lint, which needs no database: the baseline (the base commit's models) has had time to finish.
-  if (deployOrder.enabled && replay.head !== null && !replay.noMigrationsRan) {
-    const head = replay.head;
-    const old = await baseline.runningRelease();
-    const rows = head.withoutRows ? 0 : options.seedRows;
-    const deploy = await optional(context, 'the deploy-order check', () =>
-      progress.stage(
-        `deploy order (${options.deployOrder}): the running release on the new schema`,
-        () =>
-          deployOrder.run({
-            oldBridge: typeof old === 'string' ? old : old.bridge,
-            newBridge: driftChecked ? context.bridge : null,
-            head: head.database,
-            python: project.python,
-            ops: migrationOps(reviewed, (id) => runs.get(id)?.statements ?? [], changes.relative),
-            oldRelative: typeof old === 'string' ? changes.relative : old.relative,
-            newRelative: changes.relative,
-            controlFailures: (compute) =>
-              baseline.controlFailures(options.seedSql === undefined ? `rows=${rows}` : null, compute),
-            controlSeed: {
-              schema: replay.baseSchema ?? head.schema,
-              // The head without rows (the replay with them failed): the control gets none either.
-              rows,
-              seedSql: options.seedSql,
-              versionTable: versionTableKey(replay.frontier.configure),
-            },
-          }),
-        (d) => d.summary,
-      ),
-    );
-    findings.push(...(isSkipped(deploy) ? [deploy.skipped] : deploy.findings));
-  }
+  if (deployChecks !== null) findings.push(...(await deployChecks));
 
   const revisions = project.load.revisions.map((r) => {
     const ran = runs.get(r.id);
@@ -588,6 +566,61 @@ async function keepBaseReview(
   return hit;
 }
 
+/**
+ * Deploy order on the migrated head: the running release's models (the base
+ * commit's process) in a turn of the head as soon as they are loaded, the
+ * pull request's on the base once its models are built.
+ */
+async function deployOrderCheck(
+  run: Run,
+  context: ReplayContext,
+  baseline: BaseReview,
+  deployOrder: DeployOrderCheck,
+  at: {
+    replay: Replay;
+    head: HeadState;
+    runs: ReadonlyMap<string, RevisionRun>;
+    reviewed: readonly { id: string; path: string }[];
+    turns: OneAtATime;
+  },
+  headChecks: Promise<{ driftChecked: boolean }>,
+): Promise<Finding[]> {
+  const { options, progress, project, changes } = run;
+  const { replay, head, runs } = at;
+  const old = await baseline.runningRelease();
+  const rows = head.withoutRows ? 0 : options.seedRows;
+  const deploy = await optional(context, 'the deploy-order check', () =>
+    progress.stage(
+      `deploy order (${options.deployOrder}): the running release on the new schema`,
+      () =>
+        deployOrder.run({
+          oldBridge: typeof old === 'string' ? old : old.bridge,
+          newBridge: headChecks.then(
+            (checked) => (checked.driftChecked ? context.bridge : null),
+            () => null,
+          ),
+          head: head.database,
+          onHead: (use) => at.turns.run(use),
+          python: project.python,
+          ops: migrationOps(at.reviewed, (id) => runs.get(id)?.statements ?? [], changes.relative),
+          oldRelative: typeof old === 'string' ? changes.relative : old.relative,
+          newRelative: changes.relative,
+          controlFailures: (compute) =>
+            baseline.controlFailures(options.seedSql === undefined ? `rows=${rows}` : null, compute),
+          controlSeed: {
+            schema: replay.baseSchema ?? head.schema,
+            // The head without rows (the replay with them failed): the control gets none either.
+            rows,
+            seedSql: options.seedSql,
+            versionTable: versionTableKey(replay.frontier.configure),
+          },
+        }),
+      (d) => d.summary,
+    ),
+  );
+  return isSkipped(deploy) ? [deploy.skipped] : deploy.findings;
+}
+
 /** On the migrated head: drift against the models, the ORM smoke test, the round trip. */
 async function checkHead(
   run: Run,
@@ -595,6 +628,7 @@ async function checkHead(
   replay: Replay,
   head: HeadState,
   runs: ReadonlyMap<string, RevisionRun>,
+  turns: OneAtATime,
 ): Promise<{ findings: Finding[]; driftChecked: boolean }> {
   const { progress, changes } = run;
   const findings: Finding[] = [];
@@ -616,10 +650,12 @@ async function checkHead(
       );
       findings.push(...(isSkipped(drift) ? [drift.skipped] : drift));
       const orm = await optional(context, 'the ORM smoke test', () =>
-        progress.stage(
-          'ORM smoke test',
-          () => ormSmokeTest(context, head, changes.relative),
-          (o) => `${o.checked} mapped classes`,
+        turns.run(() =>
+          progress.stage(
+            'ORM smoke test',
+            () => ormSmokeTest(context, head, changes.relative),
+            (o) => `${o.checked} mapped classes`,
+          ),
         ),
       );
       findings.push(...(isSkipped(orm) ? [orm.skipped] : orm.findings));
@@ -631,14 +667,16 @@ async function checkHead(
   const applied = { ...changes.plan, replayed: appliedAfterBase(replay, changes.plan) };
   if (baseSchema !== null && applied.replayed.length > 0) {
     const trip = await optional(context, 'the downgrade round trip', () =>
-      progress.stage('downgrade round trip', () =>
-        roundTrip(
-          context,
-          applied,
-          head,
-          baseSchema,
-          (id) => runs.get(id)?.statements ?? [],
-          changes.relative,
+      turns.run(() =>
+        progress.stage('downgrade round trip', () =>
+          roundTrip(
+            context,
+            applied,
+            head,
+            baseSchema,
+            (id) => runs.get(id)?.statements ?? [],
+            changes.relative,
+          ),
         ),
       ),
     );

@@ -369,9 +369,11 @@ export interface DeployOrderResult {
 export interface DeployOrderInput {
   /** The base commit's bridge (its models built), or why there is none. */
   oldBridge: Bridge | string;
-  /** The pull request's bridge, with its models built (null when they could not be). */
-  newBridge: Bridge | null;
+  /** The pull request's bridge, once its models are built (null when they could not be). */
+  newBridge: Promise<Bridge | null>;
   head: ThrowawayDatabase;
+  /** Runs a use of the head in its turn (the head's other users must not run meanwhile). */
+  onHead: <T>(use: () => Promise<T>) => Promise<T>;
   python: string;
   ops: MigrationOp[];
   /** Model files: a path of the base tree or of the pull request's → repository-relative. */
@@ -457,7 +459,8 @@ export class DeployOrderCheck {
   async #oldOnNew(input: DeployOrderInput): Promise<DeployOrderResult> {
     if (typeof input.oldBridge === 'string')
       return { findings: [], summary: `old code not checked (${input.oldBridge})` };
-    const probed = await probeModels(input.oldBridge, input.head, input.python);
+    const oldBridge = input.oldBridge;
+    const probed = await input.onHead(() => probeModels(oldBridge, input.head, input.python));
     if ('ruleId' in probed) return { findings: [probed], summary: '' };
     if (!probed.hasMetadata)
       return { findings: [], summary: 'old code not checked (the base commit has no target_metadata)' };
@@ -468,17 +471,18 @@ export class DeployOrderCheck {
 
   async #newOnOld(input: DeployOrderInput): Promise<DeployOrderResult> {
     const base = await this.#base;
-    if (base === null || base === undefined || input.newBridge === null) {
+    const newBridge = await input.newBridge;
+    if (base === null || base === undefined || newBridge === null) {
       return {
         findings: [
           reviewIncomplete(
-            `deploy-order = "code-first", but the new models could not be run on the base schema (${input.newBridge === null ? 'the models database could not be built' : 'no copy of the base schema'}).`,
+            `deploy-order = "code-first", but the new models could not be run on the base schema (${newBridge === null ? 'the models database could not be built' : 'no copy of the base schema'}).`,
           ),
         ],
         summary: '',
       };
     }
-    const fresh = await probeModels(input.newBridge, base, input.python);
+    const fresh = await probeModels(newBridge, base, input.python);
     if ('ruleId' in fresh) return { findings: [fresh], summary: '' };
     if (!fresh.hasMetadata) return { findings: [], summary: '' };
     const found = deployOrderFindings(fresh, 'new-code-on-old-schema', input.ops, input.newRelative);
