@@ -34,6 +34,8 @@ class Project(object):
         self.script = None
         self.version_dirs = []
         self.env_py = None
+        # env.py's target_metadata global as of the last run (see ConfigureSpy).
+        self.module_metadata = None
         self.driver = None
         self.configure = None  # the kwargs env.py last passed to context.configure()
         self.metadatas = []  # target_metadata, once the models command ran

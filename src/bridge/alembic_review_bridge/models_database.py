@@ -178,14 +178,22 @@ def cmd_metadata(args, emit):
     """target_metadata as env.py gives it when run offline (no database, no
     create_all): what the ORM probe of the running release needs when its
     models database is not (the base commit's review was kept in the cache).
-    An env.py that cannot run offline fails here; the caller then builds the
-    models database as usual."""
+    An env.py that cannot run offline fails here, one that gives no metadata
+    there (nor declares a target_metadata global) has none; the caller then
+    builds the models database as usual."""
     project = require_project()
     run = run_env(dict(args, targets=[], capture=False, offline=True), emit, "none")
     if run["failed"]:
         failure = run["failed"]
         raise BridgeError("env", failure["message"], file=failure.get("file"), line=failure.get("line"))
+    from sqlalchemy import MetaData
+
     metadatas = _metadatas(project.configure or {})
+    if not metadatas:
+        # An offline branch that passes no target_metadata (Flask-Migrate's older
+        # template): the one env.py declares for autogenerate, when it is one.
+        declared = _metadatas({"target_metadata": project.module_metadata})
+        metadatas = [m for m in declared if isinstance(m, MetaData)]
     project.metadatas = metadatas
     return {"hasMetadata": bool(metadatas), "tables": sum(len(m.tables) for m in metadatas)}
 

@@ -37,6 +37,8 @@ class ConfigureSpy(object):
         self.kwargs = None
         self.original = None
         self.original_run = None
+        # The target_metadata global of env.py, where configure() was called from it.
+        self.module_metadata = None
 
     def __enter__(self):
         from alembic.runtime.environment import EnvironmentContext
@@ -48,6 +50,7 @@ class ConfigureSpy(object):
 
         def configure(ctx, *args, **kwargs):
             configured["kwargs"] = dict(kwargs)
+            spy.module_metadata = _env_global("target_metadata")
             if PROJECT.engine is None:
                 spy.kwargs = configured["kwargs"]
             return spy.original(ctx, *args, **kwargs)
@@ -70,6 +73,14 @@ class ConfigureSpy(object):
         EnvironmentContext.configure = self.original
         EnvironmentContext.run_migrations = self.original_run
         return False
+
+
+def _env_global(name):
+    """A global of env.py, read in the frame of env.py that is calling."""
+    frame = sys._getframe(2)
+    while frame is not None and os.path.realpath(frame.f_code.co_filename) != PROJECT.env_py:
+        frame = frame.f_back
+    return None if frame is None else frame.f_globals.get(name)
 
 
 def _step_revision(step):
@@ -237,6 +248,7 @@ def run_env(args, emit, direction):
         CURRENT["capture"] = None
         config.output_buffer = None
     PROJECT.configure = spy.kwargs
+    PROJECT.module_metadata = spy.module_metadata
 
     return {
         "applied": applied,
