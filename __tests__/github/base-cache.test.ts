@@ -101,4 +101,24 @@ describe('the base cache in the actions cache', () => {
     await restoreBaseCache(cache, run(next, '4-1'));
     expect(readdirSync(next).sort()).toEqual(['base-bbb.json', 'base-bbb.sql']);
   });
+
+  test("the base commit's review kept beside an entry is saved when new, and left out when not used", async () => {
+    const dir = path.join(work, 'run5');
+    const restored = await restoreBaseCache(cache, run(dir, '5-1'));
+    // A hit on the entry that reviewed the base again: only the kept review is new.
+    utimesSync(path.join(dir, 'base-bbb.json'), new Date(), new Date());
+    writeFileSync(path.join(dir, 'baseline-ccc.json'), '{}');
+    await saveBaseCache(cache, run(dir, '5-1'), restored);
+    expect(cache.saved).toHaveLength(3);
+    const next = path.join(work, 'run6');
+    const again = await restoreBaseCache(cache, run(next, '6-1'));
+    expect(readdirSync(next).sort()).toEqual(['base-bbb.json', 'base-bbb.sql', 'baseline-ccc.json']);
+    // Another base commit: a new kept review, the old one untouched.
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(path.join(next, 'baseline-ccc.json'), old, old);
+    writeFileSync(path.join(next, 'baseline-ddd.json'), '{}');
+    await saveBaseCache(cache, run(next, '6-1'), again);
+    expect(cache.saved).toHaveLength(4);
+    expect(readdirSync(next).sort()).toEqual(['base-bbb.json', 'base-bbb.sql', 'baseline-ddd.json']);
+  });
 });
