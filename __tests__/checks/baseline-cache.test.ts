@@ -13,10 +13,11 @@ import {
   baselineSettings,
   KeptBaseline,
 } from '../../src/checks/baseline-cache.ts';
-import type { Finding, Review } from '../../src/model.ts';
+import type { Finding } from '../../src/model.ts';
 import { resolveOptions } from '../../src/options.ts';
 import { makeProject, type AlembicProject } from '../helpers/alembic-project.ts';
-import { createTestRole, runCli } from '../helpers/cli.ts';
+import { createTestRole } from '../helpers/cli.ts';
+import { reviewWithCache, type CachedReview as Run } from '../helpers/review-json.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'ar-baseline-cache-'));
 // Options are resolved from a directory with an Alembic config.
@@ -126,9 +127,27 @@ class Recipe(Base):
     name = Column(String(100), nullable=False)
 `;
 
-interface Run {
-  stderr: string;
-  report: Review;
+const RECIPES = `op.create_table('recipes',
+    sa.Column('id', sa.Integer(), primary_key=True),
+    sa.Column('name', sa.String(100), nullable=False))`;
+
+/** A base of one revision (after `editEnv` changed its env.py), and a pull request that renames recipes.name. */
+async function renamingProject(upgrade: string, editEnv?: (envPy: string) => void): Promise<AlembicProject> {
+  const q = await makeProject({ models: MODELS, revisions: [] });
+  made.push(q);
+  editEnv?.(path.join(q.dir, 'migrations/env.py'));
+  q.addRevision({ id: 'a0a0a0a0a0a0', upgrade, downgrade: "op.drop_table('recipes')" });
+  await q.commit('the base');
+  await q.pullRequest((change) => {
+    change.write('app/models.py', MODELS.replace('name = Column', 'title = Column'));
+    change.addRevision({
+      id: 'b1b1b1b1b1b1',
+      down: 'a0a0a0a0a0a0',
+      upgrade: "op.alter_column('recipes', 'name', new_column_name='title')",
+      downgrade: "op.alter_column('recipes', 'title', new_column_name='name')",
+    });
+  });
+  return q;
 }
 
 describe('a review with the base review kept', () => {
@@ -137,57 +156,20 @@ describe('a review with the base review kept', () => {
   const cacheDir = path.join(work, 'cache');
 
   beforeAll(async () => {
-    p = await makeProject({
-      models: MODELS,
-      revisions: [
-        {
-          id: 'a0a0a0a0a0a0',
-          upgrade: `op.create_table('recipes',
-    sa.Column('id', sa.Integer(), primary_key=True),
-    sa.Column('name', sa.String(100), nullable=False))
-op.execute("CREATE INDEX ix_recipes_name_fts ON recipes USING gin (to_tsvector('english', name))")`,
-          downgrade: "op.drop_table('recipes')",
-        },
-      ],
-    });
-    made.push(p);
-    await p.pullRequest((change) => {
-      change.write('app/models.py', MODELS.replace('name = Column', 'title = Column'));
-      change.addRevision({
-        id: 'b1b1b1b1b1b1',
-        down: 'a0a0a0a0a0a0',
-        upgrade: "op.alter_column('recipes', 'name', new_column_name='title')",
-        downgrade: "op.alter_column('recipes', 'title', new_column_name='name')",
-      });
-    });
+    p = await renamingProject(
+      `${RECIPES}\nop.execute("CREATE INDEX ix_recipes_name_fts ON recipes USING gin (to_tsvector('english', name))")`,
+    );
     role = await createTestRole();
   });
   afterAll(async () => {
     await role.drop();
   });
 
-  async function review(...args: string[]): Promise<Run> {
-    const output = path.join(work, `report-${Math.random().toString(16).slice(2)}.json`);
-    const result = await runCli([
-      'review',
-      '--project',
-      p.dir,
-      '--base',
-      'main',
-      '--database-url',
-      role.url,
-      '--format',
-      'json',
-      '--output',
-      output,
-      '--cache-dir',
-      cacheDir,
-      ...args,
-    ]);
-    expect(result.stderr).not.toMatch(/internal error/);
-    expect(await role.databases()).toEqual([]);
-    return { stderr: result.stderr, report: JSON.parse(readFileSync(output, 'utf8')) as Review };
-  }
+  const review = (...args: string[]): Promise<Run> =>
+    reviewWithCache(
+      { projectDir: p.dir, roleUrl: role.url, databases: () => role.databases(), cacheDir, work },
+      args,
+    );
 
   const findings = (run: Run): string[] =>
     run.report.findings
@@ -255,27 +237,10 @@ op.execute("CREATE INDEX ix_recipes_name_fts ON recipes USING gin (to_tsvector('
   ];
   for (const branch of offlineBranches) {
     it(`loads the running release's models when its env.py ${branch.name}`, async () => {
-      const q = await makeProject({ models: MODELS, revisions: [] });
-      made.push(q);
-      const env = path.join(q.dir, 'migrations/env.py');
-      const text = readFileSync(env, 'utf8');
-      expect(branch.edit(text)).not.toBe(text);
-      writeFileSync(env, branch.edit(text));
-      q.addRevision({
-        id: 'a0a0a0a0a0a0',
-        upgrade:
-          "op.create_table('recipes', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.String(100), nullable=False))",
-        downgrade: "op.drop_table('recipes')",
-      });
-      await q.commit('the offline branch');
-      await q.pullRequest((change) => {
-        change.write('app/models.py', MODELS.replace('name = Column', 'title = Column'));
-        change.addRevision({
-          id: 'b1b1b1b1b1b1',
-          down: 'a0a0a0a0a0a0',
-          upgrade: "op.alter_column('recipes', 'name', new_column_name='title')",
-          downgrade: "op.alter_column('recipes', 'title', new_column_name='name')",
-        });
+      const q = await renamingProject(RECIPES, (env) => {
+        const text = readFileSync(env, 'utf8');
+        expect(branch.edit(text)).not.toBe(text);
+        writeFileSync(env, branch.edit(text));
       });
       const previous = p;
       p = q;

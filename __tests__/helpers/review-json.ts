@@ -42,3 +42,44 @@ export async function reviewJson(
     await role.drop();
   }
 }
+
+export interface CachedReview {
+  stderr: string;
+  report: Review;
+}
+
+/**
+ * One review with a base cache directory, through a role of the test's own
+ * (kept across runs, so that each run can be checked to leave no database).
+ */
+export async function reviewWithCache(
+  run: {
+    projectDir: string;
+    roleUrl: string;
+    databases: () => Promise<string[]>;
+    cacheDir: string;
+    work: string;
+  },
+  args: string[] = [],
+): Promise<CachedReview> {
+  const output = path.join(run.work, `report-${Math.random().toString(16).slice(2)}.json`);
+  const result = await runCli([
+    'review',
+    '--project',
+    run.projectDir,
+    '--base',
+    'main',
+    '--database-url',
+    run.roleUrl,
+    '--format',
+    'json',
+    '--output',
+    output,
+    '--cache-dir',
+    run.cacheDir,
+    ...args,
+  ]);
+  expect(result.stderr).not.toMatch(/internal error/);
+  expect(await run.databases()).toEqual([]);
+  return { stderr: result.stderr, report: JSON.parse(readFileSync(output, 'utf8')) as Review };
+}

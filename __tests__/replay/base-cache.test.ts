@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../src/alembic/protocol.ts';
-import type { Review } from '../../src/model.ts';
 import { defaultCacheDir } from '../../src/cache-dir.ts';
 import { resolveOptions } from '../../src/options.ts';
 import { baseCacheKey, keyInputs, type KeyContext } from '../../src/replay/base-cache.ts';
 import { makeProject, type AlembicProject, type RevisionSpec } from '../helpers/alembic-project.ts';
-import { createTestRole, runCli } from '../helpers/cli.ts';
+import { createTestRole } from '../helpers/cli.ts';
+import { reviewWithCache, type CachedReview as Run } from '../helpers/review-json.ts';
 
 const MODELS = `from sqlalchemy import Column, Integer, String
 from sqlalchemy.orm import declarative_base
@@ -183,11 +183,6 @@ describe('the cache directory setting', () => {
   });
 });
 
-interface Run {
-  stderr: string;
-  report: Review;
-}
-
 /** The findings as a user reads them (without timings). */
 const findings = (run: Run): string[] =>
   run.report.findings.map((f) => `${f.ruleId} ${f.revision ?? ''} ${f.severity} ${f.message}`).sort();
@@ -205,28 +200,11 @@ describe('a review with the cache', () => {
     await role.drop();
   });
 
-  async function review(...args: string[]): Promise<Run> {
-    const output = path.join(work, `report-${Math.random().toString(16).slice(2)}.json`);
-    const result = await runCli([
-      'review',
-      '--project',
-      p.dir,
-      '--base',
-      'main',
-      '--database-url',
-      role.url,
-      '--format',
-      'json',
-      '--output',
-      output,
-      '--cache-dir',
-      cacheDir,
-      ...args,
-    ]);
-    expect(result.stderr).not.toMatch(/internal error/);
-    expect(await role.databases()).toEqual([]);
-    return { stderr: result.stderr, report: JSON.parse(readFileSync(output, 'utf8')) as Review };
-  }
+  const review = (...args: string[]): Promise<Run> =>
+    reviewWithCache(
+      { projectDir: p.dir, roleUrl: role.url, databases: () => role.databases(), cacheDir, work },
+      args,
+    );
 
   const entry = (ext: string): string => {
     const names = readdirSync(cacheDir).filter((n) => n.startsWith('base-') && n.endsWith(ext));
