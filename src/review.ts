@@ -102,6 +102,8 @@ interface Run {
   treeAtFrontier?: () => Promise<BaseTree | BaseTreeUnavailable>;
   /** The warm base restored while the project opened, if an entry fitted. */
   earlyBase?: Promise<EarlyBase | null>;
+  /** What the kept base review's key takes of this run's settings (baselineSettings), read once. */
+  baselineSettings: string;
 }
 
 export async function review(options: Options, io: ReviewIO): Promise<Review> {
@@ -135,6 +137,8 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
   provisioning?.catch(() => undefined);
   // The warm base restored from the cache meanwhile, when an entry fits.
   const earlyBase = provisioning === null ? NO_EARLY_BASE : EarlyBase.start(options, provisioning);
+  // Read before the project loads (the early guess of reserveDatabases needs it), the same for the key later.
+  const keptSettings = baselineSettings(options, resolvePython(options.projectDir, options.python));
   let startedBase: Promise<StartedTree | BaseTreeUnavailable> = Promise.resolve(NO_BASE_TREE);
   let baseTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
   let frontierTree: Promise<BaseTree | BaseTreeUnavailable> | undefined;
@@ -145,7 +149,7 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     // The base commit's project starts opening too: its Python's start is most of what that costs.
     if (provisioning !== null) {
       startedBase = startBaseTree(comparison, options, io, progress);
-      reserveDatabases(provisioning, earlyBase, comparison, options);
+      reserveDatabases(provisioning, earlyBase, comparison, options.cacheDir, keptSettings);
     }
     const project = await progress.stage(
       'open project',
@@ -174,7 +178,14 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       ...insertedBeforeApplied(changes.plan, changes.relative),
     ];
     if (provisioning === null) {
-      const offline: Run = { options, progress, project, changes, baseTree: Promise.resolve(NO_BASE_TREE) };
+      const offline: Run = {
+        options,
+        progress,
+        project,
+        changes,
+        baseTree: Promise.resolve(NO_BASE_TREE),
+        baselineSettings: keptSettings,
+      };
       return await reviewOffline(offline, bridge, graph);
     }
 
@@ -191,7 +202,16 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       (frontierTree ??= openFrontierTree(options, changes, project, io, (line) => {
         progress.note(line);
       }));
-    const run: Run = { options, progress, project, changes, baseTree, treeAtFrontier, earlyBase };
+    const run: Run = {
+      options,
+      progress,
+      project,
+      changes,
+      baseTree,
+      treeAtFrontier,
+      earlyBase,
+      baselineSettings: keptSettings,
+    };
     const server = await provisioning;
     await server.extensionsDecided();
     if (project.load.flask === true) {
@@ -256,10 +276,9 @@ function reserveDatabases(
   provisioning: Promise<ReservingProvider>,
   earlyBase: Promise<EarlyBase | null>,
   comparison: Promise<BaseComparison>,
-  options: Options,
+  cacheDir: string | null,
+  settings: string,
 ): void {
-  const cacheDir = options.cacheDir;
-  const settings = baselineSettings(options, resolvePython(options.projectDir, options.python));
   const started = Promise.all([provisioning, earlyBase]).then(([server, early]) => {
     server.reserve([...(early === null ? ['rows'] : []), 'models']);
     return { server, early };
@@ -556,8 +575,7 @@ async function keepBaseReview(
 ): Promise<boolean> {
   const baseCommit = run.changes.baseCommit;
   if (cache === null || baseCommit === null) return false;
-  const settings = baselineSettings(run.options, run.project.python);
-  const kept = await KeptBaseline.open(cache.dir, cache.key, baseCommit, settings);
+  const kept = await KeptBaseline.open(cache.dir, cache.key, baseCommit, run.baselineSettings);
   const hit = baseline.keepWith({
     kept,
     copyOfBase: () => cache.copyInto(server, server.createDatabase('base')),

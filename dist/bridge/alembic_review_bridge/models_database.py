@@ -101,14 +101,20 @@ def _exclusions(kwargs, metadatas, head_url, expect):
     return excluded
 
 
+def _run_env_alone(args, emit, offline):
+    """env.py once, migrating nothing (what it passes to configure() is then
+    PROJECT.configure); a failure of env.py itself is the command's error."""
+    run = run_env(dict(args, targets=[], capture=False, offline=offline), emit, "none")
+    if run["failed"]:
+        failure = run["failed"]
+        raise BridgeError("env", failure["message"], file=failure.get("file"), line=failure.get("line"))
+
+
 def cmd_models(args, emit):
     """Runs env.py (no migrations) to obtain target_metadata and its filters,
     then create_all()s the models into the given throwaway database."""
     project = require_project()
-    run = run_env(dict(args, targets=[], capture=False), emit, "none")
-    if run["failed"]:
-        failure = run["failed"]
-        raise BridgeError("env", failure["message"], file=failure.get("file"), line=failure.get("line"))
+    _run_env_alone(args, emit, offline=False)
     kwargs = project.configure or {}
     metadatas = _metadatas(kwargs)
     project.metadatas = metadatas
@@ -182,10 +188,7 @@ def cmd_metadata(args, emit):
     there (nor declares a target_metadata global) has none; the caller then
     builds the models database as usual."""
     project = require_project()
-    run = run_env(dict(args, targets=[], capture=False, offline=True), emit, "none")
-    if run["failed"]:
-        failure = run["failed"]
-        raise BridgeError("env", failure["message"], file=failure.get("file"), line=failure.get("line"))
+    _run_env_alone(args, emit, offline=True)
     from sqlalchemy import MetaData
 
     metadatas = _metadatas(project.configure or {})
