@@ -5,7 +5,8 @@
 // frontier without capture, then to the heads with capture (BENCH_ROUNDS
 // rounds, against a plain `alembic upgrade heads` for reference, and a plain
 // `alembic upgrade heads` of the PR's revisions alone on a database already at
-// the frontier: what a developer waits for when the database is warm). Then
+// the frontier: what a developer waits for when the database is warm), all on
+// one server (a tmpfs cluster, see tmpfs-server.ts, or BENCH_DATABASE_URL's). Then
 // runs the review CLI (dist/cli.js, built first) end to end with --since:
 // cold (an empty base cache: the history is replayed and cached), warm
 // (BENCH_ROUNDS runs restoring the base from that cache), and once with every
@@ -32,15 +33,13 @@ import {
   dropThrowawayDatabase,
   withClient,
 } from '../src/database/server.ts';
-import { formatPostgresUrl, parsePostgresUrl } from '../src/database/url.ts';
+import { formatPostgresUrl } from '../src/database/url.ts';
 import { descendantsOf, headsOf, topologicalOrder } from '../src/replay/plan.ts';
+import { benchServer } from './tmpfs-server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PROJECT = path.resolve(process.argv[2] ?? '/work/corpus/osparc-simcore/packages/postgres-database');
 const PYTHON = process.argv[3] ?? '/work/corpus/venv/bin/python';
-const SERVER = parsePostgresUrl(
-  process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-);
 const PR_SIZE = 3;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /**
@@ -412,6 +411,9 @@ if (configFile === undefined) {
   process.exit(2);
 }
 
+// Every run on one server: by default a tmpfs cluster like the review's own (see tmpfs-server.ts).
+const server = await benchServer();
+const SERVER = server.address;
 const bridgeRuns: BridgeRun[] = [];
 const plainMs: number[] = [];
 const prOnlyMs: number[] = [];
@@ -470,12 +472,14 @@ if (bridgeRun.since !== null) {
     rmSync(cacheDir, { recursive: true, force: true });
   }
 }
+await server.stop();
 const warmMs = median(warmRuns.map((r) => r.wallMs));
 const prOnlyMedian = median(prOnlyMs);
 const git = await gitInfo(PROJECT);
 const result = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, node: process.version },
+  server: server.description,
   project: {
     dir: PROJECT,
     configFile: path.relative(PROJECT, configFile),
@@ -557,6 +561,7 @@ writeFileSync(
 
 Project: ${result.project.remote ?? result.project.dir} at \`${result.project.commit ?? 'unknown'}\` (${result.project.commitDate ?? '?'}), config \`${result.project.configFile}\`.
 Python ${result.python.python}, Alembic ${result.python.alembic}, SQLAlchemy ${result.python.sqlalchemy}, driver ${result.python.driver}.
+Server: ${result.server}.
 
 ${result.totalRevisions} revisions; the last ${PR_SIZE} in dependency order are treated as the PR:
 

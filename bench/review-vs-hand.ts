@@ -5,7 +5,9 @@
 // one of 40 revisions over 30 tables (the last 2 revisions are the pull
 // request). The review runs as users run it (dist/cli.js, built first) with
 // --database url: warm (its base cache filled by a run before the rounds)
-// and cold (--no-cache). Records bench/results/review-vs-hand.{json,md}.
+// and cold (--no-cache). The server: a tmpfs cluster started for the run
+// (bench/tmpfs-server.ts says why), or BENCH_DATABASE_URL's. Records
+// bench/results/review-vs-hand.{json,md}.
 // Run: node_modules/.bin/node bench/review-vs-hand.ts
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -13,15 +15,16 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { makeProject, type AlembicProject, type RevisionSpec } from '../__tests__/helpers/alembic-project.ts';
 import { createThrowawayDatabase, dropThrowawayDatabase } from '../src/database/server.ts';
-import { formatPostgresUrl, parsePostgresUrl } from '../src/database/url.ts';
+import { formatPostgresUrl } from '../src/database/url.ts';
+import { benchServer } from './tmpfs-server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const NODE = process.execPath;
 const CLI = path.join(ROOT, 'dist/cli.js');
 const VENV = path.join(ROOT, '.venv');
-const SERVER = parsePostgresUrl(
-  process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-);
+// Both sides on one server: by default a tmpfs cluster like the review's own (see tmpfs-server.ts).
+const server = await benchServer();
+const SERVER = server.address;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const TABLES = 30;
 const REVISIONS = 40;
@@ -203,6 +206,7 @@ try {
 } finally {
   generated.remove();
   rmSync(work, { recursive: true, force: true });
+  await server.stop();
 }
 
 const medianTimings = (runs: ReviewRun[]): Record<string, number> => {
@@ -236,6 +240,7 @@ const result = {
     node: process.version,
     loadAverage1m: load.map((l) => Number(l.toFixed(2))),
   },
+  server: server.description,
   rounds: ROUNDS,
   target: TARGET,
   projects: summary,
@@ -250,7 +255,7 @@ writeFileSync(
   path.join(ROOT, 'bench/results/review-vs-hand.md'),
   `# The whole review vs upgrade + check by hand (${result.date.slice(0, 10)}, ${result.machine.cpus} cores, Node ${result.machine.node})
 
-Median of ${ROUNDS} interleaved rounds on one server (${formatPostgresUrl({ ...SERVER, password: '' })}); all values in brackets.
+Median of ${ROUNDS} interleaved rounds on one server (${server.description}: ${formatPostgresUrl({ ...SERVER, password: '' })}); all values in brackets.
 By hand: \`alembic upgrade head\` then \`alembic check\`, two Python processes, on a fresh database.
 Review: \`node dist/cli.js review --base main --database-url … --format json\`, warm (base from the cache) and cold (\`--no-cache\`), wall time of the process including teardown.
 Load average (1 min) during the run: ${result.machine.loadAverage1m.join(', ')} (other jobs shared the machine).

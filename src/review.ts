@@ -6,7 +6,13 @@ import path from 'node:path';
 import type { Bridge } from './alembic/bridge.ts';
 import type { BridgeRevision } from './alembic/protocol.ts';
 import { resolvePython, secretLooking } from './alembic/bridge.ts';
-import { createFlaskApp, inspectProject, openBridge, type ProjectInfo } from './alembic/project.ts';
+import {
+  createFlaskApp,
+  inspectProject,
+  openBridge,
+  readStaticFacts,
+  type ProjectInfo,
+} from './alembic/project.ts';
 import { attributeOrigins, BaseReview, type BaseFindings } from './checks/baseline.ts';
 import { baselineKept, baselineSettings, KeptBaseline } from './checks/baseline-cache.ts';
 import { combineFindings } from './checks/combine.ts';
@@ -61,7 +67,7 @@ import {
   type BaseComparison,
   type Changes,
 } from './replay/changes.ts';
-import { buildModels, modelDrift, ormSmokeTest } from './replay/models.ts';
+import { buildModels, modelDrift, modelsForHead, ormSmokeTest, type ModelsState } from './replay/models.ts';
 import { offlineReplay } from './replay/offline.ts';
 import {
   appliedAfterBase,
@@ -170,6 +176,7 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       (c) => `${c.plan.newRevisions.length} new since ${c.base}`,
     );
     refuseHugeChange(changes, options);
+    await readStaticFacts(bridge, project, changes.plan.replayed);
     const passed = secretLooking(options.passEnv);
     if (passed.length > 0)
       progress.note(`passing ${passed.join(', ')} to the project's Python, as pass-env asks`);
@@ -402,10 +409,19 @@ async function reviewReplay(
     ...deployOrder.baseCopies,
     ...(changes.baseCommit === null || keptBase ? [] : ['base']),
   ];
+  // The models database while the base gets its rows: the project's Python has nothing else to do then.
+  let earlyModels: Promise<ModelsState | Skipped> | undefined;
+  const whileSeeding = async (): Promise<void> => {
+    earlyModels = optional(context, 'the models database', () =>
+      progress.stage('build models database', () => buildModels(context, null)),
+    );
+    await earlyModels;
+  };
   const replay = await progress.stage(
     'replay',
     () =>
       replayChange(context, changes.plan, {
+        whileSeeding,
         seedRows: options.seedRows,
         seedSql: options.seedSql,
         base: {
@@ -489,7 +505,7 @@ async function reviewReplay(
   } else if (replay.head !== null) {
     // The head's users take turns; the running release's probe takes one as soon as its process is ready.
     const turns = new OneAtATime();
-    headChecks = checkHead(run, context, replay, replay.head, runs, turns);
+    headChecks = checkHead(run, context, replay, replay.head, runs, turns, earlyModels);
     headChecks.catch(noop); // awaited after the lint
     if (deployOrder.enabled) {
       const input = { replay, head: replay.head, runs, reviewed, turns };
@@ -647,6 +663,8 @@ async function checkHead(
   head: HeadState,
   runs: ReadonlyMap<string, RevisionRun>,
   turns: OneAtATime,
+  /** Built while the base got its rows, without the head; undefined: none was. */
+  earlyModels: Promise<ModelsState | Skipped> | undefined,
 ): Promise<{ findings: Finding[]; driftChecked: boolean }> {
   const { progress, changes } = run;
   const findings: Finding[] = [];
@@ -654,9 +672,15 @@ async function checkHead(
   const configure = replay.withRows.configure ?? replay.frontier.configure;
 
   let modelsSchema: Schema | null = null;
-  const models = await optional(context, 'the models database', () =>
-    progress.stage('build models database', () => buildModels(context, head)),
-  );
+  const early = await earlyModels;
+  const models =
+    early !== undefined && isSkipped(early)
+      ? early
+      : await optional(context, 'the models database', () =>
+          early === undefined
+            ? progress.stage('build models database', () => buildModels(context, head))
+            : modelsForHead(context, early, head),
+        );
   if (isSkipped(models)) findings.push(models.skipped);
   else {
     findings.push(...models.findings);

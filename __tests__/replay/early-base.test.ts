@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../src/alembic/protocol.ts';
+import { DEFAULT_ACCESS } from '../../src/database/access.ts';
 import { UrlProvider } from '../../src/database/url-provider.ts';
 import { resolveOptions, type Options } from '../../src/options.ts';
 import { BaseCache, type KeyContext } from '../../src/replay/base-cache.ts';
 import { EarlyBase } from '../../src/replay/early-base.ts';
+import { introspect } from '../../src/schema/introspect.ts';
 import { teardownAll } from '../../src/teardown.ts';
 import { LOCAL_SERVER_URL, leftoverDatabasesOnLocalServer, query } from '../database/helpers.ts';
 
@@ -94,9 +96,27 @@ describe('the base restored while the project opens', () => {
       { email: 'root@example.com' },
     ]);
     expect(lines.join('\n')).toMatch(/base restored from cache while the project opened \(key [0-9a-f]{12}/);
+    // Its schema introspected while the project opened: what the replay would introspect now.
+    expect(taken?.schema?.tables['public.users']).toBeDefined();
+    expect(taken?.schema).toEqual(await introspect(taken?.database.url ?? ''));
     // Once: a second take gets nothing.
     expect(await early?.take(cache as BaseCache, log)).toBeNull();
     if (taken !== null && taken !== undefined) await provider.dropDatabase(taken.database);
+  });
+
+  it('hands over no schema when the run adds extensions to the restored base (they change it)', async () => {
+    const withExtension = new UrlProvider(LOCAL_SERVER_URL, {
+      access: { ...DEFAULT_ACCESS, extraExtensions: ['citext'] },
+    });
+    await withExtension.start();
+    try {
+      const early = await EarlyBase.start(options, Promise.resolve(withExtension));
+      const taken = await early?.take((await BaseCache.open(context, log)) as BaseCache, log);
+      expect(taken?.database.name).toMatch(/^alembic_review_rows_/);
+      expect(taken?.schema).toBeNull();
+    } finally {
+      await withExtension.stop();
+    }
   });
 
   it('drops it, and hands over nothing, when the key turns out to be another (another Alembic)', async () => {

@@ -123,6 +123,7 @@ export class Bridge {
   private readonly setup: { cmd: keyof BridgeRequestMap; args: unknown }[] = [];
   private sandboxes: Sandbox[] | undefined;
   private fellBack: string[] = [];
+  private restartCount = 0;
 
   constructor(options: BridgeOptions) {
     this.options = options;
@@ -254,8 +255,14 @@ export class Bridge {
     return true;
   }
 
+  /** How many times the child was restarted: what a command left in the child (the models) is gone after one. */
+  get restarts(): number {
+    return this.restartCount;
+  }
+
   /** After a kill (time limit): the next call starts a new child with the same project loaded. */
   async restart(): Promise<void> {
+    this.restartCount++;
     await this.kill();
     await this.releaseTeardown?.();
     this.child = undefined;

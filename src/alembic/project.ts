@@ -10,7 +10,7 @@ import type { DatabaseProvider } from '../database/provider.ts';
 import type { Options } from '../options.ts';
 import { Bridge, BridgeFailure, RevisionTimeout, resolvePython } from './bridge.ts';
 import { unsandboxed } from './sandbox.ts';
-import type { HelloResult, LoadArgs, LoadResult } from './protocol.ts';
+import type { BridgeRevision, HelloResult, LoadArgs, LoadResult } from './protocol.ts';
 
 export interface ProjectInfo {
   python: string;
@@ -195,10 +195,32 @@ export async function inspectProject(
       tomlFile: options.tomlFile,
       ...loadArgs(options),
       changedFiles: files,
+      // Read for the revisions the change replays once they are known (readStaticFacts).
+      staticFacts: false,
     }),
   );
-  prewarm(bridge, load);
   return { python, hello, load };
+}
+
+/**
+ * The static facts of the revisions the review replays, read into their
+ * entries of the project's load (the plan holds the same objects); then the
+ * ORM's import is queued (prewarm).
+ */
+export async function readStaticFacts(
+  bridge: Bridge,
+  project: ProjectInfo,
+  revisions: readonly BridgeRevision[],
+): Promise<void> {
+  if (revisions.length > 0) {
+    const { facts } = await bridge
+      .call('facts', { paths: revisions.map((r) => r.path) })
+      .catch((error: unknown) => {
+        throw explainBridgeError(error, project.python);
+      });
+    for (const revision of revisions) Object.assign(revision, facts[revision.path] ?? {});
+  }
+  prewarm(bridge, project.load);
 }
 
 /**

@@ -38,7 +38,7 @@ export interface LoadArgs {
   engine?: string;
   /** Import the project's code from `to` wherever its import path points into `from` (the base commit's tree). */
   rebase?: { from: string; to: string };
-  /** Read each revision's operations from its source (false for a base commit's tree, which needs only the graph). */
+  /** Read each revision's operations from its source (default); false: the graph only (facts asks for some later). */
   staticFacts?: boolean;
 }
 
@@ -47,13 +47,8 @@ export interface OpCall {
   line: number;
 }
 
-export interface BridgeRevision {
-  id: string;
-  path: string;
-  downRevisions: string[];
-  dependsOn: string[];
-  branchLabels: string[];
-  message: string;
+/** What a revision's source says it does, read without running it. */
+export interface StaticFacts {
   upgradeOps?: OpCall[];
   upgradeEmpty?: boolean;
   upgradeLine?: number | null;
@@ -62,6 +57,15 @@ export interface BridgeRevision {
   downgradeLine?: number | null;
   /** Read from the source: an op of upgrade() may fail on the rows a table already holds (NOT NULL, unique, a check, execute()). */
   upgradeMayFailOnRows?: boolean;
+}
+
+export interface BridgeRevision extends StaticFacts {
+  id: string;
+  path: string;
+  downRevisions: string[];
+  dependsOn: string[];
+  branchLabels: string[];
+  message: string;
 }
 
 export interface LoadResult {
@@ -166,6 +170,8 @@ export interface DanglingForeignKey {
 
 export interface ModelsResult {
   hasMetadata: boolean;
+  /** env.py passes include_object or include_name: the head's own objects need them too (exclusions). */
+  filters?: boolean;
   /** Why the models database could not be built (create_all failed), if it could not. */
   error?: string | null;
   danglingForeignKeys?: DanglingForeignKey[];
@@ -271,6 +277,8 @@ export type BridgeEvent =
 export interface BridgeRequestMap {
   hello: { args: HelloArgs; result: HelloResult };
   load: { args: LoadArgs; result: LoadResult };
+  /** The static facts of some revision files (by their paths, as load gives them). */
+  facts: { args: { paths: string[] }; result: { facts: Record<string, StaticFacts> } };
   /** Flask-Migrate: creates the app in a throwaway database of its own (its creation may use it). */
   'flask-app': {
     args: { url: string | null; expect: ExpectedDatabase | null; urlEnv: string[] };
@@ -281,6 +289,11 @@ export interface BridgeRequestMap {
   /** `alembic stamp`: the version table says targets; nothing runs. */
   stamp: { args: RunArgs; result: RunResult };
   models: { args: ModelsArgs; result: ModelsResult };
+  /** env.py's include_object / include_name on the models and on a migrated head (after models, which had no head). */
+  exclusions: {
+    args: { headUrl: string; headExpect: ExpectedDatabase; urlEnv: string[] };
+    result: { excluded: Exclusions };
+  };
   /** target_metadata from an offline run of env.py, for the ORM probe (no database, no create_all). */
   metadata: { args: { urlEnv?: readonly string[] }; result: { hasMetadata: boolean; tables: number } };
   orm: { args: { url: string; expect: ExpectedDatabase }; result: OrmResult };

@@ -275,6 +275,9 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
 
 /** The review, its findings with the edits that fix them (for the JSON report and `fix`). */
 async function reviewWithFixes(options: Options, io: CliIO): Promise<Review> {
+  // Asked of git while the review runs: a process start less at the end.
+  const root = findingsRoot(options.projectDir);
+  root.catch(() => undefined); // awaited below, if the review gets that far
   const result = await review(options, {
     log: (line) => {
       io.stderr(`${line}\n`);
@@ -283,7 +286,7 @@ async function reviewWithFixes(options: Options, io: CliIO): Promise<Review> {
       if (options.verbose) io.stderr(`  python: ${line}\n`);
     },
   });
-  return attachFixes(result, await findingsRoot(options.projectDir));
+  return attachFixes(result, await root);
 }
 
 async function runFix(flags: Record<string, unknown>, io: CliIO): Promise<number> {

@@ -10,6 +10,8 @@ import type { ConfigureSummary } from '../alembic/protocol.ts';
 import { majorVersion } from '../database/dump.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from '../database/provider.ts';
 import { errorMessage } from '../errors.ts';
+import { introspect } from '../schema/introspect.ts';
+import type { Schema } from '../schema/types.ts';
 import type { Options } from '../options.ts';
 import { formatMs } from '../progress.ts';
 import { findEarlyEntry, restoreEntry, type BaseCache, type Entry } from './base-cache.ts';
@@ -20,6 +22,8 @@ interface Restoring {
   /** Why the entry did not restore; null when it did. */
   failure: string | null;
   durationMs: number;
+  /** The restored schema, introspected at once (null when that failed). */
+  schema: Promise<Schema | null> | null;
 }
 
 export class EarlyBase {
@@ -52,13 +56,16 @@ export class EarlyBase {
       const start = performance.now();
       let database: ThrowawayDatabase | null = null;
       let failure: string | null;
+      let schema: Promise<Schema | null> | null = null;
       try {
         database = await started.createEarlyDatabase('rows');
         failure = await restoreEntry(database, entry, entry.meta.versions);
+        // While the project still opens: the replay needs the base's schema first thing.
+        if (failure === null) schema = introspect(database.url).catch(() => null);
       } catch (error) {
         failure = errorMessage(error);
       }
-      return { entry, database, failure, durationMs: performance.now() - start };
+      return { entry, database, failure, durationMs: performance.now() - start, schema };
     })();
     return new EarlyBase(started, restoring, entry.meta.key);
   }
@@ -70,7 +77,12 @@ export class EarlyBase {
   async take(
     cache: BaseCache,
     log: (line: string) => void,
-  ): Promise<{ database: ThrowawayDatabase; configure: ConfigureSummary | null } | null> {
+  ): Promise<{
+    database: ThrowawayDatabase;
+    configure: ConfigureSummary | null;
+    /** Its schema as restored, when the run adds no extensions to it (null: introspect it). */
+    schema: Schema | null;
+  } | null> {
     if (this.#taken) return null;
     this.#taken = true;
     const restored = await this.#restoring;
@@ -80,12 +92,15 @@ export class EarlyBase {
       await this.#provider.dropDatabase(database).catch(() => undefined);
       return null;
     }
+    // Extensions added now would change what the early introspection saw.
+    const unchanged = (await this.#provider.extensionsDecided()).length === 0;
     await this.#provider.addExtensions(database);
     await cache.touch();
     log(
       `base restored from cache while the project opened (key ${cache.shortKey}, ${formatMs(restored.durationMs)})`,
     );
-    return { database, configure: restored.entry.meta.configure };
+    const schema = unchanged ? ((await restored.schema) ?? null) : null;
+    return { database, configure: restored.entry.meta.configure, schema };
   }
 
   /** The restore has ended (a database not taken is the provider's to drop, like any other). */

@@ -21,17 +21,25 @@ export interface ModelsState {
   danglingForeignKeys: DanglingForeignKey[];
   /** Schemas other than public that the models declare. */
   schemas: string[];
+  /** env.py has include_object / include_name: built without a head, `excluded` lacks the head's side (withHead). */
+  filters: boolean;
+  /** Built without a head (before the replay reached it). */
+  headless: boolean;
+  /** The bridge's restarts when built: after another, its child no longer holds the models (the ORM smoke test needs them). */
+  restarts: number;
   /** Notices about what could not be checked. */
   findings: Finding[];
 }
 
 const NO_EXCLUSIONS: Exclusions = { tables: [], columns: [], indexes: [], constraints: [] };
-const NO_MODELS: Omit<ModelsState, 'findings'> = {
+const NO_MODELS: Omit<ModelsState, 'findings' | 'restarts'> = {
   schema: null,
   excluded: NO_EXCLUSIONS,
   modelClasses: [],
   danglingForeignKeys: [],
   schemas: [],
+  filters: false,
+  headless: true,
 };
 
 /**
@@ -65,6 +73,9 @@ export async function buildModels(
       modelClasses: result.modelClasses,
       danglingForeignKeys: dangling,
       schemas: result.schemas,
+      filters: result.filters === true,
+      headless: head === null,
+      restarts: context.bridge.restarts,
     };
     if (!result.hasMetadata) {
       return {
@@ -104,12 +115,52 @@ export async function buildModels(
     await context.bridge.restart();
     return {
       ...NO_MODELS,
+      restarts: context.bridge.restarts,
       findings: [
         reviewIncomplete(
           `Running env.py for its target_metadata did not finish within ${Math.round(error.timeoutMs / 1000)} s (revision-timeout) and was stopped, so drift and the ORM smoke test were skipped.`,
         ),
       ],
     };
+  }
+}
+
+/**
+ * Models built before the head existed (while the base got its rows), made
+ * whole for the head: env.py's include_object / include_name applied to the
+ * head's own objects too. When the bridge restarted since (a revision ran out
+ * of time), its child no longer holds them: built again, with the head.
+ */
+export async function modelsForHead(
+  context: ReplayContext,
+  models: ModelsState,
+  head: HeadState,
+): Promise<ModelsState> {
+  if (!models.headless || models.schema === null) return models;
+  if (models.restarts !== context.bridge.restarts) return buildModels(context, head);
+  if (!models.filters) return models;
+  try {
+    const { excluded } = await context.bridge.call('exclusions', {
+      headUrl: head.database.url,
+      headExpect: { name: head.database.name, token: head.database.token },
+      urlEnv: context.urlEnv,
+    });
+    const union = (key: keyof Exclusions): string[] =>
+      [...new Set([...models.excluded[key], ...excluded[key]])].sort();
+    return {
+      ...models,
+      headless: false,
+      excluded: {
+        tables: union('tables'),
+        columns: union('columns'),
+        indexes: union('indexes'),
+        constraints: union('constraints'),
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof RevisionTimeout)) throw explainBridgeError(error, context.python);
+    await context.bridge.restart();
+    return buildModels(context, head);
   }
 }
 

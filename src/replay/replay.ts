@@ -70,6 +70,12 @@ export interface ReplaySettings {
    * goes on with; otherwise atBase gets none and copies the base itself.
    */
   baseCopies?: readonly string[];
+  /**
+   * Work for the project's Python while the base gets its rows (which needs
+   * none): the bridge is idle then, and the replay's next call waits for it.
+   * It must not reject.
+   */
+  whileSeeding?: () => Promise<void>;
   /** The warm base: restored from here on a hit, saved here after a replay. */
   cache?: BaseCache | null;
   /** The entry restored while the project opened, used if it is the cache's (see early-base.ts). */
@@ -201,7 +207,7 @@ export async function replayChange(
   };
   if (base.unavailable !== null || failed(frontier)) return replay;
 
-  const baseSchema = await introspect(rows.url);
+  const baseSchema = restored?.schema ?? (await introspect(rows.url));
   replay.baseSchema = baseSchema;
   const targets = plan.replayed.length === 0 ? [] : plan.heads;
   // A copy of the base before it gets rows, in case the replay with rows
@@ -233,11 +239,14 @@ export async function replayChange(
   if (emptyBase === null) await atBase;
   const versionTable = versionTableKey(frontier.configure);
   log(`filling the ${Object.keys(replay.baseSchema.tables).length} base tables with rows …`);
-  const seeded = await seedDatabase(rows.url, replay.baseSchema, settings.seedRows, {
-    seedSql: settings.seedSql,
-    versionTable,
-    undoable,
-  });
+  const [seeded] = await Promise.all([
+    seedDatabase(rows.url, replay.baseSchema, settings.seedRows, {
+      seedSql: settings.seedSql,
+      versionTable,
+      undoable,
+    }),
+    settings.whileSeeding?.(),
+  ]);
   replay.baseRows = seeded.rows;
   replay.seedFailures = seeded.failures;
   const seededTables = Object.values(seeded.rows).filter((n) => n > 0).length;
@@ -331,7 +340,13 @@ export async function restoreBase(
   copyPurposes: readonly string[],
   early: Promise<EarlyBase | null> = Promise.resolve(null),
 ): Promise<
-  (BaseBuild & { withoutRows: (() => Promise<ThrowawayDatabase | null>) | null; copies: BaseCopies }) | null
+  | (BaseBuild & {
+      withoutRows: (() => Promise<ThrowawayDatabase | null>) | null;
+      copies: BaseCopies;
+      /** The base's schema, introspected while the project opened (null: not yet). */
+      schema: Schema | null;
+    })
+  | null
 > {
   if (cache === null || plan.frontier.length === 0 || !(await cache.available())) return null;
   const { provider } = context;
@@ -361,6 +376,7 @@ export async function restoreBase(
       unavailable: null,
       withoutRows,
       copies,
+      schema: restoredEarly?.schema ?? null,
     };
   }
   // A half-restored database is never the base: dropped, and the replay gets a fresh one.

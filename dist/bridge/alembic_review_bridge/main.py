@@ -10,10 +10,10 @@ import sys
 import traceback
 
 from . import extensions
-from .models_database import cmd_metadata, cmd_models
+from .models_database import cmd_exclusions, cmd_metadata, cmd_models
 from .orm import cmd_orm
 from .orm_probe import cmd_orm_probe
-from .project import cmd_load
+from .project import cmd_facts, cmd_load
 from .protocol import BridgeError, flush, send
 from .runner import cmd_downgrade, cmd_flask_app, cmd_stamp, cmd_upgrade
 from .sandbox import check_readable, install, kill_descendants
@@ -29,11 +29,13 @@ def _hello(args, emit):
 COMMANDS = {
     "hello": _hello,
     "load": cmd_load,
+    "facts": cmd_facts,
     "flask-app": cmd_flask_app,
     "upgrade": cmd_upgrade,
     "downgrade": cmd_downgrade,
     "stamp": cmd_stamp,
     "models": cmd_models,
+    "exclusions": cmd_exclusions,
     "metadata": cmd_metadata,
     "orm": cmd_orm,
     "orm-probe": cmd_orm_probe,

@@ -165,11 +165,13 @@ def cmd_models(args, emit):
             except Exception:  # the models themselves are broken: say so, review the rest
                 error = first
                 refused = []
+    project.models_configure = kwargs
     excluded = _exclusions(kwargs, metadatas, args.get("headUrl"), args.get("headExpect"))
     # Not compared: the migrated head has them, the models database cannot.
     excluded["indexes"] = sorted(set(excluded["indexes"]) | set(r["index"] for r in refused))
     return {
         "hasMetadata": True,
+        "filters": _has_filters(kwargs),
         "error": error,
         "tables": tables,
         "schemas": schemas,
@@ -178,6 +180,25 @@ def cmd_models(args, emit):
         "refusedIndexes": refused,
         "modelClasses": _scan_models(tables),
     }
+
+
+def _has_filters(kwargs):
+    return kwargs.get("include_object") is not None or kwargs.get("include_name") is not None
+
+
+def cmd_exclusions(args, emit):
+    """What env.py's include_object / include_name leave out of the models and
+    of a migrated head: for a models database built before the head existed
+    (the models command then saw only the models' side). With the filters of
+    that models run; env.py runs again for them when this process is not the
+    one that ran it (a restart)."""
+    project = require_project()
+    kwargs = project.models_configure
+    if kwargs is None:
+        # Migrating nothing, connected to the head (the one database this command may use).
+        _run_env_alone(dict(args, url=args["headUrl"], expect=args.get("headExpect")), emit, offline=False)
+        kwargs = project.configure or {}
+    return {"excluded": _exclusions(kwargs, _metadatas(kwargs), args["headUrl"], args.get("headExpect"))}
 
 
 def cmd_metadata(args, emit):
