@@ -110,6 +110,8 @@ interface Run {
   earlyBase?: Promise<EarlyBase | null>;
   /** What the kept base review's key takes of this run's settings (baselineSettings), read once. */
   baselineSettings: string;
+  /** The base cache, opened as soon as the change is known (its key reads the history's files). */
+  cache?: Promise<BaseCache | null>;
 }
 
 export async function review(options: Options, io: ReviewIO): Promise<Review> {
@@ -161,7 +163,7 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       'open project',
       () => inspectProject(bridge, options, changedPythonFiles(comparison)),
       (p) =>
-        `${p.load.revisions.length} revisions, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
+        `${p.load.revisions.length} revisions${(p.load.known ?? 0) > 0 ? ` (${p.load.known} known from the base cache, not imported)` : ''}, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );
     const engines = project.load.engines ?? [];
     if (engines.length > 0 && options.engine === null) throw new EachEngine(engines);
@@ -176,6 +178,9 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       (c) => `${c.plan.newRevisions.length} new since ${c.base}`,
     );
     refuseHugeChange(changes, options);
+    // The cache key reads the history's files meanwhile.
+    const cache = provisioning?.then((server) => openCache({ options, progress, project, changes }, server));
+    cache?.catch(noop); // awaited by the replay
     await readStaticFacts(bridge, project, changes.plan.replayed);
     const passed = secretLooking(options.passEnv);
     if (passed.length > 0)
@@ -218,6 +223,7 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       treeAtFrontier,
       earlyBase,
       baselineSettings: keptSettings,
+      ...(cache === undefined ? {} : { cache }),
     };
     const server = await provisioning;
     await server.extensionsDecided();
@@ -402,7 +408,7 @@ async function reviewReplay(
 ): Promise<Review> {
   const { options, progress, project, changes } = run;
   const findings = [...graph];
-  const cache = await openCache(run, server);
+  const cache = await (run.cache ?? openCache(run, server));
   const keptBase = await keepBaseReview(run, cache, server, baseline);
   // The base review needs a base commit (and none when kept); on a hit, its copy is restored with the base.
   const baseCopies = [
@@ -555,7 +561,10 @@ async function reviewReplay(
 }
 
 /** The warm base's cache for this run (replayed bases only); null when off or it cannot be keyed. */
-async function openCache(run: Run, server: DatabaseProvider): Promise<BaseCache | null> {
+async function openCache(
+  run: Pick<Run, 'options' | 'progress' | 'project' | 'changes'>,
+  server: DatabaseProvider,
+): Promise<BaseCache | null> {
   const { options, project, changes } = run;
   if (options.cacheDir === null || options.baseFrom.kind !== 'replay') return null;
   try {

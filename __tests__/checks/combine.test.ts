@@ -59,6 +59,16 @@ describe('combineFindings', () => {
     expect(merged?.message).toMatch(/in one transaction.*: r2 also lock posts, tags without one\.$/);
   });
 
+  it('names the later tables in one order, whatever order the statements ran in', () => {
+    const first = at('missing-lock-timeout', { details: { tables: ['users'] } });
+    const later = (tables: string[]) =>
+      at('missing-lock-timeout', { revision: 'r2', file: 'm/r2.py', details: { tables } });
+    const [one] = combineFindings([first, later(['tags', 'posts'])], { oneTransaction: true });
+    const [other] = combineFindings([first, later(['posts', 'tags'])], { oneTransaction: true });
+    expect(one?.message).toBe(other?.message);
+    expect(one?.message).toMatch(/r2 also lock posts, tags without one\.$/);
+  });
+
   it('lists the drift that differs in name only in one notice per origin', () => {
     const renamed = (
       ruleId: string,

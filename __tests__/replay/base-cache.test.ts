@@ -227,6 +227,11 @@ describe('a review with the cache', () => {
       /base restored from cache while the project opened \(key [0-9a-f]{12}, [\d.]+ m?s\)/,
     );
     expect(warm.stderr).not.toMatch(/base saved to the cache/);
+    // The base's revision files, as the entry recorded them, were not executed to open the project.
+    expect(warm.stderr).toMatch(
+      /open project done in .*: 3 revisions \(2 known from the base cache, not imported\)/,
+    );
+    expect(cold.stderr).not.toMatch(/known from the base cache/);
     // b1 fails with rows: on the restored base, the rows come out again for the replay without them.
     expect(warm.stderr).toMatch(/the seeded rows taken out again/);
     expect(findings(warm)).toEqual(findings(cold));

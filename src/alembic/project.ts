@@ -9,6 +9,7 @@ import { UsageError } from '../errors.ts';
 import type { DatabaseProvider } from '../database/provider.ts';
 import type { Options } from '../options.ts';
 import { Bridge, BridgeFailure, RevisionTimeout, resolvePython } from './bridge.ts';
+import { knownRevisions } from '../replay/base-cache.ts';
 import { unsandboxed } from './sandbox.ts';
 import type { BridgeRevision, HelloResult, LoadArgs, LoadResult } from './protocol.ts';
 
@@ -183,12 +184,16 @@ export async function inspectProject(
       throw explainBridgeError(error, python);
     }
   };
-  const hello = await opening(() =>
+  const greeting = opening(() =>
     bridge.call('hello', {
       readable: [options.projectDir, options.configFile, options.tomlFile].filter((p) => p !== null),
     }),
   );
+  // Read while the bridge starts; a cache that cannot be read knows nothing.
+  const knowing = knownRevisions(options, greeting).catch(() => ({}));
+  const hello = await greeting;
   const files = await changedFiles;
+  const known = await knowing;
   const load = await opening(() =>
     bridge.call('load', {
       configFile: options.configFile,
@@ -197,6 +202,7 @@ export async function inspectProject(
       changedFiles: files,
       // Read for the revisions the change replays once they are known (readStaticFacts).
       staticFacts: false,
+      ...(Object.keys(known).length === 0 ? {} : { knownRevisions: known }),
     }),
   );
   return { python, hello, load };

@@ -40,6 +40,19 @@ export interface LoadArgs {
   rebase?: { from: string; to: string };
   /** Read each revision's operations from its source (default); false: the graph only (facts asks for some later). */
   staticFacts?: boolean;
+  /** Revision files a base cache entry replayed, by real path: not executed at load when their bytes still hash so. */
+  knownRevisions?: Record<string, KnownRevision>;
+}
+
+/** A revision file as a base cache entry recorded it. */
+export interface KnownRevision {
+  /** sha256 of the file's bytes. */
+  sha256: string;
+  id: string;
+  downRevisions: string[];
+  dependsOn: string[];
+  branchLabels: string[];
+  message: string;
 }
 
 export interface OpCall {
@@ -82,6 +95,8 @@ export interface LoadResult {
   iniSection?: string | null;
   /** Alembic's multidb template: the engine names of the ini's databases option (one review each); else empty. */
   engines?: string[];
+  /** How many revision files were known from the base cache (knownRevisions) and not executed. */
+  known?: number;
   revisions: BridgeRevision[];
 }
 

@@ -113,7 +113,8 @@ function lockTimeoutPerTransaction(findings: readonly Finding[]): Finding[] {
     return Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string') : [];
   };
   const revisions = [...new Set(others.map((f) => f.revision ?? '?'))];
-  const later = [...new Set(others.flatMap(tablesOf))];
+  // Sorted: a revision that loops over a Python set emits its statements in another order each run.
+  const later = [...new Set(others.flatMap(tablesOf))].sort();
   const merged: Finding = {
     ...first,
     severity: others.reduce((s, f) => moreSevere({ ...f, severity: s }, f), first.severity),

@@ -5,10 +5,10 @@
 // entry (another key, a checksum that does not match, a version table that
 // is not at the frontier) is a miss, and the replay runs as without a cache.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import type { ConfigureSummary, LoadResult } from '../alembic/protocol.ts';
+import type { BridgeRevision, ConfigureSummary, KnownRevision, LoadResult } from '../alembic/protocol.ts';
 import { dumpDatabase, majorVersion } from '../database/dump.ts';
 import type { DatabaseProvider, ThrowawayDatabase } from '../database/provider.ts';
 import { errorMessage } from '../errors.ts';
@@ -150,6 +150,8 @@ interface EntryMeta {
   settings: Record<string, string>;
   /** The extensions the run created in the database before the replay (an early restore needs none). */
   extensions: string[];
+  /** The graph of the revision files replayed (project-relative path → what load read of it): see knownRevisions. */
+  revisions?: Record<string, Omit<KnownRevision, 'sha256'>>;
   createdAt: string;
   dumpedBy: string;
 }
@@ -291,6 +293,85 @@ export async function findEarlyEntry(
   return null;
 }
 
+/** What load read of the revision files below the frontier, by project-relative path. */
+function revisionGraph(
+  projectDir: string,
+  revisions: readonly BridgeRevision[],
+  frontier: readonly string[],
+): Record<string, Omit<KnownRevision, 'sha256'>> {
+  const below = ancestorsOf(revisions, frontier);
+  return Object.fromEntries(
+    revisions
+      .filter((r) => below.has(r.id))
+      .map((r) => [
+        path.relative(projectDir, r.path),
+        {
+          id: r.id,
+          downRevisions: r.downRevisions,
+          dependsOn: r.dependsOn,
+          branchLabels: r.branchLabels,
+          message: r.message,
+        },
+      ]),
+  );
+}
+
+/**
+ * The revision files an entry replayed, for load to leave unexecuted (see
+ * the bridge's known.py, which checks each file's bytes against its hash):
+ * from the entry saved with the options' settings and the same Python,
+ * Alembic and SQLAlchemy (`versions`, awaited last: the entries are read
+ * while the bridge starts) that recorded the most revisions, the most
+ * recently used of those. By real path; empty when no entry fits.
+ */
+export async function knownRevisions(
+  options: Options,
+  versions: Promise<{ python: string; alembic: string; sqlalchemy: string }>,
+): Promise<Record<string, KnownRevision>> {
+  const dir = options.cacheDir;
+  if (dir === null || options.baseFrom.kind !== 'replay') return {};
+  const wanted = optionSettings(options);
+  const candidates: { meta: EntryMeta; used: number; known: Record<string, KnownRevision> }[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!/^base-[0-9a-f]{64}\.json$/.test(name)) continue;
+    try {
+      const file = path.join(dir, name);
+      const meta = JSON.parse(await readFile(file, 'utf8')) as EntryMeta;
+      if (meta.format !== CACHE_FORMAT || typeof meta.revisions !== 'object') continue;
+      if (!Object.entries(wanted).every(([setting, value]) => meta.settings[setting] === value)) continue;
+      candidates.push({
+        meta,
+        used: (await stat(file)).mtimeMs,
+        known: await byRealPath(options.projectDir, meta),
+      });
+    } catch {
+      // Unreadable or not an entry.
+    }
+  }
+  const { python, alembic, sqlalchemy } = await versions;
+  const fitting = candidates.filter(
+    ({ meta }) =>
+      meta.settings.python === python &&
+      meta.settings.alembic === alembic &&
+      meta.settings.sqlalchemy === sqlalchemy,
+  );
+  const size = (c: (typeof fitting)[number]): number => Object.keys(c.known).length;
+  fitting.sort((a, b) => size(b) - size(a) || b.used - a.used);
+  return fitting[0]?.known ?? {};
+}
+
+/** An entry's recorded revisions with their hashes, by the real path of each file still there. */
+async function byRealPath(projectDir: string, meta: EntryMeta): Promise<Record<string, KnownRevision>> {
+  const entries = Object.entries(meta.revisions ?? {}).flatMap(([relative, graph]) => {
+    const hash = meta.files[relative];
+    return hash === undefined ? [] : [{ relative, known: { ...graph, sha256: hash } }];
+  });
+  const reals = await Promise.all(
+    entries.map(({ relative }) => realpath(path.resolve(projectDir, relative)).catch(() => null)),
+  );
+  return Object.fromEntries(entries.flatMap(({ known }, i) => (reals[i] ? [[reals[i], known]] : [])));
+}
+
 /** Whether every file reads on disk as its hash says (an unreadable one as empty text, as keyInputs reads it). */
 async function sameOnDisk(projectDir: string, files: Record<string, string>): Promise<boolean> {
   const entries = Object.entries(files);
@@ -306,6 +387,7 @@ export class BaseCache {
   readonly #major: number;
   readonly #log: (line: string) => void;
   readonly #inputs: KeyInputs | null;
+  readonly #graph: Record<string, Omit<KnownRevision, 'sha256'>>;
   /** The entry as read once (available() then restore()); null until read. */
   #entry: Promise<Entry | { miss: string }> | null = null;
   #missSaid = false;
@@ -317,6 +399,7 @@ export class BaseCache {
     major: number,
     log: (line: string) => void,
     inputs: KeyInputs | null = null,
+    graph: Record<string, Omit<KnownRevision, 'sha256'>> = {},
   ) {
     this.dir = dir;
     this.key = key;
@@ -324,6 +407,7 @@ export class BaseCache {
     this.#major = major;
     this.#log = log;
     this.#inputs = inputs;
+    this.#graph = graph;
   }
 
   static async open(context: KeyContext, log: (line: string) => void): Promise<BaseCache | null> {
@@ -331,7 +415,8 @@ export class BaseCache {
     const major = majorVersion(context.serverVersion);
     if (dir === null || major === null) return null;
     const inputs = await keyInputs(context);
-    return new BaseCache(dir, baseCacheKey(inputs), context.frontier, major, log, inputs);
+    const graph = revisionGraph(context.options.projectDir, context.load.revisions, context.frontier);
+    return new BaseCache(dir, baseCacheKey(inputs), context.frontier, major, log, inputs, graph);
   }
 
   get shortKey(): string {
@@ -450,6 +535,7 @@ export class BaseCache {
         files: this.#inputs === null ? {} : hashedFiles(this.#inputs),
         settings: this.#inputs?.settings ?? {},
         extensions: [...(await provider.extensionsDecided())],
+        revisions: this.#graph,
         createdAt: new Date().toISOString(),
         dumpedBy: dumped.by,
       };

@@ -15,6 +15,7 @@ from . import flask_app, redirect
 
 from .causes import classify
 from .frames import innermost_frame
+from .known import known_revisions
 from .protocol import BridgeError, UnsafeDatabase
 from .rebase import rebase_imports
 from .source import check_ini_file, check_version_locations, read_python_source
@@ -481,8 +482,9 @@ def cmd_load(args, _emit):
         _version_locations(script), str(_script_option(config, "recursive_version_locations")).lower() == "true"
     )
     scripts = []
+    known = []
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), known_revisions(args.get("knownRevisions") or {}, known):
             warnings.simplefilter("ignore")
             for s in script._load_revisions():
                 scripts.append(s)
@@ -550,6 +552,7 @@ def cmd_load(args, _emit):
         "notes": list(NOTES),
         "iniSection": PROJECT.ini_section,
         "engines": engines,
+        "known": len(known),
     }
 
 
