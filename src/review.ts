@@ -35,6 +35,7 @@ import type { DatabaseProvider } from './database/provider.ts';
 import { ReservingProvider } from './database/reserved.ts';
 import { errorMessage, UsageError } from './errors.ts';
 import { lint } from './lint/engine.ts';
+import { warmUpParser } from './lint/parse.ts';
 import type { Schema } from './schema/types.ts';
 import {
   summarize,
@@ -159,6 +160,8 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
       startedBase = startBaseTree(comparison, options, io, progress);
       reserveDatabases(provisioning, earlyBase, comparison, options.cacheDir, keptSettings);
     }
+    // Meanwhile this process mostly waits: the SQL parser gets compiled for the lint.
+    setTimeout(warmUpParser, 0).unref();
     const project = await progress.stage(
       'open project',
       () => inspectProject(bridge, options, changedPythonFiles(comparison)),

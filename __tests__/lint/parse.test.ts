@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTexts, sourceText } from '../../src/lint/parse.ts';
+import { parseTexts, sourceText, warmUpParser } from '../../src/lint/parse.ts';
 
 const statementsOf = (texts: string[]) =>
   parseTexts(texts).map((r) =>
@@ -66,5 +66,14 @@ describe('parseTexts', () => {
       ["do_stmt: DO $$ BEGIN UPDATE posts SET body = ''; END $$"],
       ['drop_table_stmt: DROP TABLE posts'],
     ]);
+  });
+});
+
+describe('warmUpParser', () => {
+  // Compiles the parser while the project opens: pointless if its statements did not parse.
+  it('parses every statement it warms up with', () => {
+    const { parsed, of } = warmUpParser();
+    expect(of).toBeGreaterThan(5);
+    expect(parsed).toBe(of);
   });
 });

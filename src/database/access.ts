@@ -179,8 +179,12 @@ export class RunAccess {
       };
       this.#summary = summary;
       if (role !== 'superuser') {
-        // Decided once the revisions are known; until then the role and the databases need not wait.
-        this.#extensions = this.#extensionsToCreate(admin, rights, warnings).then(
+        // What the server offers is read now, while it is idle; what to create is decided once the
+        // revisions are known (until then the role and the databases need not wait).
+        const available = await availableExtensions(client, rights).catch(
+          (error: unknown) => new Error(errorMessage(error)),
+        );
+        this.#extensions = this.#extensionsToCreate(available, warnings).then(
           (names) => {
             summary.extensions = names;
             return names;
@@ -201,33 +205,15 @@ export class RunAccess {
   }
 
   /** Untrusted extensions the revisions create, and every available one the option names. */
-  async #extensionsToCreate(
-    admin: ServerAddress,
-    rights: AdminRights,
-    warnings: string[],
-  ): Promise<string[]> {
+  async #extensionsToCreate(available: AvailableExtensions | Error, warnings: string[]): Promise<string[]> {
     const fromRevisions = await this.#options.revisionExtensions;
     const named = [...new Set([...fromRevisions, ...this.#options.extraExtensions])];
     if (named.length === 0) return [];
-    return withClient(admin, (client) => this.#creatable(client, named, rights, warnings));
-  }
-
-  async #creatable(
-    client: pg.Client,
-    named: string[],
-    rights: AdminRights,
-    warnings: string[],
-  ): Promise<string[]> {
-    const trusted = rights.versionNum >= 130000 ? 'bool_or(trusted)' : 'false';
-    const result = await client.query<{ name: string; superuser: boolean; trusted: boolean }>(
-      `SELECT name, bool_and(superuser) AS superuser, ${trusted} AS trusted
-         FROM pg_available_extension_versions WHERE name = ANY($1::text[]) GROUP BY name`,
-      [named],
-    );
-    const available = new Map(result.rows.map((r) => [r.name, r]));
+    if (available instanceof Error) throw available;
+    const { rights } = available;
     const create: string[] = [];
     for (const name of named) {
-      const row = available.get(name);
+      const row = available.byName.get(name);
       const asked = this.#options.extraExtensions.includes(name);
       if (row === undefined) {
         if (asked)
@@ -354,4 +340,24 @@ export async function dropRunRole(admin: ServerAddress, name: string): Promise<v
     }
     await client.query(`DROP ROLE ${sqlIdent(name)}`);
   });
+}
+
+/** The extensions the server has (pg_available_extension_versions), read once per run. */
+class AvailableExtensions {
+  readonly byName: ReadonlyMap<string, { superuser: boolean; trusted: boolean }>;
+  readonly rights: AdminRights;
+
+  constructor(byName: ReadonlyMap<string, { superuser: boolean; trusted: boolean }>, rights: AdminRights) {
+    this.byName = byName;
+    this.rights = rights;
+  }
+}
+
+async function availableExtensions(client: pg.Client, rights: AdminRights): Promise<AvailableExtensions> {
+  const trusted = rights.versionNum >= 130000 ? 'bool_or(trusted)' : 'false';
+  const result = await client.query<{ name: string; superuser: boolean; trusted: boolean }>(
+    `SELECT name, bool_and(superuser) AS superuser, ${trusted} AS trusted
+       FROM pg_available_extension_versions GROUP BY name`,
+  );
+  return new AvailableExtensions(new Map(result.rows.map((r) => [r.name, r])), rights);
 }

@@ -45,6 +45,28 @@ export function sourceText(source: string, node: Node): string {
  */
 const BATCH = 256;
 
+/** Statements of the kinds migrations emit most, for warmUpParser. */
+const TYPICAL = [
+  'CREATE TABLE t (id SERIAL NOT NULL, name VARCHAR(50) NOT NULL, PRIMARY KEY (id), UNIQUE (name))',
+  'ALTER TABLE t ADD COLUMN c TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL',
+  'ALTER TABLE t ALTER COLUMN c TYPE TIMESTAMP WITH TIME ZONE USING c::timestamp with time zone',
+  'ALTER TABLE t ALTER COLUMN c SET NOT NULL',
+  'ALTER TABLE t DROP CONSTRAINT t_u_fkey',
+  'ALTER TABLE t ADD CONSTRAINT t_u_fkey FOREIGN KEY(u) REFERENCES u (id) ON DELETE CASCADE',
+  'CREATE INDEX ix_t_c ON t (c, d)',
+  "UPDATE alembic_version SET version_num='b' WHERE alembic_version.version_num = 'a'",
+];
+
+/**
+ * Parses a few typical statements once, so that the parser's code is
+ * compiled before the review needs it: called while the project opens, when
+ * this process mostly waits, it takes a few hundredths of a second off the
+ * lint, which runs while the head's checks wait on it.
+ */
+export function warmUpParser(): { parsed: number; of: number } {
+  return { parsed: parseTexts(TYPICAL).filter((r) => r.ok).length, of: TYPICAL.length };
+}
+
 /** Parses each text; results are in the order of `texts`. */
 export function parseTexts(texts: readonly string[]): ParseResult[] {
   const results: ParseResult[] = new Array<ParseResult>(texts.length);
