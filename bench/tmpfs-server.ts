@@ -58,31 +58,25 @@ async function startTmpfsServer(): Promise<BenchServer> {
   chmodSync(root, 0o755);
   const data = path.join(root, 'data');
   mkdirSync(data, { mode: 0o700 });
-  // initdb and postgres refuse root: the cluster belongs to the postgres user then.
-  const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-  if (asUser.length > 0) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    chownSync(data, uid, gid);
-    chownSync(root, uid, gid);
+  // initdb and postgres refuse root: the cluster belongs to the postgres user then (run as it
+  // directly, not through runuser, so that a signal reaches the server itself).
+  const account: { uid: number; gid: number } | Record<string, never> =
+    process.getuid?.() === 0
+      ? {
+          uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+          gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+        }
+      : {};
+  if ('uid' in account) {
+    chownSync(data, account.uid, account.gid);
+    chownSync(root, account.uid, account.gid);
   }
-  const run = (command: string, args: string[]): string[] => [...asUser, command, ...args];
-  const [initCommand, ...initArgs] = run(binaries.initdb, [
-    '-D',
-    data,
-    '-U',
-    'postgres',
-    '--auth=trust',
-    '-E',
-    'UTF8',
-    '--no-sync',
-  ]);
-  execFileSync(initCommand as string, initArgs, { stdio: 'ignore' });
+  const init = ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'];
+  execFileSync(binaries.initdb, init, { stdio: 'ignore', cwd: root, ...account });
   const port = await freePort();
-  const serverArgs = ['-D', data, '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1'];
-  for (const setting of SETTINGS) serverArgs.push('-c', setting);
-  const [command, ...args] = run(binaries.postgres, serverArgs);
-  const child: ChildProcess = spawn(command as string, args, { stdio: 'ignore' });
+  const args = ['-D', data, '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1'];
+  for (const setting of SETTINGS) args.push('-c', setting);
+  const child: ChildProcess = spawn(binaries.postgres, args, { stdio: 'ignore', cwd: root, ...account });
   // A benchmark that throws leaves no server behind (postgres outlives its parent otherwise).
   const abandon = (): void => {
     child.kill('SIGQUIT');
