@@ -106,6 +106,27 @@ describe('testcontainers provider', () => {
     expect(pendingTeardowns()).toEqual([]);
   });
 
+  it('names the Ryuk reaper when its image is neither present nor pullable (the pull error names only the registry)', async () => {
+    const saved = process.env.TESTCONTAINERS_RYUK_DISABLED;
+    delete process.env.TESTCONTAINERS_RYUK_DISABLED;
+    try {
+      const provider = new TestcontainersProvider({ image: LOCAL_IMAGE });
+      const error = await withEnv('RYUK_CONTAINER_IMAGE', 'alembic-review-test/no-such-ryuk:0', () =>
+        provider.start().catch((e: unknown) => e),
+      );
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).kind).toBe('database');
+      expect((error as UsageError).message).toContain(
+        'testcontainers could not start its Ryuk reaper (alembic-review-test/no-such-ryuk:0)',
+      );
+      expect((error as UsageError).message).toContain('TESTCONTAINERS_RYUK_DISABLED=true');
+      expect(await containersWithRunLabel(provider.runId)).toEqual([]);
+      expect(pendingTeardowns()).toEqual([]);
+    } finally {
+      if (saved !== undefined) process.env.TESTCONTAINERS_RYUK_DISABLED = saved;
+    }
+  });
+
   it('explains an image that is neither present nor pullable, pointing at --postgres-image', async () => {
     const image = 'alembic-review-test/no-such-postgres:0';
     const provider = new TestcontainersProvider({ image });

@@ -275,7 +275,9 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
       .trim()
       .replace(/[\s.]+$/, '');
     const ryuk = ryukImage();
-    if (ryuk !== undefined && /ryuk/i.test(message)) {
+    // A pull of the reaper that fails does not always name it (only the registry it tried).
+    const ryukMissing = ryuk !== undefined && !(await imagePresent(this.#endpoint, ryuk).catch(() => true));
+    if (ryuk !== undefined && (/ryuk/i.test(message) || ryukMissing)) {
       return new UsageError(
         'database',
         `testcontainers could not start its Ryuk reaper (${ryuk}): ${message}. Make that image available, ` +
