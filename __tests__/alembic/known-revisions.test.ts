@@ -9,23 +9,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Bridge } from '../../src/alembic/bridge.ts';
+import type { Bridge } from '../../src/alembic/bridge.ts';
 import type { KnownRevision, LoadResult } from '../../src/alembic/protocol.ts';
 import { UrlProvider } from '../../src/database/url-provider.ts';
-import { resolveOptions } from '../../src/options.ts';
-import { migrate, type ReplayContext } from '../../src/replay/replay.ts';
+import { migrate } from '../../src/replay/replay.ts';
 import { introspect } from '../../src/schema/introspect.ts';
 import { teardownAll } from '../../src/teardown.ts';
 import {
   LOCAL_URL,
   makeProject,
   ROOT,
-  VENV,
   VENV_OLDEST,
   type AlembicProject,
 } from '../helpers/alembic-project.ts';
+import { closeBridges, loadedBridge, PYTHON, replayContext } from '../helpers/bridge.ts';
 
-const PYTHON = path.join(VENV, 'bin/python');
 // Alembic 1.8 loads revision files through another function (_from_filename): both are covered.
 const PYTHONS = [PYTHON, path.join(VENV_OLDEST, 'bin/python')];
 
@@ -51,32 +49,16 @@ const REVISIONS = [
 const bridges: Bridge[] = [];
 const provider = new UrlProvider(LOCAL_URL);
 afterAll(async () => {
-  for (const bridge of bridges) await bridge.close();
+  await closeBridges(bridges);
   await provider.stop();
   await teardownAll();
 });
 
-async function open(
-  project: AlembicProject,
-  known?: Record<string, KnownRevision>,
-  python = PYTHON,
-): Promise<{ bridge: Bridge; load: LoadResult }> {
-  const options = resolveOptions({ projectDir: project.dir, python });
-  const bridge = new Bridge({
+const open = (project: AlembicProject, known?: Record<string, KnownRevision>, python = PYTHON) =>
+  loadedBridge(project, bridges, {
     python,
-    projectDir: project.dir,
-    passEnv: [],
-    revisionTimeoutMs: 60_000,
+    args: { staticFacts: false, ...(known === undefined ? {} : { knownRevisions: known }) },
   });
-  bridges.push(bridge);
-  const load = await bridge.call('load', {
-    configFile: options.configFile,
-    tomlFile: options.tomlFile,
-    staticFacts: false,
-    ...(known === undefined ? {} : { knownRevisions: known }),
-  });
-  return { bridge, load };
-}
 
 /** Each revision as the cache records it, with the hash of its bytes (or another hash). */
 function recorded(load: LoadResult, hashOf: (file: string) => string): Record<string, KnownRevision> {
@@ -110,14 +92,7 @@ describe('revisions known from the base cache', () => {
 
       // Executed when used: the upgrade through them makes what they make.
       await provider.start();
-      const context: ReplayContext = {
-        bridge: known.bridge,
-        python,
-        provider,
-        urlEnv: [],
-        extensions: [],
-        log: () => undefined,
-      };
+      const context = replayContext(known.bridge, provider, python);
       const database = await provider.createDatabase('rows');
       const run = await migrate(context, 'upgrade', database, ['c3c3c3c3c3c3'], true);
       expect(run.failure).toBeNull();

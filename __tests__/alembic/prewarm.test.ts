@@ -1,31 +1,20 @@
 // The ORM and the project's driver imported while the database is prepared
 // (issue 16): libraries only, and a driver that is missing costs nothing.
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Bridge } from '../../src/alembic/bridge.ts';
-import { resolveOptions } from '../../src/options.ts';
+import type { Bridge } from '../../src/alembic/bridge.ts';
 import { teardownAll } from '../../src/teardown.ts';
-import { makeProject, VENV, type AlembicProject } from '../helpers/alembic-project.ts';
-
-const PYTHON = path.join(VENV, 'bin/python');
+import { makeProject, type AlembicProject } from '../helpers/alembic-project.ts';
+import { closeBridges, loadedBridge } from '../helpers/bridge.ts';
 
 describe('prewarm', () => {
   const bridges: Bridge[] = [];
   afterAll(async () => {
-    for (const bridge of bridges) await bridge.close();
+    await closeBridges(bridges);
     await teardownAll();
   });
 
   async function opened(project: AlembicProject): Promise<{ bridge: Bridge; driver: string }> {
-    const options = resolveOptions({ projectDir: project.dir, python: PYTHON });
-    const bridge = new Bridge({
-      python: PYTHON,
-      projectDir: project.dir,
-      passEnv: [],
-      revisionTimeoutMs: 60_000,
-    });
-    bridges.push(bridge);
-    const load = await bridge.call('load', { configFile: options.configFile, tomlFile: options.tomlFile });
+    const { bridge, load } = await loadedBridge(project, bridges);
     return { bridge, driver: load.driver };
   }
 

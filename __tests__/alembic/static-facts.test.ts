@@ -5,13 +5,11 @@
 // and nothing else.
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Bridge } from '../../src/alembic/bridge.ts';
+import type { Bridge } from '../../src/alembic/bridge.ts';
 import { inspectProject, readStaticFacts } from '../../src/alembic/project.ts';
-import { resolveOptions } from '../../src/options.ts';
 import { teardownAll } from '../../src/teardown.ts';
-import { makeProject, VENV } from '../helpers/alembic-project.ts';
-
-const PYTHON = path.join(VENV, 'bin/python');
+import { makeProject } from '../helpers/alembic-project.ts';
+import { closeBridges, projectBridge } from '../helpers/bridge.ts';
 
 const REVISIONS = [
   { id: 'a1a1a1a1a1a1', upgrade: "op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True))" },
@@ -27,22 +25,11 @@ const REVISIONS = [
 describe('static facts', () => {
   const bridges: Bridge[] = [];
   afterAll(async () => {
-    for (const bridge of bridges) await bridge.close();
+    await closeBridges(bridges);
     await teardownAll();
   });
 
-  async function opened(): Promise<{ bridge: Bridge; options: ReturnType<typeof resolveOptions> }> {
-    const project = await makeProject({ revisions: REVISIONS });
-    const options = resolveOptions({ projectDir: project.dir, python: PYTHON });
-    const bridge = new Bridge({
-      python: PYTHON,
-      projectDir: project.dir,
-      passEnv: [],
-      revisionTimeoutMs: 60_000,
-    });
-    bridges.push(bridge);
-    return { bridge, options };
-  }
+  const opened = async () => projectBridge(await makeProject({ revisions: REVISIONS }), bridges);
 
   it('are read by the review for the revisions it replays, as load reads them for all', async () => {
     const { bridge, options } = await opened();

@@ -7,16 +7,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bridge } from '../../src/alembic/bridge.ts';
+import type { Bridge } from '../../src/alembic/bridge.ts';
 import { UrlProvider } from '../../src/database/url-provider.ts';
-import { resolveOptions } from '../../src/options.ts';
 import { buildModels, modelsForHead, ormSmokeTest } from '../../src/replay/models.ts';
 import { migrate, type HeadState, type ReplayContext } from '../../src/replay/replay.ts';
 import { introspect } from '../../src/schema/introspect.ts';
 import { teardownAll } from '../../src/teardown.ts';
-import { LOCAL_URL, makeProject, VENV } from '../helpers/alembic-project.ts';
-
-const PYTHON = path.join(VENV, 'bin/python');
+import { LOCAL_URL, makeProject } from '../helpers/alembic-project.ts';
+import { closeBridges, loadedBridge, replayContext } from '../helpers/bridge.ts';
 const MODELS = `from sqlalchemy import Column, Integer, String
 from sqlalchemy.orm import declarative_base
 
@@ -35,7 +33,7 @@ beforeAll(async () => {
   await provider.start();
 });
 afterAll(async () => {
-  for (const bridge of bridges) await bridge.close();
+  await closeBridges(bridges);
   await provider.stop();
   await teardownAll();
 });
@@ -65,23 +63,8 @@ async function migratedProject(): Promise<{ context: ReplayContext; head: HeadSt
         'context.configure(connection=connection, target_metadata=target_metadata, include_object=include_object)',
       ),
   );
-  const options = resolveOptions({ projectDir: project.dir, python: PYTHON });
-  const bridge = new Bridge({
-    python: PYTHON,
-    projectDir: project.dir,
-    passEnv: [],
-    revisionTimeoutMs: 60_000,
-  });
-  bridges.push(bridge);
-  await bridge.call('load', { configFile: options.configFile, tomlFile: options.tomlFile });
-  const context: ReplayContext = {
-    bridge,
-    python: PYTHON,
-    provider,
-    urlEnv: [],
-    extensions: [],
-    log: () => undefined,
-  };
+  const { bridge } = await loadedBridge(project, bridges);
+  const context = replayContext(bridge, provider);
   const database = await provider.createDatabase('rows');
   const upgraded = await migrate(context, 'upgrade', database, ['a1a1a1a1a1a1'], false);
   expect(upgraded.failure).toBeNull();
@@ -125,23 +108,8 @@ describe('models built before the head', () => {
         },
       ],
     });
-    const options = resolveOptions({ projectDir: project.dir, python: PYTHON });
-    const bridge = new Bridge({
-      python: PYTHON,
-      projectDir: project.dir,
-      passEnv: [],
-      revisionTimeoutMs: 60_000,
-    });
-    bridges.push(bridge);
-    await bridge.call('load', { configFile: options.configFile, tomlFile: options.tomlFile });
-    const context: ReplayContext = {
-      bridge,
-      python: PYTHON,
-      provider,
-      urlEnv: [],
-      extensions: [],
-      log: () => undefined,
-    };
+    const { bridge } = await loadedBridge(project, bridges);
+    const context = replayContext(bridge, provider);
     const early = await buildModels(context, null);
     expect(early.filters).toBe(false);
     const database = await provider.createDatabase('rows');
