@@ -1,8 +1,11 @@
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/database/embedded.ts';
 import { TestcontainersProvider } from '../../src/database/testcontainers.ts';
 import { UsageError } from '../../src/errors.ts';
 import { pendingTeardowns, teardownAll } from '../../src/teardown.ts';
+import { makeProject } from '../helpers/alembic-project.ts';
+import { runCli } from '../helpers/cli.ts';
 import {
   LOCAL_IMAGE,
   containersWithRunLabel,
@@ -14,6 +17,15 @@ import {
 
 // No Ryuk image here; and the tests must see leaks that Ryuk would hide.
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
+/** The containers of any alembic-review run, by id. */
+async function alembicReviewContainers(): Promise<string[]> {
+  const { stdout } = await execa('docker', ['ps', '-aq', '--filter', 'label=alembic-review=true']);
+  return stdout
+    .split('\n')
+    .filter((id) => id !== '')
+    .sort();
+}
 
 async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
   const saved = process.env[name];
@@ -107,23 +119,51 @@ describe('testcontainers provider', () => {
   });
 
   it('names the Ryuk reaper when its image is neither present nor pullable (the pull error names only the registry)', async () => {
-    const saved = process.env.TESTCONTAINERS_RYUK_DISABLED;
-    delete process.env.TESTCONTAINERS_RYUK_DISABLED;
+    // A process of its own: testcontainers decides on its reaper once per process.
+    const project = await makeProject({
+      revisions: [
+        {
+          id: 'a1a1a1a1a1a1',
+          upgrade: "op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True))",
+        },
+      ],
+    });
     try {
-      const provider = new TestcontainersProvider({ image: LOCAL_IMAGE });
-      const error = await withEnv('RYUK_CONTAINER_IMAGE', 'alembic-review-test/no-such-ryuk:0', () =>
-        provider.start().catch((e: unknown) => e),
+      await project.pullRequest((p) =>
+        p.addRevision({
+          id: 'b2b2b2b2b2b2',
+          down: 'a1a1a1a1a1a1',
+          upgrade: "op.add_column('t', sa.Column('n', sa.Integer()))",
+        }),
       );
-      expect(error).toBeInstanceOf(UsageError);
-      expect((error as UsageError).kind).toBe('database');
-      expect((error as UsageError).message).toContain(
-        'testcontainers could not start its Ryuk reaper (alembic-review-test/no-such-ryuk:0)',
+      const before = await alembicReviewContainers();
+      const result = await runCli(
+        [
+          'review',
+          '--project',
+          project.dir,
+          '--base',
+          'main',
+          '--database',
+          'testcontainers',
+          '--postgres-image',
+          LOCAL_IMAGE,
+        ],
+        {
+          env: {
+            TESTCONTAINERS_RYUK_DISABLED: 'false',
+            RYUK_CONTAINER_IMAGE: 'alembic-review-test/no-such-ryuk:0',
+          },
+        },
       );
-      expect((error as UsageError).message).toContain('TESTCONTAINERS_RYUK_DISABLED=true');
-      expect(await containersWithRunLabel(provider.runId)).toEqual([]);
-      expect(pendingTeardowns()).toEqual([]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(
+        'alembic-review: testcontainers could not start its Ryuk reaper (alembic-review-test/no-such-ryuk:0)',
+      );
+      expect(result.stderr).toContain('TESTCONTAINERS_RYUK_DISABLED=true');
+      expect(await alembicReviewContainers()).toEqual(before);
     } finally {
-      if (saved !== undefined) process.env.TESTCONTAINERS_RYUK_DISABLED = saved;
+      project.remove();
     }
   });
 
