@@ -10,6 +10,7 @@ import {
   createFlaskApp,
   inspectProject,
   openBridge,
+  prewarm,
   readStaticFacts,
   type ProjectInfo,
 } from './alembic/project.ts';
@@ -185,6 +186,8 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     const cache = provisioning?.then((server) => openCache({ options, progress, project, changes }, server));
     cache?.catch(noop); // awaited by the replay
     await readStaticFacts(bridge, project, changes.plan.replayed);
+    // Queued behind the facts: the ORM's import while the database is prepared.
+    prewarm(bridge, project.load);
     const passed = secretLooking(options.passEnv);
     if (passed.length > 0)
       progress.note(`passing ${passed.join(', ')} to the project's Python, as pass-env asks`);

@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, VENV } from '../helpers/alembic-project.ts';
 import { createTestRole, query, startCli } from '../helpers/cli.ts';
+import { containersLabelled } from '../database/helpers.ts';
 
 const IMAGE = process.env.ALEMBIC_REVIEW_TEST_IMAGE ?? 'local/postgres:15';
 let work: string;
@@ -99,12 +100,7 @@ function clusterDirectory(stderr: string): string {
   return match[1];
 }
 
-async function labelledContainers(): Promise<string[]> {
-  const result = await execa('docker', ['ps', '-aq', '--filter', 'label=alembic-review.run']);
-  return String(result.stdout)
-    .split('\n')
-    .filter((id) => id !== '');
-}
+const labelledContainers = (): Promise<string[]> => containersLabelled('alembic-review.run');
 
 const SEEDING = /filling the \d+ base tables with rows/;
 const SLOW_REVISION = /seeded \d+ of \d+ base tables/;

@@ -76,14 +76,14 @@ export async function leftoverDatabasesOnLocalServer(names: string[]): Promise<s
 }
 
 /** Containers (running or not) carrying a provider's run label, per the docker CLI. */
-export async function containersWithRunLabel(runId: string): Promise<string[]> {
-  const { stdout } = await execFileAsync('docker', [
-    'ps',
-    '-aq',
-    '--filter',
-    `label=alembic-review.run=${runId}`,
-  ]);
+/** The ids of the containers, running or not, with `label` (`key=value`, or `key` for any value). */
+export async function containersLabelled(label: string): Promise<string[]> {
+  const { stdout } = await execFileAsync('docker', ['ps', '-aq', '--filter', `label=${label}`]);
   return stdout.split('\n').filter((line) => line.trim() !== '');
+}
+
+export function containersWithRunLabel(runId: string): Promise<string[]> {
+  return containersLabelled(`alembic-review.run=${runId}`);
 }
 
 export function processAlive(pid: number): boolean {

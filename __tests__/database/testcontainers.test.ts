@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/database/embedded.ts';
 import { TestcontainersProvider } from '../../src/database/testcontainers.ts';
@@ -8,6 +7,7 @@ import { makeProject } from '../helpers/alembic-project.ts';
 import { runCli } from '../helpers/cli.ts';
 import {
   LOCAL_IMAGE,
+  containersLabelled,
   containersWithRunLabel,
   exerciseProvider,
   query,
@@ -17,15 +17,6 @@ import {
 
 // No Ryuk image here; and the tests must see leaks that Ryuk would hide.
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-
-/** The containers of any alembic-review run, by id. */
-async function alembicReviewContainers(): Promise<string[]> {
-  const { stdout } = await execa('docker', ['ps', '-aq', '--filter', 'label=alembic-review=true']);
-  return stdout
-    .split('\n')
-    .filter((id) => id !== '')
-    .sort();
-}
 
 async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
   const saved = process.env[name];
@@ -136,7 +127,7 @@ describe('testcontainers provider', () => {
           upgrade: "op.add_column('t', sa.Column('n', sa.Integer()))",
         }),
       );
-      const before = await alembicReviewContainers();
+      const before = await containersLabelled('alembic-review.run');
       const result = await runCli(
         [
           'review',
@@ -161,7 +152,7 @@ describe('testcontainers provider', () => {
         'alembic-review: testcontainers could not start its Ryuk reaper (alembic-review-test/no-such-ryuk:0)',
       );
       expect(result.stderr).toContain('TESTCONTAINERS_RYUK_DISABLED=true');
-      expect(await alembicReviewContainers()).toEqual(before);
+      expect(await containersLabelled('alembic-review.run')).toEqual(before);
     } finally {
       project.remove();
     }

@@ -210,23 +210,20 @@ export async function inspectProject(
 
 /**
  * The static facts of the revisions the review replays, read into their
- * entries of the project's load (the plan holds the same objects); then the
- * ORM's import is queued (prewarm).
+ * entries of the project's load (the plan holds the same objects).
  */
 export async function readStaticFacts(
   bridge: Bridge,
   project: ProjectInfo,
   revisions: readonly BridgeRevision[],
 ): Promise<void> {
-  if (revisions.length > 0) {
-    const { facts } = await bridge
-      .call('facts', { paths: revisions.map((r) => r.path) })
-      .catch((error: unknown) => {
-        throw explainBridgeError(error, project.python);
-      });
-    for (const revision of revisions) Object.assign(revision, facts[revision.path] ?? {});
-  }
-  prewarm(bridge, project.load);
+  if (revisions.length === 0) return;
+  const { facts } = await bridge
+    .call('facts', { paths: revisions.map((r) => r.path) })
+    .catch((error: unknown) => {
+      throw explainBridgeError(error, project.python);
+    });
+  for (const revision of revisions) Object.assign(revision, facts[revision.path] ?? {});
 }
 
 /**

@@ -246,6 +246,38 @@ export async function restoreEntry(
 }
 
 /**
+ * The entries in `dir` saved under their own key, in this format, with the
+ * options' settings and passing `fits` (unreadable files are none), each with
+ * when it was last used.
+ */
+async function entriesFitting(
+  dir: string,
+  options: Options,
+  fits: (meta: EntryMeta) => boolean,
+): Promise<{ meta: EntryMeta; used: number }[]> {
+  const wanted = optionSettings(options);
+  const entries: { meta: EntryMeta; used: number }[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const key = /^base-([0-9a-f]{64})\.json$/.exec(name)?.[1];
+    if (key === undefined) continue;
+    try {
+      const file = path.join(dir, name);
+      const meta = JSON.parse(await readFile(file, 'utf8')) as EntryMeta;
+      const fitting =
+        meta.format === CACHE_FORMAT &&
+        meta.key === key &&
+        typeof meta.settings === 'object' &&
+        Object.entries(wanted).every(([setting, value]) => meta.settings[setting] === value) &&
+        fits(meta);
+      if (fitting) entries.push({ meta, used: (await stat(file)).mtimeMs });
+    } catch {
+      // Unreadable or not an entry: not a candidate.
+    }
+  }
+  return entries;
+}
+
+/**
  * The entry most likely to be this run's, found before the project is loaded
  * (see early-base.ts): saved with the options' settings, for the server's
  * major (awaited last: the files are read while the server starts), no
@@ -260,27 +292,11 @@ export async function findEarlyEntry(
 ): Promise<Entry | null> {
   const dir = options.cacheDir;
   if (dir === null) return null;
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const wanted = optionSettings(options);
-  const candidates: { meta: EntryMeta; used: number }[] = [];
-  for (const name of names) {
-    const key = /^base-([0-9a-f]{64})\.json$/.exec(name)?.[1];
-    if (key === undefined) continue;
-    try {
-      const file = path.join(dir, name);
-      const meta = JSON.parse(await readFile(file, 'utf8')) as EntryMeta;
-      const fits =
-        meta.format === CACHE_FORMAT &&
-        meta.key === key &&
-        Array.isArray(meta.extensions) &&
-        meta.extensions.length === 0 &&
-        typeof meta.settings === 'object' &&
-        Object.entries(wanted).every(([setting, value]) => meta.settings[setting] === value);
-      if (fits) candidates.push({ meta, used: (await stat(file)).mtimeMs });
-    } catch {
-      // Unreadable or not an entry: not a candidate.
-    }
-  }
+  const candidates = await entriesFitting(
+    dir,
+    options,
+    (meta) => Array.isArray(meta.extensions) && meta.extensions.length === 0,
+  );
   const size = (meta: EntryMeta): number => Object.keys(meta.files).length;
   candidates.sort((a, b) => size(b.meta) - size(a.meta) || b.used - a.used);
   const onDisk: EntryMeta[] = [];
@@ -330,34 +346,20 @@ export async function knownRevisions(
 ): Promise<Record<string, KnownRevision>> {
   const dir = options.cacheDir;
   if (dir === null || options.baseFrom.kind !== 'replay') return {};
-  const wanted = optionSettings(options);
-  const candidates: { meta: EntryMeta; used: number; known: Record<string, KnownRevision> }[] = [];
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!/^base-[0-9a-f]{64}\.json$/.test(name)) continue;
-    try {
-      const file = path.join(dir, name);
-      const meta = JSON.parse(await readFile(file, 'utf8')) as EntryMeta;
-      if (meta.format !== CACHE_FORMAT || typeof meta.revisions !== 'object') continue;
-      if (!Object.entries(wanted).every(([setting, value]) => meta.settings[setting] === value)) continue;
-      candidates.push({
-        meta,
-        used: (await stat(file)).mtimeMs,
-        known: await byRealPath(options.projectDir, meta),
-      });
-    } catch {
-      // Unreadable or not an entry.
-    }
-  }
+  const fitting = await entriesFitting(dir, options, (meta) => typeof meta.revisions === 'object');
+  const candidates = await Promise.all(
+    fitting.map(async (c) => ({ ...c, known: await byRealPath(options.projectDir, c.meta) })),
+  );
   const { python, alembic, sqlalchemy } = await versions;
-  const fitting = candidates.filter(
+  const sameVersions = candidates.filter(
     ({ meta }) =>
       meta.settings.python === python &&
       meta.settings.alembic === alembic &&
       meta.settings.sqlalchemy === sqlalchemy,
   );
-  const size = (c: (typeof fitting)[number]): number => Object.keys(c.known).length;
-  fitting.sort((a, b) => size(b) - size(a) || b.used - a.used);
-  return fitting[0]?.known ?? {};
+  const size = (c: (typeof sameVersions)[number]): number => Object.keys(c.known).length;
+  sameVersions.sort((a, b) => size(b) - size(a) || b.used - a.used);
+  return sameVersions[0]?.known ?? {};
 }
 
 /** An entry's recorded revisions with their hashes, by the real path of each file still there. */

@@ -21,7 +21,7 @@ export interface ModelsState {
   danglingForeignKeys: DanglingForeignKey[];
   /** Schemas other than public that the models declare. */
   schemas: string[];
-  /** env.py has include_object / include_name: built without a head, `excluded` lacks the head's side (withHead). */
+  /** env.py has include_object / include_name: built without a head, `excluded` lacks the head's side (modelsForHead). */
   filters: boolean;
   /** Built without a head (before the replay reached it). */
   headless: boolean;
