@@ -17,6 +17,11 @@ if (handedOver !== null) process.exit(handedOver);
 const { cancellation, installSignalHandlers } = await import('./teardown.ts');
 // Before the heavy imports: a signal during them still ends with 128 + its number.
 installSignalHandlers();
+// The commands that run the project's Python: the sandboxes are probed while the rest loads.
+if (['review', 'fix'].includes(process.argv[2] ?? '')) {
+  const { startProbingSandboxes } = await import('./alembic/sandbox.ts');
+  startProbingSandboxes();
+}
 const { runCli } = await import('./cli/program.ts');
 const code = await runCli(process.argv.slice(2));
 // Exit explicitly: a driver socket or timer left open must not keep the CLI alive.

@@ -1,9 +1,13 @@
 // Where the project's Python runs: the sandboxes this machine offers (the
 // tests run as root: another user in a PID namespace first), and the fall
 // back when that user cannot read the project.
-import { chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bridgeScriptPath } from '../../src/alembic/bridge.ts';
 import { availableSandboxes } from '../../src/alembic/sandbox.ts';
+import { lookupAccount } from '../../src/system/accounts.ts';
 import { makeProject } from '../helpers/alembic-project.ts';
 import { reviewJson } from '../helpers/cli.ts';
 
@@ -58,5 +62,33 @@ describe('sandboxes', () => {
     } finally {
       project.remove();
     }
+  });
+
+  it('probes the machine once, and gives every caller sandboxes of its own', async () => {
+    const [first, second] = await Promise.all([availableSandboxes(), availableSandboxes()]);
+    expect(second.map((s) => s.kind)).toEqual(first.map((s) => s.kind));
+    const [a, b] = [first[0], second[0]];
+    if (a === undefined || b === undefined) throw new Error('no sandbox');
+    expect(a).not.toBe(b);
+    // Each has its private directory and copy of the bridge, readable by nobody, gone with it.
+    const bridgeDir = path.dirname(bridgeScriptPath());
+    const [own, other] = await Promise.all([a.prepare(bridgeDir), b.prepare(bridgeDir)]);
+    expect(own.home).not.toBe(other.home);
+    const launcher = path.join(own.bridgeDir, path.basename(bridgeScriptPath()));
+    expect(readFileSync(launcher, 'utf8')).toBe(readFileSync(bridgeScriptPath(), 'utf8'));
+    const nobody = await lookupAccount('nobody');
+    expect(execFileSync('stat', ['-c', '%u', own.home], { encoding: 'utf8' }).trim()).toBe(
+      String(nobody?.uid),
+    );
+    await a.dispose();
+    expect(existsSync(own.home)).toBe(false);
+    expect(existsSync(other.home)).toBe(true);
+    await b.dispose();
+  });
+
+  it('looks accounts up as id does', async () => {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'nobody'], { encoding: 'utf8' }).trim());
+    expect(await lookupAccount('nobody')).toEqual({ uid: id('-u'), gid: id('-g'), name: 'nobody' });
+    expect(await lookupAccount('no-such-user-here')).toBeUndefined();
   });
 });

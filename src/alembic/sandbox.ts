@@ -16,8 +16,8 @@
 // Nothing secret is on these command lines (they are world-readable): URLs
 // and passwords go over the bridge's stdin.
 import { execFile } from 'node:child_process';
-import { constants as fsConstants, readFileSync, readdirSync } from 'node:fs';
-import { access, chown, cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chownSync, constants as fsConstants, cpSync, readFileSync, readdirSync } from 'node:fs';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -154,8 +154,9 @@ abstract class BaseSandbox implements Sandbox {
     let readableBridge = bridgeDir;
     if (this.account !== undefined) {
       // The installed bridge may sit where that user cannot read (a home directory).
+      // Copied at once, not file by file between the run's other callbacks: the bridge's start waits for it.
       readableBridge = path.join(home, 'bridge');
-      await cp(bridgeDir, readableBridge, {
+      cpSync(bridgeDir, readableBridge, {
         recursive: true,
         filter: (source) => !source.includes('__pycache__'),
       });
@@ -165,10 +166,11 @@ abstract class BaseSandbox implements Sandbox {
   }
 
   /** Makes the private directory the child's own. */
-  protected async handOver(home: string): Promise<void> {
+  protected handOver(home: string): Promise<void> {
     const account = this.account;
-    if (account === undefined) return;
-    await chownTree(home, account);
+    if (account === undefined) return Promise.resolve();
+    chownTree(home, account);
+    return Promise.resolve();
   }
 
   async dispose(): Promise<void> {
@@ -185,12 +187,12 @@ abstract class BaseSandbox implements Sandbox {
   }
 }
 
-async function chownTree(dir: string, account: Account): Promise<void> {
-  await chown(dir, account.uid, account.gid);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
+function chownTree(dir: string, account: Account): void {
+  chownSync(dir, account.uid, account.gid);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) await chownTree(full, account);
-    else await chown(full, account.uid, account.gid);
+    if (entry.isDirectory()) chownTree(full, account);
+    else chownSync(full, account.uid, account.gid);
   }
 }
 
@@ -340,43 +342,54 @@ function selfAccount(): Account {
   return { uid, gid, name };
 }
 
+/** What the probes found, once per process (the machine does not change during a run): makers of fresh sandboxes. */
+let probed: Promise<(() => Sandbox)[]> | undefined;
+
 /**
- * The sandboxes this machine offers, best first, ending with none. Each is
- * probed once (a few milliseconds each).
+ * The sandboxes this machine offers, best first, ending with none: new
+ * instances on every call (each has its own private directory), from probes
+ * run once per process, all in one round of processes (a few milliseconds).
+ * Called early (startProbingSandboxes) the probes run while the CLI loads.
  */
 export async function availableSandboxes(): Promise<Sandbox[]> {
-  if (process.platform !== 'linux') return [unsandboxed('unavailable')];
-  const works = async (sandbox: Sandbox): Promise<Sandbox | undefined> => {
-    const probe = sandbox.launch('true', [], []);
-    return (await succeeds(probe.file, probe.args)) ? sandbox : undefined;
+  probed ??= probeSandboxes();
+  return [...(await probed).map((make) => make()), unsandboxed('unavailable')];
+}
+
+/** Starts the probes now, for the first bridge to find them done. */
+export function startProbingSandboxes(): void {
+  availableSandboxes().catch(() => undefined);
+}
+
+async function probeSandboxes(): Promise<(() => Sandbox)[]> {
+  if (process.platform !== 'linux') return [];
+  const works = async (make: () => Sandbox): Promise<(() => Sandbox) | undefined> => {
+    const probe = make().launch('true', [], []);
+    return (await succeeds(probe.file, probe.args)) ? make : undefined;
   };
-  const candidates: (Sandbox | undefined)[] = [];
+  const found = (makers: ((() => Sandbox) | undefined)[]) => makers.filter((m) => m !== undefined);
   if (process.getuid?.() === 0) {
-    const [nobody, pidNamespace] = await Promise.all([
-      unprivilegedAccount(),
-      succeeds('unshare', [...PID_NAMESPACE, '--', 'true']),
+    const nobody = await unprivilegedAccount();
+    const [asNobody, asRoot] = await Promise.all([
+      nobody === undefined ? undefined : works(() => new RootSandbox(nobody, true)),
+      works(() => new RootSandbox(undefined, true)),
     ]);
-    candidates.push(
-      ...(await Promise.all([
-        nobody === undefined ? undefined : works(new RootSandbox(nobody, pidNamespace)),
-        pidNamespace ? works(new RootSandbox(undefined, true)) : undefined,
-      ])),
-    );
-  } else {
-    const self = selfAccount();
-    const [nobody, viaSudo, userNamespace] = await Promise.all([
-      unprivilegedAccount(),
-      works(new SudoSandbox(undefined, self)),
-      works(new UserNamespaceSandbox()),
-    ]);
-    if (viaSudo !== undefined) {
-      if (nobody !== undefined && nobody.uid !== self.uid) candidates.push(new SudoSandbox(nobody, self));
-      candidates.push(viaSudo);
-    } else {
-      candidates.push(userNamespace);
-    }
+    // No PID namespace here (no unshare, or it is not permitted): nobody still keeps the tokens out of reach.
+    const asNobodyOnly =
+      asNobody === undefined && nobody !== undefined
+        ? await works(() => new RootSandbox(nobody, false))
+        : undefined;
+    return found([asNobody ?? asNobodyOnly, asRoot]);
   }
-  return [...candidates.filter((c) => c !== undefined), unsandboxed('unavailable')];
+  const self = selfAccount();
+  const [nobody, viaSudo, userNamespace] = await Promise.all([
+    unprivilegedAccount(),
+    works(() => new SudoSandbox(undefined, self)),
+    works(() => new UserNamespaceSandbox()),
+  ]);
+  if (viaSudo === undefined) return found([userNamespace]);
+  const other = nobody !== undefined && nobody.uid !== self.uid ? nobody : undefined;
+  return found([other === undefined ? undefined : () => new SudoSandbox(other, self), viaSudo]);
 }
 
 /** The interpreter as an absolute path, so that no PATH of the sandbox decides which one runs. */

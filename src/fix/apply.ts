@@ -7,7 +7,7 @@ import path from 'node:path';
 import { repositoryRoot } from '../alembic/git.ts';
 import type { Edit, Finding, Review } from '../model.ts';
 import { overlaps, sameEdit } from './edit.ts';
-import { editsFor, fixText } from './fixes.ts';
+import { editsFor, fixText, isFixable } from './fixes.ts';
 import { parseSource, type SourceFile } from './python-source.ts';
 
 /** The review with `suggestion.edits` on every finding whose fix is an edit of its file. */
@@ -23,7 +23,7 @@ export async function attachFixes(review: Review, root: string): Promise<Review>
   };
   const findings = await Promise.all(
     review.findings.map(async (finding): Promise<Finding> => {
-      if (finding.file === undefined) return finding;
+      if (!isFixable(finding)) return finding;
       const source = await sourceOf(finding.file);
       const edits = source === null ? null : editsFor(finding, source);
       if (edits === null) return finding;

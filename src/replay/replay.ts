@@ -71,9 +71,9 @@ export interface ReplaySettings {
    */
   baseCopies?: readonly string[];
   /**
-   * Work for the project's Python while the base gets its rows (which needs
-   * none): the bridge is idle then, and the replay's next call waits for it.
-   * It must not reject.
+   * Work for the project's Python while the base is copied and gets its rows
+   * (which needs none): the bridge is idle then, and the replay's next call
+   * waits for it. It must not reject.
    */
   whileSeeding?: () => Promise<void>;
   /** The warm base: restored from here on a hit, saved here after a replay. */
@@ -210,17 +210,23 @@ export async function replayChange(
   const baseSchema = restored?.schema ?? (await introspect(rows.url));
   replay.baseSchema = baseSchema;
   const targets = plan.replayed.length === 0 ? [] : plan.heads;
-  // A copy of the base before it gets rows, in case the replay with rows
-  // fails and the same revisions must be tried without them (from the cache,
-  // restored then).
+  // The base without rows, for the replay without them should the one with
+  // rows fail: restored from the cache only when nothing better is at hand.
   const restoreEmpty = targets.length === 0 ? null : (restored?.withoutRows ?? null);
-  // On a restored base the seeded rows can usually be taken out again (see
-  // unseeded); where they cannot, the base without rows is restored beside it
-  // when a revision may fail on rows, for the replay without rows to find ready.
-  const undoable = restored !== null && settings.seedSql === undefined;
-  if (!undoable && mayFailOnRows(plan)) void restoreEmpty?.();
+  // The models database meanwhile: the project's Python has nothing else to do.
+  const meanwhile = settings.whileSeeding?.() ?? Promise.resolve();
+  // A copy of the base before it gets rows: after a replay (the cache's dump
+  // is taken from it), and on a restored base when a revision may fail on rows
+  // (cheaper than taking the rows out again, and made while the models are built).
   const emptyBase =
-    targets.length === 0 || restored !== null ? null : await copyDatabase(context, rows, 'empty');
+    targets.length > 0 && (restored === null || mayFailOnRows(plan))
+      ? await copyDatabase(context, rows, 'empty')
+      : null;
+  // Else, on a restored base, the seeded rows can usually be taken out again
+  // (see unseeded); where they cannot, the base without rows is restored beside
+  // it when a revision may fail on rows, for the replay without rows to find ready.
+  const undoable = restored !== null && emptyBase === null && settings.seedSql === undefined;
+  if (restored !== null && emptyBase === null && !undoable && mayFailOnRows(plan)) void restoreEmpty?.();
   // A replayed base goes to the cache before anything changes it (on a miss, a
   // cold run's cost): dumped from the copy while the base gets its rows, or
   // from the base before them when there is no copy.
@@ -245,7 +251,7 @@ export async function replayChange(
       versionTable,
       undoable,
     }),
-    settings.whileSeeding?.(),
+    meanwhile,
   ]);
   replay.baseRows = seeded.rows;
   replay.seedFailures = seeded.failures;
@@ -309,19 +315,36 @@ async function unseeded(
   log: (line: string) => void,
 ): Promise<ThrowawayDatabase | null> {
   if (undo === null) return null;
-  const client = newClient({ connectionString: rows.url });
+  // The three at once (each its own connection): when the first two say no, the
+  // rows come out of a database no one uses any more.
+  const [atFrontier, sameSchema, removed] = await Promise.all([
+    versionAt(rows, configure, frontier),
+    introspect(rows.url).then(
+      (schema) => isDeepStrictEqual(schema, baseSchema),
+      () => false,
+    ),
+    removeSeededRows(rows.url, undo).catch(() => false),
+  ]);
+  if (!atFrontier || !sameSchema || !removed) return null;
+  log('the seeded rows taken out again: the base without rows is the same database');
+  return rows;
+}
+
+/** Whether the version table holds exactly the frontier. */
+async function versionAt(
+  database: ThrowawayDatabase,
+  configure: ConfigureSummary | null,
+  frontier: readonly string[],
+): Promise<boolean> {
+  const client = newClient({ connectionString: database.url });
   try {
     await client.connect();
-    if (!sameRevisions(await versionRows(client, configure), frontier)) return null;
+    return sameRevisions(await versionRows(client, configure), frontier);
   } catch {
-    return null;
+    return false;
   } finally {
     await client.end().catch(() => undefined);
   }
-  if (!isDeepStrictEqual(await introspect(rows.url), baseSchema)) return null;
-  if (!(await removeSeededRows(rows.url, undo))) return null;
-  log('the seeded rows taken out again: the base without rows is the same database');
-  return rows;
 }
 
 /** Databases at the base made for atBase, by purpose; null where none could be made. */

@@ -213,33 +213,40 @@ function planRows(
   return { columns, rows };
 }
 
+/**
+ * The INSERTs of a table's planned rows, values as literals: sent with the
+ * savepoint around them in one round trip (a long history has hundreds of
+ * tables, each waiting for the one before it for its foreign keys).
+ */
+function insertStatements(table: Table, plan: { columns: Column[]; rows: (string | null)[][] }): string[] {
+  const { columns, rows } = plan;
+  if (columns.length === 0)
+    return rows.map(() => `INSERT INTO ${qualified(table)} DEFAULT VALUES RETURNING *`);
+  const tuples = rows.map(
+    (row) =>
+      `(${row
+        .map(
+          (value, index) =>
+            `${value === null ? 'NULL' : pg.escapeLiteral(value)}::${columns[index]?.type ?? 'text'}`,
+        )
+        .join(', ')})`,
+  );
+  return [
+    `INSERT INTO ${qualified(table)} (${columns.map((c) => sqlIdent(c.name)).join(', ')}) VALUES ${tuples.join(', ')} RETURNING *`,
+  ];
+}
+
+/** The rows inserted, between a savepoint and its release (on an error the caller rolls back to it). */
 async function insertRows(
   client: pg.Client,
   table: Table,
   plan: { columns: Column[]; rows: (string | null)[][] },
 ): Promise<Row[]> {
-  const { columns, rows } = plan;
-  if (columns.length === 0) {
-    const inserted: Row[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      inserted.push(
-        ...(await client.query<Row>(`INSERT INTO ${qualified(table)} DEFAULT VALUES RETURNING *`)).rows,
-      );
-    }
-    return inserted;
-  }
-  const params: (string | null)[] = [];
-  const tuples = rows.map(
-    (row) =>
-      `(${row
-        .map((value, index) => {
-          params.push(value);
-          return `$${params.length}::${columns[index]?.type ?? 'text'}`;
-        })
-        .join(', ')})`,
-  );
-  const sql = `INSERT INTO ${qualified(table)} (${columns.map((c) => sqlIdent(c.name)).join(', ')}) VALUES ${tuples.join(', ')} RETURNING *`;
-  return (await client.query<Row>(sql, params)).rows;
+  const statements = insertStatements(table, plan);
+  const results = (await client.query<Row>(
+    ['SAVEPOINT seed', ...statements, 'RELEASE SAVEPOINT seed'].join(';\n'),
+  )) as unknown as pg.QueryResult<Row>[];
+  return results.slice(1, -1).flatMap((result) => result.rows);
 }
 
 /** Inserts `count` synthetic rows into every base table (but Alembic's version table), then the user's seed SQL. */
@@ -275,9 +282,7 @@ export async function seedDatabase(
             continue;
           }
           try {
-            await client.query('SAVEPOINT seed');
             seeded.set(key, await insertRows(client, table, plan));
-            await client.query('RELEASE SAVEPOINT seed');
             lastError = '';
             break;
           } catch (error) {
@@ -387,14 +392,17 @@ export async function removeSeededRows(url: string, undo: SeedUndo): Promise<boo
       await client.query('ROLLBACK');
       return false;
     }
-    // Last: setval() is not undone by a rollback.
-    for (const sequence of undo.sequences) {
-      const value = sequence.lastValue ?? sequence.startValue;
-      await client.query(`SELECT setval($1::regclass, $2::bigint, $3)`, [
-        sequence.name,
-        value,
-        sequence.lastValue !== null,
-      ]);
+    // Last: setval() is not undone by a rollback. All in one round trip (a long history has hundreds).
+    if (undo.sequences.length > 0) {
+      await client.query(
+        `SELECT setval(s.name::regclass, s.value, s.called)
+           FROM unnest($1::text[], $2::bigint[], $3::boolean[]) AS s(name, value, called)`,
+        [
+          undo.sequences.map((sequence) => sequence.name),
+          undo.sequences.map((sequence) => sequence.lastValue ?? sequence.startValue),
+          undo.sequences.map((sequence) => sequence.lastValue !== null),
+        ],
+      );
     }
     await client.query('COMMIT');
     return true;

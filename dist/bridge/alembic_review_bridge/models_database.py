@@ -1,15 +1,13 @@
 """The declared side: target_metadata create_all()'d into a throwaway database,
 env.py's include_object / include_name exclusions, and the model classes
-declared in the project's source."""
+declared in the project's source (model_scan)."""
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import io
-import os
 
 from .capture import db_error, gated_engine
+from .model_scan import model_classes
 from .project import PROJECT, require_project
 from .protocol import BridgeError, UnsafeDatabase
 from .runner import run_env
@@ -119,7 +117,7 @@ def cmd_models(args, emit):
     metadatas = _metadatas(kwargs)
     project.metadatas = metadatas
     if not metadatas:
-        return {"hasMetadata": False, "tables": [], "schemas": [], "excluded": None, "modelClasses": _scan_models([])}
+        return {"hasMetadata": False, "tables": [], "schemas": [], "excluded": None, "modelClasses": model_classes([])}
     from sqlalchemy import text
 
     tables = sorted(table_key(t) for m in metadatas for t in m.tables.values())
@@ -128,7 +126,7 @@ def cmd_models(args, emit):
     error = None
     refused = []
 
-    def create(connection, indexes):
+    def create(connection, indexes, checkfirst=True):
         # tenant-schema: the schema-less tables into the tenant schema, as the tenant's migrations make them.
         translate = project.schema_translate_map()
         if translate:
@@ -136,7 +134,7 @@ def cmd_models(args, emit):
         for schema in schemas + ([project.tenant_schema] if translate else []):
             connection.execute(text('CREATE SCHEMA IF NOT EXISTS "%s"' % schema.replace('"', '""')))
         for metadata in metadatas:
-            metadata.create_all(connection)
+            metadata.create_all(connection, checkfirst=checkfirst)
         for index in indexes:
             try:
                 with connection.begin_nested():
@@ -148,8 +146,18 @@ def cmd_models(args, emit):
 
     with gated_engine(args["url"], args.get("expect")) as engine:
         try:
-            with engine.begin() as connection, _without(dangling):
-                create(connection, [])
+            # The database is new, so nothing need be asked for first (SQLAlchemy
+            # asks once per table and type: a third of the time). What that trips
+            # over (an object an extension made, a type two metadatas share) is
+            # rolled back and created the checked way.
+            try:
+                with engine.begin() as connection, _without(dangling):
+                    create(connection, [], checkfirst=False)
+            except UnsafeDatabase:
+                raise
+            except Exception:
+                with engine.begin() as connection, _without(dangling):
+                    create(connection, [])
         except UnsafeDatabase:
             raise
         except Exception as failure:
@@ -178,7 +186,7 @@ def cmd_models(args, emit):
         "excluded": excluded,
         "danglingForeignKeys": [entry["report"] for entry in dangling],
         "refusedIndexes": refused,
-        "modelClasses": _scan_models(tables),
+        "modelClasses": model_classes(tables),
     }
 
 
@@ -293,162 +301,3 @@ def _without_indexes(metadatas):
     finally:
         for index in taken:
             index.table.indexes.add(index)
-
-
-_SKIP_DIRS = set(
-    [".git", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox", ".nox", "build", "dist",
-     ".mypy_cache", ".pytest_cache", ".ruff_cache"]
-)
-
-
-def _scan_models(metadata_tables):
-    """Model classes declared in the project's source (found by reading the
-    files, not importing them), and whether the metadata knows their table."""
-    known = set(metadata_tables)
-    found = []
-    root = os.getcwd()
-    version_dirs = PROJECT.version_dirs
-    seen_files = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")]
-        real_dir = os.path.realpath(dirpath)
-        if any(real_dir == d or real_dir.startswith(d + os.sep) for d in version_dirs):
-            dirnames[:] = []
-            continue
-        for filename in filenames:
-            if not filename.endswith(".py"):
-                continue
-            seen_files += 1
-            if seen_files > 5000:
-                return found
-            path = os.path.join(dirpath, filename)
-            try:
-                with io.open(path, encoding="utf-8") as handle:
-                    source = handle.read()
-                if "__tablename__" not in source and "table=True" not in source and "Table(" not in source:
-                    continue
-                tree = ast.parse(source, filename=path)
-            except (SyntaxError, UnicodeDecodeError, OSError):
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, ast.ClassDef):
-                    name = _declared_table(node)
-                elif isinstance(node, ast.Call):
-                    name = _core_table(node)
-                else:
-                    continue
-                if name is None:
-                    continue
-                table, schema = name
-                key = "%s.%s" % (schema or "public", table)
-                found.append(
-                    {
-                        "table": key,
-                        "className": node.name if isinstance(node, ast.ClassDef) else 'Table("%s")' % table,
-                        "file": os.path.realpath(path),
-                        "line": node.lineno,
-                        "inMetadata": key in known,
-                        "columns": _column_lines(node),
-                    }
-                )
-    return found
-
-
-_COLUMN_CALLS = set(["Column", "mapped_column", "Field"])
-
-
-def _called_name(node):
-    if not isinstance(node, ast.Call):
-        return None
-    func = node.func
-    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-
-
-def _column_name(call, default):
-    """The database name of a Column(...) call: its first string argument or name=, else the attribute's."""
-    if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-        return call.args[0].value
-    for keyword in call.keywords:
-        if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
-            if isinstance(keyword.value.value, str):
-                return keyword.value.value
-    return default
-
-
-def _column_lines(node):
-    """Column name -> line of its Column(...) / mapped_column(...) (or SQLModel field) in a model class
-    or a Core Table(...) call, so that drift findings can point at the model's line."""
-    lines = {}
-    if isinstance(node, ast.Call):
-        for arg in node.args[2:]:
-            if _called_name(arg) == "Column" and arg.args:
-                name = _column_name(arg, None)
-                if name:
-                    lines.setdefault(name, arg.lineno)
-        return lines
-    for stmt in node.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-            target, value = stmt.targets[0], stmt.value
-        elif isinstance(stmt, ast.AnnAssign):
-            target, value = stmt.target, stmt.value
-        else:
-            continue
-        if not isinstance(target, ast.Name) or target.id.startswith("__"):
-            continue
-        if value is None:  # `name: Mapped[int]` or a SQLModel field without Field()
-            lines.setdefault(target.id, stmt.lineno)
-        elif _called_name(value) in _COLUMN_CALLS:
-            lines.setdefault(_column_name(value, target.id), value.lineno)
-    return lines
-
-
-def _core_table(node):
-    """(table, schema) of a Core `Table("name", metadata, ...)` call."""
-    func = node.func
-    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    if called != "Table" or len(node.args) < 2:
-        return None
-    first = node.args[0]
-    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-        return None
-    schema = None
-    for keyword in node.keywords:
-        if keyword.arg == "schema" and isinstance(keyword.value, ast.Constant):
-            schema = keyword.value.value
-    return first.value, schema
-
-
-def _declared_table(node):
-    """(table, schema) a class body declares via __tablename__ (or SQLModel's table=True)."""
-    table = None
-    schema = None
-    for stmt in node.body:
-        targets = []
-        value = None
-        if isinstance(stmt, ast.Assign):
-            targets, value = stmt.targets, stmt.value
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            targets, value = [stmt.target], stmt.value
-        for target in targets:
-            if not isinstance(target, ast.Name):
-                continue
-            if target.id == "__tablename__" and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                table = value.value
-            elif target.id == "__table_args__":
-                schema = _schema_from_table_args(value) or schema
-    if table is None:
-        for keyword in node.keywords:
-            if keyword.arg == "table" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True:
-                table = node.name.lower()
-    return (table, schema) if table else None
-
-
-def _schema_from_table_args(value):
-    dicts = [value] if isinstance(value, ast.Dict) else []
-    if isinstance(value, ast.Tuple) and value.elts and isinstance(value.elts[-1], ast.Dict):
-        dicts.append(value.elts[-1])
-    for d in dicts:
-        for key, val in zip(d.keys, d.values):
-            if isinstance(key, ast.Constant) and key.value == "schema" and isinstance(val, ast.Constant):
-                return val.value
-    return None

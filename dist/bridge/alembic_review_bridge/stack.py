@@ -214,9 +214,13 @@ def cmd_prewarm(args, _emit):
     the project's driver: half a second on a small project), while the tool
     is still preparing the database and this process would sit idle. Libraries
     only, never the project's code; a library that fails to import here fails
-    again, with its message, where the project imports it."""
+    again, with its message, where the project imports it. Then the loaded
+    project's files start being read for model classes, in the background."""
     import importlib
     import time
+
+    from . import model_scan
+    from .project import PROJECT
 
     started = time.time()
     imported = []
@@ -229,4 +233,6 @@ def cmd_prewarm(args, _emit):
                 imported.append(name)
             except Exception:  # noqa: BLE001 - reported where the project imports it
                 pass
+    if PROJECT.script is not None:
+        model_scan.start()
     return {"imported": imported, "durationMs": round((time.time() - started) * 1000.0)}
