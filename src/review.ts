@@ -6,10 +6,10 @@ import path from 'node:path';
 import type { Bridge } from './alembic/bridge.ts';
 import type { BridgeRevision } from './alembic/protocol.ts';
 import { resolvePython, secretLooking } from './alembic/bridge.ts';
+import { greetedBridge, type GreetedBridge } from './alembic/open-bridge.ts';
 import {
   createFlaskApp,
   inspectProject,
-  openBridge,
   prewarm,
   readStaticFacts,
   type ProjectInfo,
@@ -96,6 +96,11 @@ export interface ReviewIO {
   log: (line: string) => void;
   /** Lines the project's Python wrote to stderr. */
   pythonOutput: (line: string) => void;
+  /**
+   * The project's bridge, opened by the caller for these options and already
+   * greeted (greetedBridge): the review uses it and closes it. Else it opens one.
+   */
+  bridge?: GreetedBridge;
 }
 
 /** What every stage after "find new revisions" works from. */
@@ -125,7 +130,8 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
     const parts: EngineReview[] = [];
     for (const [index, engine] of error.engines.entries()) {
       io.log(`database ${engine} (${index + 1} of ${error.engines.length}, Alembic's multidb template)`);
-      parts.push({ engine, review: await reviewDatabase({ ...options, engine }, io) });
+      // A bridge of its own each: the first review closed the caller's.
+      parts.push({ engine, review: await reviewDatabase({ ...options, engine }, { ...io, bridge: undefined }) });
     }
     return mergeEngineReviews(parts);
   }
@@ -137,7 +143,8 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     if (cancellation() === undefined) io.log(line);
   });
   let options = requested;
-  const bridge = openBridge(options, io.pythonOutput);
+  // Its child starts now (unless the caller started it), and imports the project's stack while the rest begins.
+  const { bridge, hello } = io.bridge ?? greetedBridge(options, io.pythonOutput);
   // The server starts, and the first databases are made, while the project
   // opens: only the extensions its revisions create wait for the load.
   const extensionsOfRevisions = deferred<readonly string[]>();
@@ -165,7 +172,7 @@ async function reviewDatabase(requested: Options, io: ReviewIO): Promise<Review>
     setTimeout(warmUpParser, 0).unref();
     const project = await progress.stage(
       'open project',
-      () => inspectProject(bridge, options, changedPythonFiles(comparison)),
+      () => inspectProject(bridge, options, changedPythonFiles(comparison), hello),
       (p) =>
         `${p.load.revisions.length} revisions${(p.load.known ?? 0) > 0 ? ` (${p.load.known} known from the base cache, not imported)` : ''}, Alembic ${p.hello.alembic}, SQLAlchemy ${p.hello.sqlalchemy}`,
     );

@@ -33,7 +33,7 @@ test('column lines of classes and tables', async () => {
   const script = `
 import ast, json, sys
 sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'src/bridge'))})
-from alembic_review_bridge.models_database import _column_lines
+from alembic_review_bridge.model_scan import _column_lines
 tree = ast.parse(sys.stdin.read())
 found = {}
 for node in ast.walk(tree):

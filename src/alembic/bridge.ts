@@ -195,6 +195,15 @@ export class Bridge {
     });
   }
 
+  /**
+   * Once the child is running (or failed to start: the next call says why).
+   * A caller that is about to keep this process busy waits for it first, since
+   * the sandbox's probes and the spawn are callbacks that would wait too.
+   */
+  async running(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+  }
+
   private ensureStarted(): Promise<void> {
     if (this.child !== undefined) return Promise.resolve();
     this.starting ??= this.spawnChild().finally(() => {

@@ -9,33 +9,14 @@ import { UsageError } from '../errors.ts';
 import type { DatabaseProvider } from '../database/provider.ts';
 import type { Options } from '../options.ts';
 import { Bridge, BridgeFailure, RevisionTimeout, resolvePython } from './bridge.ts';
+import { greet } from './open-bridge.ts';
 import { knownRevisions } from '../replay/base-cache.ts';
-import { unsandboxed } from './sandbox.ts';
 import type { BridgeRevision, HelloResult, LoadArgs, LoadResult } from './protocol.ts';
 
 export interface ProjectInfo {
   python: string;
   hello: HelloResult;
   load: LoadResult;
-}
-
-/** A bridge on a project directory (the pull request's, or the base commit's tree) with the options' limits. */
-export function openBridge(
-  options: Options,
-  onStderr: (line: string) => void,
-  at: { projectDir: string; python: string } = {
-    projectDir: options.projectDir,
-    python: resolvePython(options.projectDir, options.python),
-  },
-): Bridge {
-  return new Bridge({
-    python: at.python,
-    projectDir: at.projectDir,
-    passEnv: options.passEnv,
-    revisionTimeoutMs: options.revisionTimeoutMs,
-    onStderr,
-    ...(options.sandbox === 'off' ? { sandboxes: [unsandboxed('off')] } : {}),
-  });
 }
 
 /** Turns a bridge error reply into what the user should read. */
@@ -167,6 +148,8 @@ export async function inspectProject(
   options: Options,
   /** Found by git while the Python process starts. */
   changedFiles: Promise<string[]> = Promise.resolve([]),
+  /** The hello sent when the bridge was opened (greetedBridge); else sent now. */
+  helloSent?: Promise<HelloResult>,
 ): Promise<ProjectInfo> {
   const python = resolvePython(options.projectDir, options.python);
   // Awaited after hello; a git failure meanwhile must not count as unhandled.
@@ -184,11 +167,7 @@ export async function inspectProject(
       throw explainBridgeError(error, python);
     }
   };
-  const greeting = opening(() =>
-    bridge.call('hello', {
-      readable: [options.projectDir, options.configFile, options.tomlFile].filter((p) => p !== null),
-    }),
-  );
+  const greeting = opening(() => helloSent ?? greet(bridge, options));
   // Read while the bridge starts; a cache that cannot be read knows nothing.
   const knowing = knownRevisions(options, greeting).catch(() => ({}));
   const hello = await greeting;

@@ -3,18 +3,16 @@
 // a one-paragraph message (stack trace only with --verbose).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+// Only what parsing the command line needs is imported here: each command
+// loads its own modules, and a review starts the project's Python before
+// it loads the review's (see reviewWithFixes).
 import { Command, CommanderError, Option } from 'commander';
+import { greetedBridge } from '../alembic/open-bridge.ts';
 import { errorMessage, isUsageError } from '../errors.ts';
-import { attachFixes, findingsRoot } from '../fix/apply.ts';
-import { checkRules, fixReview } from '../fix/command.ts';
 import type { Review } from '../model.ts';
 import { PREFLIGHT_URL_ENV, resolveOptions, type Options, type RawOptions } from '../options.ts';
-import { renderReport } from '../render/index.ts';
-import { review } from '../review.ts';
 import { cancellation, teardownAll } from '../teardown.ts';
 import { TOOL } from '../version.ts';
-import { doctor } from './doctor.ts';
-import { printRules } from './rules.ts';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -205,9 +203,10 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .command('rules')
     .description('List every rule with its category, default severity and documentation')
     .action(() => {
-      run(() => {
+      run(async () => {
+        const { printRules } = await import('./rules.ts');
         io.stdout(printRules());
-        return Promise.resolve(0);
+        return 0;
       });
     });
 
@@ -219,6 +218,7 @@ function buildProgram(io: CliIO, run: (action: () => Promise<number>) => void): 
     .option('--postgres-image <image>', 'the PostgreSQL image for testcontainers')
     .action((flags: Record<string, unknown>) => {
       run(async () => {
+        const { doctor } = await import('./doctor.ts');
         io.stdout(await doctor(flags));
         return 0;
       });
@@ -275,6 +275,17 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
 
 /** The review, its findings with the edits that fix them (for the JSON report and `fix`). */
 async function reviewWithFixes(options: Options, io: CliIO): Promise<Review> {
+  const pythonOutput = (line: string): void => {
+    if (options.verbose) io.stderr(`  python: ${line}\n`);
+  };
+  // The project's Python starts now, and imports its stack while the review's modules load
+  // (running first: loading them keeps this process too busy to take the spawn's steps).
+  const bridge = greetedBridge(options, pythonOutput);
+  await bridge.bridge.running();
+  const [{ review }, { attachFixes, findingsRoot }] = await Promise.all([
+    import('../review.ts'),
+    import('../fix/apply.ts'),
+  ]);
   // Asked of git while the review runs: a process start less at the end.
   const root = findingsRoot(options.projectDir);
   root.catch(() => undefined); // awaited below, if the review gets that far
@@ -282,14 +293,15 @@ async function reviewWithFixes(options: Options, io: CliIO): Promise<Review> {
     log: (line) => {
       io.stderr(`${line}\n`);
     },
-    pythonOutput: (line) => {
-      if (options.verbose) io.stderr(`  python: ${line}\n`);
-    },
+    pythonOutput,
+    bridge,
   });
   return attachFixes(result, await root);
 }
 
 async function runFix(flags: Record<string, unknown>, io: CliIO): Promise<number> {
+  const { checkRules, fixReview } = await import('../fix/command.ts');
+  const { findingsRoot } = await import('../fix/apply.ts');
   const rules = checkRules(Array.isArray(flags.rule) ? flags.rule.map(String) : []);
   const options = resolveOptions(rawOptions(flags));
   const result = await reviewWithFixes(options, io);
@@ -305,9 +317,13 @@ async function runFix(flags: Record<string, unknown>, io: CliIO): Promise<number
 async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<number> {
   const raw = rawOptions(flags);
   const options: Options = resolveOptions(raw);
+  // Loaded while the review runs.
+  const renderer = import('../render/index.ts');
+  renderer.catch(() => undefined); // awaited after the review
   const result = await reviewWithFixes(options, io);
   const color =
     flags.color !== false && io.isTTY && options.output === undefined && process.env.NO_COLOR === undefined;
+  const { renderReport } = await renderer;
   const text = renderReport(result, options.format, { color });
   if (options.output === undefined) io.stdout(text);
   else {

@@ -1,0 +1,9 @@
+import { createRequire as __createRequire } from 'node:module';
+import { fileURLToPath as __fileURLToPath } from 'node:url';
+import { dirname as __pathDirname } from 'node:path';
+const require = __createRequire(import.meta.url);
+const __filename = __fileURLToPath(import.meta.url);
+const __dirname = __pathDirname(__filename);
+import{a as l,c as p,d as w,e as h}from"./chunk-DGSDFS25.js";import"./chunk-AXMFLWI5.js";import"./chunk-DXLJBVB6.js";import{a as s}from"./chunk-6RVCSDKY.js";import{s as b}from"./chunk-YYODUC57.js";import"./chunk-BAXYW5VN.js";import{a as m}from"./chunk-UZYGV6UT.js";import"./chunk-EJU6ZZA3.js";import{a as c}from"./chunk-PL6PJ7HL.js";import{readFile as $,writeFile as v}from"node:fs/promises";import y from"node:path";function O(u){let t=u.map(e=>e.trim()).filter(e=>e!=="");for(let e of t){if(!b(e))throw new m("usage",`--rule: unknown rule id "${e}". Run \`alembic-review rules\` for the list.`);if(!l.includes(e))throw new m("usage",`--rule: ${e} has no fix that edits the migration file. Rules with one: ${l.join(", ")}.`)}return t}c(O,"checkRules");async function U(u,t,e,d){let x=u.findings.filter(i=>l.includes(i.ruleId)&&(e.rules.length===0||e.rules.includes(i.ruleId))),r=p(x),a=[];for(let[i,f]of r.byFile){let n=y.join(t,i),g=await $(n,"utf8");a.push(i),e.dryRun?d(h(i,g,f)):await v(n,w(g,f))}let o={files:a,fixed:r.fixed.length,unfixed:x.length-r.fixed.length},R=e.dryRun?"would fix":"fixed";d(`alembic-review: ${R} ${s(o.fixed,"finding")} in ${s(a.length,"file")}${o.unfixed>0?`; ${s(o.unfixed,"finding")} of fixable rules need a change by hand (see \`alembic-review review\`)`:""}.
+`);for(let i of r.fixed)for(let f of new Set((i.suggestion?.edits??[]).flatMap(n=>n.note===void 0?[]:[n.note])))d(`  ${i.file??""}: ${f}
+`);return o}c(U,"fixReview");export{O as checkRules,U as fixReview};
