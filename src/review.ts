@@ -131,7 +131,10 @@ export async function review(options: Options, io: ReviewIO): Promise<Review> {
     for (const [index, engine] of error.engines.entries()) {
       io.log(`database ${engine} (${index + 1} of ${error.engines.length}, Alembic's multidb template)`);
       // A bridge of its own each: the first review closed the caller's.
-      parts.push({ engine, review: await reviewDatabase({ ...options, engine }, { ...io, bridge: undefined }) });
+      parts.push({
+        engine,
+        review: await reviewDatabase({ ...options, engine }, { ...io, bridge: undefined }),
+      });
     }
     return mergeEngineReviews(parts);
   }
