@@ -9,8 +9,13 @@
 // one server (a tmpfs cluster, see tmpfs-server.ts, or BENCH_DATABASE_URL's). Then
 // runs the review CLI (dist/cli.js, built first) end to end with --since:
 // cold (an empty base cache: the history is replayed and cached), warm
-// (BENCH_ROUNDS runs restoring the base from that cache), and once with every
-// model module imported (BENCH_IMPORT_ALL, warm). Records revisions applied,
+// (BENCH_ROUNDS runs restoring the base from that cache, each after a plain
+// upgrade of the PR alone: the ratio compares runs made side by side), and
+// once with every model module imported (BENCH_IMPORT_ALL, warm). The review
+// runs the project's code as the sandbox's user (nobody, when the bench runs
+// as root): the interpreter must be one that user can run, or the review runs
+// it in its fallback and the bench measures that (the results say which ran).
+// Records revisions applied,
 // statements captured, wall times and findings in bench/results/real-history.{json,md}.
 // Run: node_modules/.bin/node bench/real-history.ts [project-dir] [python]
 import {
@@ -56,7 +61,7 @@ const SETUP = `The corpus is missing (project: ${PROJECT}, python: ${PYTHON}). S
 
   git clone https://github.com/ITISFoundation/osparc-simcore /work/corpus/osparc-simcore
   git -C /work/corpus/osparc-simcore checkout 19a5f9dd4272cc9adffe5f291483d3f0e10fc017   # the recorded results' commit (273 revisions)
-  python3.13 -m venv /work/corpus/venv        # the project requires Python ~=3.13 (here: /root/.pyenv/versions/3.13.0/bin/python)
+  python3.13 -m venv /work/corpus/venv        # the project requires Python ~=3.13, one the sandbox's user (nobody) can run: not under a private /root
   cd /work/corpus/osparc-simcore/packages
   grep -v '^ *#' postgres-database/requirements/_base.txt | grep . > /tmp/pg-base.txt
   /work/corpus/venv/bin/pip install -r /tmp/pg-base.txt
@@ -303,6 +308,8 @@ interface CliRun {
   progress: string[];
   /** Databases named like the CLI's that appeared while it ran and were still there when it exited. */
   databasesLeftOver: string[];
+  /** Where the project's code ran (the report's environment.isolation.process). */
+  sandbox: string | null;
 }
 
 interface ReportShape {
@@ -310,6 +317,7 @@ interface ReportShape {
   revisions?: { id: string; new: boolean; applied: boolean; statements: unknown[] }[];
   findings?: { ruleId: string }[];
   timings?: Record<string, number>;
+  environment?: { isolation?: { process?: string } };
 }
 
 /** Stage timings from the progress lines: "[  3.5s] open project done in 3.5 s: ...". */
@@ -399,6 +407,7 @@ async function runCli(
       timingsFrom: report?.timings === undefined ? 'stderr' : 'report',
       progress: progress.filter((line) => line.trim() !== '').slice(-40),
       databasesLeftOver,
+      sandbox: report?.environment?.isolation?.process ?? null,
     };
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -426,11 +435,18 @@ for (let round = 0; round < ROUNDS; round++) {
     const plain = await createThrowawayDatabase(SERVER, 'bench_real_plain');
     made.push(plain.name);
     plainMs.push(await timePlain(configFile, plain.url));
-    const prOnly = await createThrowawayDatabase(SERVER, 'bench_real_pr');
-    made.push(prOnly.name);
-    prOnlyMs.push(await timePrOnly(configFile, prOnly.url, bridgeRuns.at(-1)?.frontier ?? []));
   } finally {
     for (const name of made) await dropThrowawayDatabase(SERVER, name);
+  }
+}
+
+/** One plain upgrade of the PR alone, on a fresh database brought to the frontier first (untimed). */
+async function prOnlyRound(frontier: string[]): Promise<number> {
+  const prOnly = await createThrowawayDatabase(SERVER, 'bench_real_pr');
+  try {
+    return await timePrOnly(configFile as string, prOnly.url, frontier);
+  } finally {
+    await dropThrowawayDatabase(SERVER, prOnly.name);
   }
 }
 const bridgeRun = bridgeRuns.at(-1) as BridgeRun;
@@ -448,8 +464,12 @@ if (bridgeRun.since !== null) {
   const cache = ['--cache-dir', cacheDir];
   try {
     cliRuns.push(await runCli(configFile, bridgeRun.since, 'cold (empty base cache)', null, cache));
-    for (let round = 0; round < ROUNDS; round++)
+    // Interleaved with the plain upgrade of the PR alone, round by round: the ratio
+    // compares runs made at the same time (the machine's speed drifts).
+    for (let round = 0; round < ROUNDS; round++) {
+      prOnlyMs.push(await prOnlyRound(bridgeRun.frontier));
       warmRuns.push(await runCli(configFile, bridgeRun.since, `warm, round ${round + 1}`, null, cache));
+    }
     const warmMedian = [...warmRuns].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(warmRuns.length / 2)];
     if (warmMedian !== undefined) cliRuns.push({ ...warmMedian, label: `warm (the median of ${ROUNDS})` });
     if (IMPORT_ALL !== '') {
@@ -539,6 +559,7 @@ ${table('measure | value', [
   ['new revisions in the report (applied with rows)', `${run.newRevisions} (${run.appliedNewWithRows})`],
   ['statements captured for new revisions', run.statementsCapturedNew],
   ['wall time', `${run.wallMs} ms`],
+  ["where the project's code ran", run.sandbox ?? '-'],
   [
     'its databases (alembic_review_rows/empty/models/base…_*) left over',
     run.databasesLeftOver.length === 0 ? 'none' : run.databasesLeftOver.join(', '),
@@ -586,15 +607,17 @@ ${table('measure | value', [
   ['upgrade the PR with capture', timing(result.wallMs.prUpgradeWithCapture)],
   ['bridge total', timing(result.wallMs.bridgeTotal)],
   ['reference: plain `alembic upgrade heads` (process)', timing(result.wallMs.plainAlembicUpgradeHeads)],
-  [
-    'reference: plain `alembic upgrade heads` of the PR alone (process, database at the frontier)',
-    timing(result.wallMs.plainAlembicUpgradePrOnly),
-  ],
 ])}
 
 ## Warm review vs the targets
 
+Each warm review follows a plain \`alembic upgrade heads\` of the PR alone (a process, on a fresh database brought to the frontier first, untimed), round by round.
+
 ${table('measure | value', [
+  [
+    'plain `alembic upgrade heads` of the PR alone (process, database at the frontier)',
+    timing(result.wallMs.plainAlembicUpgradePrOnly),
+  ],
   ['warm review (median of the warm runs)', timing(result.wallMs.cliReviewWarm)],
   ['cold review', `${cliRuns[0]?.wallMs ?? '-'} ms`],
   ['warm < 5 s', result.targets.warmUnder5s],
