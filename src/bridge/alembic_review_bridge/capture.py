@@ -245,7 +245,8 @@ class Capture(object):
             if (oid, mode) not in self.held:
                 self.held[(oid, mode)] = True
                 acquired.append({"relation": entry[0], "mode": mode})
-        return acquired
+        # pg_locks has no order: by name, so that two runs report the same.
+        return sorted(acquired, key=lambda lock: (lock["relation"], lock["mode"]))
 
     def transaction_ended(self, rolled_back):
         """Locks go with the transaction, SET LOCAL values too; a rollback
