@@ -854,6 +854,7 @@ async function startProvider(
     databaseUrl: options.databaseUrl,
     postgresImage: options.postgresImage,
     access,
+    cacheDir: options.cacheDir,
     log: (line) => {
       progress.note(line);
     },

@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, VENV } from '../helpers/alembic-project.ts';
 import { createTestRole, query, startCli } from '../helpers/cli.ts';
-import { containersLabelled } from '../database/helpers.ts';
+import { clusterDirectory, containersLabelled } from '../database/helpers.ts';
 
 const IMAGE = process.env.ALEMBIC_REVIEW_TEST_IMAGE ?? 'local/postgres:15';
 let work: string;
@@ -92,12 +92,6 @@ function expectCancelled(result: Interrupted, signal: 'SIGTERM' | 'SIGINT'): voi
   expect(ours).toEqual([`alembic-review: received ${signal}: review cancelled, cleaning up`]);
   const after = result.stderr.split(ours[0] ?? '\n')[1] ?? '';
   expect(after.trim(), result.stderr).toBe('');
-}
-
-function clusterDirectory(stderr: string): string {
-  const match = /initialising a PostgreSQL cluster in (\S+)/.exec(stderr);
-  if (match?.[1] === undefined) throw new Error(`no cluster directory in:\n${stderr}`);
-  return match[1];
 }
 
 const labelledContainers = (): Promise<string[]> => containersLabelled('alembic-review.run');

@@ -163,3 +163,13 @@ export function terminate(child: ChildProcess): Promise<number | string> {
     child.kill('SIGTERM');
   });
 }
+
+/** The embedded cluster's temporary directory, as its progress line names it (initdb, or a copy of the cached template). */
+export function clusterDirectory(stderr: string): string {
+  const match =
+    /(?:initialising a PostgreSQL cluster in|copying the cached template of a PostgreSQL cluster to) (\S+)/.exec(
+      stderr,
+    );
+  if (match?.[1] === undefined) throw new Error(`no cluster directory in:\n${stderr}`);
+  return match[1];
+}

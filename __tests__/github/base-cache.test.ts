@@ -79,6 +79,20 @@ describe('the base cache in the actions cache', () => {
     expect(cache.saved[0]).toMatch(/^alembic-review-base-v1-.+-1-1$/);
   });
 
+  test('the embedded cluster template stays out of the save', async () => {
+    const dir = path.join(work, 'run-template');
+    const restored = await restoreBaseCache(cache, run(dir, '9-1'));
+    mkdirSync(path.join(dir, 'embedded-cluster/abc/data'), { recursive: true });
+    writeFileSync(path.join(dir, 'embedded-cluster/abc/password'), 'secret\n');
+    entry(dir, 'ccc');
+    const saves = cache.saved.length;
+    await saveBaseCache(cache, run(dir, '9-1'), restored);
+    expect(cache.saved).toHaveLength(saves + 1);
+    const saved = path.join(work, 'actions-cache', cache.saved.at(-1) as string);
+    expect(readdirSync(saved)).not.toContain('embedded-cluster');
+    rmSync(path.join(work, 'actions-cache', cache.saved.pop() as string), { recursive: true });
+  });
+
   test('a hit writes nothing and saves nothing', async () => {
     const dir = path.join(work, 'run2');
     const restored = await restoreBaseCache(cache, run(dir, '2-1'));

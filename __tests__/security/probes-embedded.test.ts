@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { clusterDirectory } from '../database/helpers.ts';
 import {
   ProbeRun,
   expectCommonRefusals,
@@ -20,12 +21,6 @@ const run = new ProbeRun();
 afterAll(() => {
   run.remove();
 });
-
-function clusterDirectory(stderr: string): string {
-  const match = /initialising a PostgreSQL cluster in (\S+)/.exec(stderr);
-  if (match?.[1] === undefined) throw new Error(`no cluster directory in:\n${stderr}`);
-  return match[1];
-}
 
 describe('isolation probes, embedded provider', () => {
   it('refuses or contains every probe, and leaves nothing behind', async () => {

@@ -16,12 +16,13 @@
 // Nothing secret is on these command lines (they are world-readable): URLs
 // and passwords go over the bridge's stdin.
 import { execFile } from 'node:child_process';
-import { chownSync, constants as fsConstants, cpSync, readFileSync, readdirSync } from 'node:fs';
+import { constants as fsConstants, cpSync, readFileSync, readdirSync } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { lookupAccount, type Account } from '../system/accounts.ts';
+import { chownTree } from '../system/chown-tree.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -184,15 +185,6 @@ abstract class BaseSandbox implements Sandbox {
 
   protected async remove(dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true, maxRetries: 2 });
-  }
-}
-
-function chownTree(dir: string, account: Account): void {
-  chownSync(dir, account.uid, account.gid);
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) chownTree(full, account);
-    else chownSync(full, account.uid, account.gid);
   }
 }
 

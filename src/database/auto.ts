@@ -33,6 +33,8 @@ export interface ProviderOptions {
   log?: Log | undefined;
   /** The role the project's code gets and the extensions created for it. */
   access?: AccessOptions | undefined;
+  /** The cache directory (the embedded cluster's template is kept there); null or absent: none. */
+  cacheDir?: string | null | undefined;
 }
 
 export interface AutoDecision {
@@ -177,7 +179,7 @@ export function createProvider(kind: ProviderKind, options: ProviderOptions = {}
         ...access,
       });
     case 'embedded':
-      return new EmbeddedProvider({ log, ...access });
+      return new EmbeddedProvider({ log, ...access, cacheDir: options.cacheDir ?? null });
   }
 }
 

@@ -22,6 +22,14 @@ import type { AccessOptions } from './access.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider } from './provider.ts';
 import { ServerProvider, serverVersion } from './server.ts';
+import {
+  copyTemplate,
+  dropTemplate,
+  findTemplate,
+  saveTemplate,
+  templateKey,
+  templatePassword,
+} from './cluster-template.ts';
 import { lookupAccount, type Account } from '../system/accounts.ts';
 import type { ServerAddress } from './url.ts';
 import { newClient } from './client.ts';
@@ -51,7 +59,17 @@ export interface EmbeddedOptions {
   shutdownTimeoutMs?: number;
   /** The role the project's code gets (default: a restricted role of the run's own). */
   access?: AccessOptions;
+  /** The cache directory, where the cluster initdb makes is kept for the next start (cluster-template.ts); null: initdb every time. */
+  cacheDir?: string | null;
 }
+
+const INITDB_ARGS = [
+  '--username=postgres',
+  '--auth=scram-sha-256',
+  '--encoding=UTF8',
+  '--locale=C',
+  '--no-sync',
+];
 
 /**
  * The cluster's whole environment: nothing of the job's (a COPY … TO PROGRAM
@@ -246,6 +264,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
   readonly #tempRoot: string | undefined;
   readonly #startupTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
+  readonly #cacheDir: string | null;
   readonly #password = randomBytes(18).toString('base64url');
   readonly #cleanup: Cleanup;
   #binaries: PostgresBinaries | undefined;
@@ -265,6 +284,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
     this.#tempRoot = options.tempRoot;
     this.#startupTimeoutMs = options.startupTimeoutMs ?? 60_000;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+    this.#cacheDir = options.cacheDir ?? null;
     this.#cleanup = new Cleanup('embedded PostgreSQL cluster', () => this.#destroy());
   }
 
@@ -319,49 +339,40 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
     await chmod(tempDir, 0o755);
     const dataDir = path.join(tempDir, 'data');
     const socketDir = path.join(tempDir, 'run');
-    const passwordFile = path.join(tempDir, 'password');
-    await mkdir(dataDir, { mode: 0o700 });
     await mkdir(socketDir, { mode: 0o755 });
-    await writeFile(passwordFile, `${this.#password}\n`, { mode: 0o600 });
-    if (runAs !== undefined) {
-      for (const entry of [dataDir, socketDir, passwordFile]) await chown(entry, runAs.uid, runAs.gid);
-    }
+    if (runAs !== undefined) await chown(socketDir, runAs.uid, runAs.gid);
     const spawnOptions = {
       cwd: tempDir,
       env: { ...SERVER_ENVIRONMENT },
       ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
     };
-    const as = runAs === undefined ? '' : ` as ${runAs.name}`;
-    this.#log(`initialising a PostgreSQL cluster in ${tempDir} with ${binaries.source}${as} …`);
-
-    await this.#run(
-      binaries.initdb,
-      [
-        `--pgdata=${dataDir}`,
-        '--username=postgres',
-        `--pwfile=${passwordFile}`,
-        '--auth=scram-sha-256',
-        '--encoding=UTF8',
-        '--locale=C',
-        '--no-sync',
-      ],
-      spawnOptions,
-      runAs,
-    );
-    await rm(passwordFile, { force: true });
-
+    const key = this.#cacheDir === null ? null : await templateKey(binaries, INITDB_ARGS).catch(() => null);
+    const template = this.#cacheDir === null || key === null ? null : await findTemplate(this.#cacheDir, key);
     let admin: ServerAddress | undefined;
-    for (let attempt = 1; admin === undefined; attempt++) {
-      this.#throwIfStopped();
-      const port = await freePort();
+    if (template !== null) {
+      this.#log(`copying the cached template of a PostgreSQL cluster to ${tempDir} (no initdb) …`);
       try {
-        admin = await this.#startServer(binaries, dataDir, socketDir, port, spawnOptions, runAs);
+        copyTemplate(template, dataDir, runAs);
+        admin = await this.#serve(binaries, dataDir, socketDir, template.password, spawnOptions, runAs);
       } catch (error) {
-        // Someone took the port between our probe and postgres binding it: retry.
-        const portTaken = /could not (bind|create listen socket)|address already in use/i.test(this.#stderr);
-        if (!portTaken || attempt >= 3) throw error;
+        this.#throwIfStopped();
+        // Not the cluster initdb made after all: dropped, and made again below.
+        this.#log(
+          `the cluster template did not start (${errorMessage(error).replace(/\s+/g, ' ')}): running initdb`,
+        );
+        await this.#stopServer();
+        await Promise.all([dropTemplate(template), rm(dataDir, { recursive: true, force: true })]);
       }
     }
+    if (admin === undefined) {
+      // The password of a cluster kept as a template is the template's, not this run's.
+      const password = key === null ? this.#password : templatePassword();
+      await this.#initdb(binaries, tempDir, dataDir, password, spawnOptions, runAs);
+      // Before its server ever starts: nothing the review runs can touch the template.
+      if (this.#cacheDir !== null && key !== null) await saveTemplate(this.#cacheDir, key, dataDir, password);
+      admin = await this.#serve(binaries, dataDir, socketDir, password, spawnOptions, runAs);
+    }
+    admin = await this.#ownPassword(admin);
     this.#version = await serverVersion(admin);
     await this.lockDown(admin);
     this.admin = admin;
@@ -372,6 +383,79 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
 
   #throwIfStopped(): void {
     if (this.#stopped) throw new Error('provider stopped while starting');
+  }
+
+  async #initdb(
+    binaries: PostgresBinaries,
+    tempDir: string,
+    dataDir: string,
+    password: string,
+    spawnOptions: Parameters<typeof spawn>[2],
+    runAs: RunAs | undefined,
+  ): Promise<void> {
+    const passwordFile = path.join(tempDir, 'password');
+    await mkdir(dataDir, { mode: 0o700 });
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (runAs !== undefined) {
+      for (const entry of [dataDir, passwordFile]) await chown(entry, runAs.uid, runAs.gid);
+    }
+    const as = runAs === undefined ? '' : ` as ${runAs.name}`;
+    this.#log(`initialising a PostgreSQL cluster in ${tempDir} with ${binaries.source}${as} …`);
+    try {
+      await this.#run(
+        binaries.initdb,
+        [`--pgdata=${dataDir}`, `--pwfile=${passwordFile}`, ...INITDB_ARGS],
+        spawnOptions,
+        runAs,
+      );
+    } finally {
+      await rm(passwordFile, { force: true });
+    }
+  }
+
+  /** The server on a free port (another one if someone took it meanwhile). */
+  async #serve(
+    binaries: PostgresBinaries,
+    dataDir: string,
+    socketDir: string,
+    password: string,
+    spawnOptions: Parameters<typeof spawn>[2],
+    runAs: RunAs | undefined,
+  ): Promise<ServerAddress> {
+    for (let attempt = 1; ; attempt++) {
+      this.#throwIfStopped();
+      const port = await freePort();
+      try {
+        return await this.#startServer(binaries, dataDir, socketDir, port, password, spawnOptions, runAs);
+      } catch (error) {
+        // Someone took the port between our probe and postgres binding it: retry.
+        const portTaken = /could not (bind|create listen socket)|address already in use/i.test(this.#stderr);
+        if (!portTaken || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** The admin password this run's own, when the cluster was made with a template's. */
+  async #ownPassword(admin: ServerAddress): Promise<ServerAddress> {
+    if (admin.password === this.#password) return admin;
+    const client = newClient(admin);
+    try {
+      await client.connect();
+      await client.query(`ALTER ROLE postgres PASSWORD ${client.escapeLiteral(this.#password)}`);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    return { ...admin, password: this.#password };
+  }
+
+  /** The server stopped (a copy of a template that did not come up). */
+  async #stopServer(): Promise<void> {
+    const child = this.#process;
+    this.#process = undefined;
+    if (child !== undefined && !exited(child)) {
+      child.kill('SIGKILL');
+      await waitForExit(child, 5000);
+    }
   }
 
   #run(command: string, args: string[], options: Parameters<typeof spawn>[2], runAs?: RunAs): Promise<void> {
@@ -405,6 +489,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
     dataDir: string,
     socketDir: string,
     port: number,
+    password: string,
     options: Parameters<typeof spawn>[2],
     runAs: RunAs | undefined,
   ): Promise<ServerAddress> {
@@ -425,7 +510,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
       host: '127.0.0.1',
       port,
       user: 'postgres',
-      password: this.#password,
+      password,
       database: 'postgres',
     };
     const deadline = performance.now() + this.#startupTimeoutMs;

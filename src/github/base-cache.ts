@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { CLUSTER_TEMPLATES } from '../database/cluster-template.ts';
 
 /** The actions cache, as far as this needs it (tests give their own). */
 export interface DirectoryCache {
@@ -74,6 +75,9 @@ export async function saveBaseCache(
       await rm(file.replace(/\.json$/, '.sql'), { force: true });
     }
   }
+  // The embedded cluster's template (src/database/cluster-template.ts) stays on the runner:
+  // forty megabytes, and as quick to make again there as to download.
+  await rm(path.join(run.dir, CLUSTER_TEMPLATES), { recursive: true, force: true });
   try {
     await cache.save([run.dir], `${prefix(run)}${run.run}`);
     run.log('alembic-review: base cache directory saved');

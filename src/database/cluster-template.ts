@@ -1,0 +1,109 @@
+// The embedded cluster as initdb left it, kept in the cache directory: the
+// next embedded start copies it (some 40 MB, a twentieth of a second on a
+// tmpfs) instead of running initdb (half a second). Saved before its server
+// ever started, so nothing a review ran can have touched it; with the admin
+// password initdb was given, kept beside it readable by this user only, and
+// replaced by the run's own password once the copy's server is up. Keyed by
+// the binaries (their paths, sizes and times) and initdb's arguments: other
+// binaries make another template. One that is not this user's alone, or
+// lacks a file, is not used.
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, cpSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Account } from '../system/accounts.ts';
+import { chownTree } from '../system/chown-tree.ts';
+
+export interface ClusterTemplate {
+  /** The template's directory in the cache. */
+  dir: string;
+  /** The admin password its cluster was made with. */
+  password: string;
+}
+
+/** Bumped when what a template holds changes. */
+const FORMAT = 1;
+/** The cache directory's subdirectory of templates. */
+export const CLUSTER_TEMPLATES = 'embedded-cluster';
+
+/** The template's name for these binaries and initdb arguments. */
+export async function templateKey(
+  binaries: { initdb: string; postgres: string },
+  initdbArgs: readonly string[],
+): Promise<string> {
+  const identity = await Promise.all(
+    [binaries.initdb, binaries.postgres].map(async (file) => {
+      const info = await stat(file);
+      return { file, size: info.size, mtimeMs: info.mtimeMs };
+    }),
+  );
+  const hash = createHash('sha256').update(JSON.stringify({ FORMAT, identity, initdbArgs }));
+  return hash.digest('hex').slice(0, 24);
+}
+
+/** A fresh admin password for a cluster that will become a template. */
+export function templatePassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** The template under this key, when it is whole and only this user can change it. */
+export async function findTemplate(cacheDir: string, key: string): Promise<ClusterTemplate | null> {
+  const dir = path.join(cacheDir, CLUSTER_TEMPLATES, key);
+  try {
+    const info = await lstat(dir);
+    const own = process.getuid?.();
+    if (!info.isDirectory() || (own !== undefined && info.uid !== own) || (info.mode & 0o077) !== 0)
+      return null;
+    await stat(path.join(dir, 'data', 'PG_VERSION'));
+    const password = (await readFile(path.join(dir, 'password'), 'utf8')).trim();
+    return password === '' ? null : { dir, password };
+  } catch {
+    return null;
+  }
+}
+
+/** Copies the template's cluster to dataDir (which must not exist), made the cluster user's. */
+export function copyTemplate(template: ClusterTemplate, dataDir: string, owner: Account | undefined): void {
+  cpSync(path.join(template.dir, 'data'), dataDir, { recursive: true, preserveTimestamps: true });
+  // PostgreSQL starts only on a data directory its user alone may enter.
+  chmodSync(dataDir, 0o700);
+  if (owner !== undefined) chownTree(dataDir, owner);
+}
+
+/**
+ * Keeps dataDir (fresh from initdb, its server not started) as the template
+ * under key; written beside and renamed, so that a template is whole or
+ * absent. A failure only costs the next start its initdb.
+ */
+export async function saveTemplate(
+  cacheDir: string,
+  key: string,
+  dataDir: string,
+  password: string,
+): Promise<boolean> {
+  const parent = path.join(cacheDir, CLUSTER_TEMPLATES);
+  let staging: string | undefined;
+  try {
+    await mkdir(parent, { recursive: true, mode: 0o700 });
+    staging = await mkdtemp(path.join(parent, `.${key}-`));
+    cpSync(dataDir, path.join(staging, 'data'), { recursive: true, preserveTimestamps: true });
+    // This user's, like the rest of the cache (the cluster's user gets each copy).
+    const uid = process.getuid?.();
+    const gid = process.getgid?.();
+    if (uid !== undefined && gid !== undefined) chownTree(path.join(staging, 'data'), { uid, gid });
+    await writeFile(path.join(staging, 'password'), `${password}\n`, { mode: 0o600 });
+    await chmod(staging, 0o700);
+    await rename(staging, path.join(parent, key));
+    staging = undefined;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Removes a template that did not start (the next start runs initdb and saves another). */
+export async function dropTemplate(template: ClusterTemplate): Promise<void> {
+  await rm(template.dir, { recursive: true, force: true });
+}
