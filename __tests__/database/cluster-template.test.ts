@@ -2,8 +2,19 @@
 // directory runs initdb and keeps the cluster as initdb left it; the next
 // copies it instead, and its admin password becomes the run's own. A
 // template that does not start is dropped and made again; one that is not
-// this user's alone is not used; without a cache directory nothing is kept.
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+// this user's alone is not used, and one no start used for a month is
+// removed; without a cache directory nothing is kept.
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,6 +94,24 @@ describe('the embedded cluster template', () => {
     expect(broken.lines.join('\n')).toMatch(/the cluster template did not start .*: running initdb/);
     const again = await startOnce(cacheDir);
     expect(again.lines.join('\n')).toMatch(/copying the cached template/);
+  });
+
+  it('prunes the templates of other binaries that no start used for a month', async () => {
+    const cacheDir = path.join(work, 'cache-prune');
+    const parent = path.join(cacheDir, 'embedded-cluster');
+    for (const [name, days] of [
+      ['old', 40],
+      ['recent', 2],
+    ] as const) {
+      mkdirSync(path.join(parent, name), { recursive: true, mode: 0o700 });
+      const when = new Date(Date.now() - days * 24 * 3600 * 1000);
+      utimesSync(path.join(parent, name), when, when);
+    }
+    await startOnce(cacheDir);
+    const names = readdirSync(parent);
+    expect(names).toContain('recent');
+    expect(names).not.toContain('old');
+    expect(names).toHaveLength(2);
   });
 
   it('is not used when others may change it, and not kept without a cache directory', async () => {

@@ -5,11 +5,23 @@
 // password initdb was given, kept beside it readable by this user only, and
 // replaced by the run's own password once the copy's server is up. Keyed by
 // the binaries (their paths, sizes and times) and initdb's arguments: other
-// binaries make another template. One that is not this user's alone, or
-// lacks a file, is not used.
+// binaries make another template (one no start used for a month is removed).
+// One that is not this user's alone, or lacks a file, is not used.
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, cpSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import type { Account } from '../system/accounts.ts';
 import { chownTree } from '../system/chown-tree.ts';
@@ -56,7 +68,11 @@ export async function findTemplate(cacheDir: string, key: string): Promise<Clust
       return null;
     await stat(path.join(dir, 'data', 'PG_VERSION'));
     const password = (await readFile(path.join(dir, 'password'), 'utf8')).trim();
-    return password === '' ? null : { dir, password };
+    if (password === '') return null;
+    // Used now: kept by the pruning of templates no start has used for a while (saveTemplate).
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => undefined);
+    return { dir, password };
   } catch {
     return null;
   }
@@ -95,11 +111,25 @@ export async function saveTemplate(
     await chmod(staging, 0o700);
     await rename(staging, path.join(parent, key));
     staging = undefined;
+    await pruneTemplates(parent, key);
     return true;
   } catch {
     return false;
   } finally {
     if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Templates of other binaries no start has used for a month (an upgraded package leaves its old one). */
+const UNUSED_MS = 30 * 24 * 3600 * 1000;
+
+async function pruneTemplates(parent: string, kept: string): Promise<void> {
+  for (const name of await readdir(parent).catch(() => [])) {
+    if (name === kept || name.startsWith('.')) continue;
+    const dir = path.join(parent, name);
+    const info = await stat(dir).catch(() => null);
+    if (info !== null && Date.now() - info.mtimeMs > UNUSED_MS)
+      await rm(dir, { recursive: true, force: true });
   }
 }
 
