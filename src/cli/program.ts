@@ -273,8 +273,8 @@ function rawOptions(flags: Record<string, unknown>): RawOptions {
   };
 }
 
-/** The review, its findings with the edits that fix them (for the JSON report and `fix`). */
-async function reviewWithFixes(options: Options, io: CliIO): Promise<Review> {
+/** The review, its findings with the edits that fix them (for the JSON report and `fix`), and the root their files are relative to. */
+async function reviewWithFixes(options: Options, io: CliIO): Promise<{ review: Review; root: string }> {
   const pythonOutput = (line: string): void => {
     if (options.verbose) io.stderr(`  python: ${line}\n`);
   };
@@ -296,21 +296,17 @@ async function reviewWithFixes(options: Options, io: CliIO): Promise<Review> {
     pythonOutput,
     bridge,
   });
-  return attachFixes(result, await root);
+  const found = await root;
+  return { review: await attachFixes(result, found), root: found };
 }
 
 async function runFix(flags: Record<string, unknown>, io: CliIO): Promise<number> {
   const { checkRules, fixReview } = await import('../fix/command.ts');
-  const { findingsRoot } = await import('../fix/apply.ts');
   const rules = checkRules(Array.isArray(flags.rule) ? flags.rule.map(String) : []);
   const options = resolveOptions(rawOptions(flags));
-  const result = await reviewWithFixes(options, io);
-  await fixReview(
-    result,
-    await findingsRoot(options.projectDir),
-    { rules, dryRun: flags.dryRun === true },
-    io.stdout,
-  );
+  // The root git gave for the findings' files: the edits are made there.
+  const { review, root } = await reviewWithFixes(options, io);
+  await fixReview(review, root, { rules, dryRun: flags.dryRun === true }, io.stdout);
   return 0;
 }
 
@@ -320,7 +316,7 @@ async function runReview(flags: Record<string, unknown>, io: CliIO): Promise<num
   // Loaded while the review runs.
   const renderer = import('../render/index.ts');
   renderer.catch(() => undefined); // awaited after the review
-  const result = await reviewWithFixes(options, io);
+  const { review: result } = await reviewWithFixes(options, io);
   const color =
     flags.color !== false && io.isTTY && options.output === undefined && process.env.NO_COLOR === undefined;
   const { renderReport } = await renderer;

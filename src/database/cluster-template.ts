@@ -7,7 +7,7 @@
 // the binaries (their paths, sizes and times) and initdb's arguments: other
 // binaries make another template (one no start used for a month is removed).
 // One that is not this user's alone, or lacks a file, is not used.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { chmodSync, cpSync } from 'node:fs';
 import {
   chmod,
@@ -51,11 +51,6 @@ export async function templateKey(
   );
   const hash = createHash('sha256').update(JSON.stringify({ FORMAT, identity, initdbArgs }));
   return hash.digest('hex').slice(0, 24);
-}
-
-/** A fresh admin password for a cluster that will become a template. */
-export function templatePassword(): string {
-  return randomBytes(18).toString('base64url');
 }
 
 /** The template under this key, when it is whole and only this user can change it. */
@@ -102,11 +97,8 @@ export async function saveTemplate(
   try {
     await mkdir(parent, { recursive: true, mode: 0o700 });
     staging = await mkdtemp(path.join(parent, `.${key}-`));
+    // The copy is this user's (cpSync does not keep the owner), like the rest of the cache; each run's copy of it becomes the cluster user's.
     cpSync(dataDir, path.join(staging, 'data'), { recursive: true, preserveTimestamps: true });
-    // This user's, like the rest of the cache (the cluster's user gets each copy).
-    const uid = process.getuid?.();
-    const gid = process.getgid?.();
-    if (uid !== undefined && gid !== undefined) chownTree(path.join(staging, 'data'), { uid, gid });
     await writeFile(path.join(staging, 'password'), `${password}\n`, { mode: 0o600 });
     await chmod(staging, 0o700);
     await rename(staging, path.join(parent, key));

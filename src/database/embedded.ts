@@ -9,7 +9,6 @@
 // initdb refuses to run as root, so as root both run as the `postgres` user
 // (else `nobody`) through spawn's uid/gid.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, chmod, chown, mkdir, mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -21,15 +20,8 @@ import { throwIfCancelled } from '../teardown.ts';
 import type { AccessOptions } from './access.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider } from './provider.ts';
-import { ServerProvider, serverVersion } from './server.ts';
-import {
-  copyTemplate,
-  dropTemplate,
-  findTemplate,
-  saveTemplate,
-  templateKey,
-  templatePassword,
-} from './cluster-template.ts';
+import { newSuperuserPassword, ServerProvider, serverVersion } from './server.ts';
+import { copyTemplate, dropTemplate, findTemplate, saveTemplate, templateKey } from './cluster-template.ts';
 import { lookupAccount, type Account } from '../system/accounts.ts';
 import type { ServerAddress } from './url.ts';
 import { newClient } from './client.ts';
@@ -265,7 +257,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
   readonly #startupTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #cacheDir: string | null;
-  readonly #password = randomBytes(18).toString('base64url');
+  readonly #password = newSuperuserPassword();
   readonly #cleanup: Cleanup;
   #binaries: PostgresBinaries | undefined;
   #tempDir: string | undefined;
@@ -366,7 +358,7 @@ export class EmbeddedProvider extends ServerProvider implements DatabaseProvider
     }
     if (admin === undefined) {
       // The password of a cluster kept as a template is the template's, not this run's.
-      const password = key === null ? this.#password : templatePassword();
+      const password = key === null ? this.#password : newSuperuserPassword();
       await this.#initdb(binaries, tempDir, dataDir, password, spawnOptions, runAs);
       // Before its server ever starts: nothing the review runs can touch the template.
       if (this.#cacheDir !== null && key !== null) await saveTemplate(this.#cacheDir, key, dataDir, password);

@@ -12,6 +12,11 @@ import { newClient } from './client.ts';
 export const DATABASE_PREFIX = 'alembic_review_';
 export const TOKEN_PREFIX = 'alembic-review:';
 
+/** The superuser password of a server a provider starts (initdb's, the container's). */
+export function newSuperuserPassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
 export function newDatabaseName(purpose: string): string {
   const safe = purpose
     .toLowerCase()

@@ -34,7 +34,7 @@ import {
 import type { AccessOptions } from './access.ts';
 import { Cleanup, seconds, type Log } from './lifecycle.ts';
 import type { DatabaseProvider } from './provider.ts';
-import { ServerProvider } from './server.ts';
+import { newSuperuserPassword, ServerProvider } from './server.ts';
 
 export const DEFAULT_POSTGRES_IMAGE = 'postgres:17';
 const TMPFS_PATH = '/alembic-review-pgdata';
@@ -103,7 +103,7 @@ export class TestcontainersProvider extends ServerProvider implements DatabasePr
   readonly runId = randomBytes(6).toString('hex');
   readonly #log: Log;
   readonly #startupTimeoutMs: number;
-  readonly #password = randomBytes(18).toString('base64url');
+  readonly #password = newSuperuserPassword();
   readonly #endpoint: DockerEndpoint;
   readonly #cleanup: Cleanup;
   #container: StartedContainer | undefined;

@@ -296,11 +296,12 @@ export function fixText(ruleId: string): string {
 /** Rules whose findings can come with edits. */
 export const FIXABLE_RULES: readonly string[] = Object.keys(FIXERS);
 
-/** The edits that fix a finding in its file (source: the file's text), or null when there is no such fix. */
 /** Whether a finding can get edits at all (a rule with a fixer, in a file, not main's): no file is read for the others. */
 export function isFixable(finding: Finding): finding is Finding & { file: string } {
   return FIXERS[finding.ruleId] !== undefined && finding.file !== undefined && finding.origin !== 'base';
 }
+
+/** The edits that fix a finding in its file (source: the file's text), or null when there is no such fix. */
 
 export function editsFor(finding: Finding, source: SourceFile): Edit[] | null {
   const fixer = FIXERS[finding.ruleId];
